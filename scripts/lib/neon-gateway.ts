@@ -1,0 +1,193 @@
+/**
+ * The local Neon gateway: what Neon's edge proxy does in production, for offline dev
+ * and tests. It speaks the two protocols @neondatabase/serverless uses:
+ *
+ * - `POST /sql`: Neon's HTTP query protocol (the `neon()` function and drizzle's
+ *   neon-http driver): one query, or a batch run as one transaction honouring the
+ *   Neon-Batch-* headers; raw text output and array mode; errors as HTTP 400 carrying
+ *   the Postgres error fields, so SQLSTATEs surface exactly as in production.
+ * - `GET /v2?address=host:port` upgraded to a WebSocket: a byte pipe to Postgres over
+ *   TCP, for the driver's Pool and Client.
+ *
+ * It routes by the connection string the driver sends, as Neon's proxy does, so one
+ * gateway serves the embedded PGlite and a real PostgreSQL alike.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { connect } from "node:net";
+import pg from "pg";
+import { WebSocketServer, type WebSocket } from "ws";
+
+export type NeonGateway = { url: string; port: number; close(): Promise<void> };
+
+type QueryRequest = { query: string; params?: unknown[] };
+type QueryOptions = { rawTextOutput: boolean; arrayMode: boolean };
+
+const PG_ERROR_FIELDS = [
+  "severity", "code", "detail", "hint", "position", "internalPosition", "internalQuery", "where",
+  "schema", "table", "column", "dataType", "constraint", "file", "line", "routine",
+] as const;
+
+const ISOLATION_LEVELS: Record<string, string> = {
+  ReadUncommitted: "READ UNCOMMITTED",
+  ReadCommitted: "READ COMMITTED",
+  RepeatableRead: "REPEATABLE READ",
+  Serializable: "SERIALIZABLE",
+};
+
+// With raw text output the driver parses values itself, so Postgres' text goes out untouched.
+const rawTextTypes = { getTypeParser: () => (value: string) => value };
+
+class BadRequest extends Error {}
+
+export async function startNeonGateway(options: { port?: number; host?: string } = {}): Promise<NeonGateway> {
+  const host = options.host ?? "127.0.0.1";
+  const pools = new Map<string, pg.Pool>();
+
+  function poolFor(connectionString: string): pg.Pool {
+    let pool = pools.get(connectionString);
+    if (!pool) {
+      pool = new pg.Pool({ connectionString, max: 20, idleTimeoutMillis: 10_000 });
+      pool.on("error", () => {});
+      pools.set(connectionString, pool);
+    }
+    return pool;
+  }
+
+  async function runQuery(client: pg.ClientBase | pg.Pool, request: QueryRequest, options: QueryOptions) {
+    if (typeof request?.query !== "string") throw new BadRequest("each query needs a `query` string");
+    const result = await client.query({
+      text: request.query,
+      values: request.params ?? [],
+      // Neon runs every query through the extended protocol: one statement, never a script.
+      queryMode: "extended",
+      ...(options.arrayMode ? { rowMode: "array" as const } : {}),
+      ...(options.rawTextOutput ? { types: rawTextTypes } : {}),
+    } as pg.QueryConfig);
+    return {
+      command: result.command,
+      rowCount: result.rowCount,
+      rows: result.rows,
+      fields: result.fields.map((field) => ({ ...field, format: "text" })),
+      rowAsArray: options.arrayMode,
+    };
+  }
+
+  async function runBatch(pool: pg.Pool, queries: QueryRequest[], headers: IncomingMessage["headers"], options: QueryOptions) {
+    const isolation = header(headers, "neon-batch-isolation-level");
+    const readOnly = header(headers, "neon-batch-read-only");
+    const deferrable = header(headers, "neon-batch-deferrable");
+    if (isolation && !ISOLATION_LEVELS[isolation]) throw new BadRequest(`unknown isolation level ${isolation}`);
+    const begin = [
+      "BEGIN",
+      isolation ? `ISOLATION LEVEL ${ISOLATION_LEVELS[isolation]}` : "",
+      readOnly === "true" ? "READ ONLY" : readOnly === "false" ? "READ WRITE" : "",
+      deferrable === "true" ? "DEFERRABLE" : deferrable === "false" ? "NOT DEFERRABLE" : "",
+    ].filter(Boolean).join(" ");
+
+    const client = await pool.connect();
+    try {
+      await client.query(begin);
+      const results = [];
+      for (const query of queries) results.push(await runQuery(client, query, options));
+      await client.query("COMMIT");
+      return { results };
+    } catch (error) {
+      await client.query("ROLLBACK").catch(() => {});
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async function handleSql(request: IncomingMessage, response: ServerResponse) {
+    const connectionString = header(request.headers, "neon-connection-string");
+    if (!connectionString) throw new BadRequest("missing Neon-Connection-String header");
+    const options: QueryOptions = {
+      rawTextOutput: header(request.headers, "neon-raw-text-output") === "true",
+      arrayMode: header(request.headers, "neon-array-mode") === "true",
+    };
+    let body: { query?: string; params?: unknown[]; queries?: QueryRequest[] };
+    try {
+      body = JSON.parse(await readBody(request));
+    } catch {
+      throw new BadRequest("request body is not JSON");
+    }
+    const pool = poolFor(connectionString);
+    const result = Array.isArray(body.queries)
+      ? await runBatch(pool, body.queries, request.headers, options)
+      : await runQuery(pool, body as QueryRequest, options);
+    sendJson(response, 200, result);
+  }
+
+  const server = createServer((request, response) => {
+    const path = new URL(request.url ?? "/", "http://gateway").pathname;
+    if (request.method !== "POST" || path !== "/sql") {
+      sendJson(response, 404, { message: `no route for ${request.method} ${path}` });
+      return;
+    }
+    handleSql(request, response).catch((error: unknown) => {
+      if (error instanceof BadRequest) return sendJson(response, 400, { message: error.message });
+      if (error instanceof pg.DatabaseError) {
+        const fields = Object.fromEntries(PG_ERROR_FIELDS.map((name) => [name, error[name]]));
+        return sendJson(response, 400, { message: error.message, ...fields });
+      }
+      // Unreachable database and the like: Neon answers these with a 5xx and a text body.
+      response.writeHead(502, { "content-type": "text/plain" }).end(String(error));
+    });
+  });
+
+  const sockets = new WebSocketServer({ noServer: true });
+  server.on("upgrade", (request, socket, head) => {
+    const url = new URL(request.url ?? "/", "http://gateway");
+    const address = url.searchParams.get("address");
+    if (url.pathname !== "/v2" || !address) {
+      socket.end("HTTP/1.1 400 Bad Request\r\n\r\n");
+      return;
+    }
+    sockets.handleUpgrade(request, socket, head, (ws) => pipeToPostgres(ws, address));
+  });
+
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, host, resolve));
+  const port = (server.address() as { port: number }).port;
+
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    async close() {
+      for (const client of sockets.clients) client.terminate();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await Promise.all([...pools.values()].map((pool) => pool.end()));
+      pools.clear();
+    },
+  };
+}
+
+function pipeToPostgres(ws: WebSocket, address: string) {
+  const separator = address.lastIndexOf(":");
+  const host = address.slice(0, separator);
+  const port = Number(address.slice(separator + 1));
+  const tcp = connect({ host, port });
+  tcp.setNoDelay(true);
+  ws.on("message", (data: Buffer) => tcp.write(data));
+  tcp.on("data", (data) => ws.send(data));
+  tcp.on("close", () => ws.close());
+  tcp.on("error", () => ws.close());
+  ws.on("close", () => tcp.destroy());
+  ws.on("error", () => tcp.destroy());
+}
+
+function header(headers: IncomingMessage["headers"], name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+async function readBody(request: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+function sendJson(response: ServerResponse, status: number, body: unknown) {
+  response.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
+}

@@ -1,0 +1,73 @@
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
+import { apiTokensRouter } from "./features/api-tokens/api-tokens.index.ts";
+import { authRouter } from "./features/auth/auth.index.ts";
+import { registerDocs } from "./features/docs/docs.index.ts";
+import { healthRouter } from "./features/health/health.index.ts";
+import { createRouter } from "./lib/create-router.ts";
+import { ApiError } from "./lib/errors.ts";
+import type { AppEnv } from "./lib/types.ts";
+import { notFound, onError } from "./middleware/errors.ts";
+import { jsonBody } from "./middleware/json-body.ts";
+import { requestContext } from "./middleware/request-context.ts";
+
+export const API_BASE_PATH = "/api/v1";
+const MAX_JSON_BODY_BYTES = 1024 * 1024;
+
+/** Every feature's router, mounted under /api/v1. */
+const FEATURE_ROUTERS = [authRouter, apiTokensRouter];
+
+function apiRouter() {
+  const api = createRouter();
+  for (const router of FEATURE_ROUTERS) api.route("/", router);
+  return api;
+}
+
+/** Which methods the app serves on a path, from its route table: the 405's `Allow`. */
+function methodIndex(app: OpenAPIHono<AppEnv>) {
+  let routes: { pattern: RegExp; method: string }[] | undefined;
+  return (path: string) => {
+    routes ??= app.routes
+      .filter((route) => route.method !== "ALL")
+      .map((route) => ({
+        method: route.method,
+        pattern: new RegExp(`^${route.path.replace(/:[^/]+/g, "[^/]+").replace(/\*/g, ".*")}/?$`),
+      }));
+    return [...new Set(routes.filter((route) => route.pattern.test(path)).map((route) => route.method))];
+  };
+}
+
+export function createApp() {
+  const app = createRouter();
+
+  app.use("*", requestContext);
+  app.use(
+    "*",
+    cors({
+      origin: (origin, c) => (c.get("config").CORS_ORIGINS.includes(origin) ? origin : null),
+      allowHeaders: ["Authorization", "Content-Type", "Idempotency-Key", "If-Match", "X-Request-Id"],
+      allowMethods: ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+      exposeHeaders: ["ETag", "Idempotent-Replayed", "Retry-After", "Server-Timing", "X-Request-Id", "Location"],
+      maxAge: 600,
+    }),
+  );
+  app.use(
+    `${API_BASE_PATH}/*`,
+    bodyLimit({
+      maxSize: MAX_JSON_BODY_BYTES,
+      onError: () => {
+        throw new ApiError("payload_too_large", `Request bodies are limited to ${MAX_JSON_BODY_BYTES} bytes.`);
+      },
+    }),
+  );
+  app.use(`${API_BASE_PATH}/*`, jsonBody);
+
+  app.route("/", healthRouter);
+  app.route(API_BASE_PATH, apiRouter());
+  registerDocs(app);
+
+  app.onError(onError);
+  app.notFound(notFound(methodIndex(app)));
+  return app;
+}

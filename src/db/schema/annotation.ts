@@ -1,0 +1,192 @@
+/**
+ * Annotation work: jobs over a row range of a parsed table, who is assigned to them,
+ * the current result per row with its full history, reviews and threaded comments.
+ */
+import { sql } from "drizzle-orm";
+import {
+  check,
+  date,
+  foreignKey,
+  index,
+  integer,
+  jsonb,
+  numeric,
+  pgTable,
+  primaryKey,
+  text,
+  unique,
+} from "drizzle-orm/pg-core";
+import { bigIdentityKey, createdAt, deletedAt, identityKey, timestamptz, updatedAt } from "./columns.ts";
+import { annotationJobStatus, assignmentRole, jobPriority, reviewStatus } from "./enums.ts";
+import { fileTable } from "./files.ts";
+import { user } from "./identity.ts";
+import { project } from "./projects.ts";
+
+/** A job covers rows row_start..row_end (inclusive, 0-based row_index) of one file_table. */
+export const annotationJob = pgTable(
+  "annotation_job",
+  {
+    job_id: identityKey(),
+    project_id: integer()
+      .notNull()
+      .references(() => project.project_id, { onDelete: "cascade" }),
+    // NO ACTION (restrict, checked at the end of the statement): a table with jobs on it
+    // cannot be deleted on its own, yet purging the whole project, which cascades to both
+    // the jobs and (through file → file_version) the table, still succeeds: RESTRICT is
+    // checked the moment the table row goes, so that purge would depend on cascade order.
+    table_id: integer()
+      .notNull()
+      .references(() => fileTable.table_id, { onDelete: "no action" }),
+    name: text().notNull(),
+    status: annotationJobStatus().notNull().default("not_started"),
+    priority: jobPriority().notNull().default("medium"),
+    due_date: date({ mode: "string" }),
+    estimated_hours: numeric({ precision: 8, scale: 2, mode: "number" }),
+    row_start: integer().notNull(),
+    row_end: integer().notNull(),
+    instructions: text(),
+    created_by: integer().references(() => user.user_id, { onDelete: "set null" }),
+    created_at: createdAt(),
+    updated_at: updatedAt(),
+    deleted_at: deletedAt(),
+    submitted_at: timestamptz(),
+    reviewed_at: timestamptz(),
+  },
+  (t) => [
+    index("annotation_job_project_id_status_idx").on(t.project_id, t.status),
+    index("annotation_job_project_id_priority_idx").on(t.project_id, t.priority),
+    index("annotation_job_due_date_idx").on(t.due_date),
+    index("annotation_job_table_id_idx").on(t.table_id),
+    index("annotation_job_created_by_idx").on(t.created_by),
+    index("annotation_job_created_at_idx").on(t.created_at),
+    check("annotation_job_name_not_blank", sql`length(btrim(${t.name})) > 0`),
+    check("annotation_job_estimated_hours_positive", sql`${t.estimated_hours} IS NULL OR ${t.estimated_hours} > 0`),
+    check("annotation_job_row_start_non_negative", sql`${t.row_start} >= 0`),
+    check("annotation_job_row_range_ordered", sql`${t.row_start} <= ${t.row_end}`),
+    // Compared with the UTC calendar day of creation.
+    check(
+      "annotation_job_due_not_before_creation",
+      sql`${t.due_date} IS NULL OR ${t.due_date} >= (${t.created_at} AT TIME ZONE 'UTC')::date`,
+    ),
+    check("annotation_job_submitted_after_creation", sql`${t.submitted_at} IS NULL OR ${t.submitted_at} >= ${t.created_at}`),
+    check("annotation_job_reviewed_after_creation", sql`${t.reviewed_at} IS NULL OR ${t.reviewed_at} >= ${t.created_at}`),
+  ],
+);
+
+export const assignment = pgTable(
+  "assignment",
+  {
+    assignment_id: identityKey(),
+    job_id: integer()
+      .notNull()
+      .references(() => annotationJob.job_id, { onDelete: "cascade" }),
+    // CASCADE: an assignment is meaningless without its holder; event_log keeps the history.
+    user_id: integer()
+      .notNull()
+      .references(() => user.user_id, { onDelete: "cascade" }),
+    role: assignmentRole().notNull(),
+    assigned_by: integer().references(() => user.user_id, { onDelete: "set null" }),
+    created_at: createdAt(),
+  },
+  (t) => [
+    unique("assignment_job_id_user_id_role_key").on(t.job_id, t.user_id, t.role),
+    // "My jobs" and the `assignee_id` filter.
+    index("assignment_user_id_job_id_idx").on(t.user_id, t.job_id),
+    index("assignment_assigned_by_idx").on(t.assigned_by),
+  ],
+);
+
+/** The current result for one row of a job. `version` increments on every save and feeds the ETag. */
+export const annotation = pgTable(
+  "annotation",
+  {
+    job_id: integer()
+      .notNull()
+      .references(() => annotationJob.job_id, { onDelete: "cascade" }),
+    row_index: integer().notNull(),
+    data: jsonb().$type<unknown>().notNull(),
+    version: integer().notNull().default(1),
+    updated_by: integer().references(() => user.user_id, { onDelete: "set null" }),
+    created_at: createdAt(),
+    updated_at: updatedAt(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.job_id, t.row_index] }),
+    index("annotation_updated_by_idx").on(t.updated_by),
+    check("annotation_row_index_non_negative", sql`${t.row_index} >= 0`),
+    check("annotation_version_positive", sql`${t.version} >= 1`),
+  ],
+);
+
+/** Every save of an annotation, numbered like annotation.version (written in the same statement). */
+export const annotationRevision = pgTable(
+  "annotation_revision",
+  {
+    revision_id: bigIdentityKey(),
+    job_id: integer().notNull(),
+    row_index: integer().notNull(),
+    version: integer().notNull(),
+    data: jsonb().$type<unknown>().notNull(),
+    created_by: integer().references(() => user.user_id, { onDelete: "set null" }),
+    created_at: createdAt(),
+  },
+  (t) => [
+    foreignKey({
+      name: "annotation_revision_annotation_fk",
+      columns: [t.job_id, t.row_index],
+      foreignColumns: [annotation.job_id, annotation.row_index],
+    }).onDelete("cascade"),
+    unique("annotation_revision_job_id_row_index_version_key").on(t.job_id, t.row_index, t.version),
+    index("annotation_revision_created_by_idx").on(t.created_by),
+    check("annotation_revision_version_positive", sql`${t.version} >= 1`),
+  ],
+);
+
+export const review = pgTable(
+  "review",
+  {
+    review_id: identityKey(),
+    job_id: integer()
+      .notNull()
+      .references(() => annotationJob.job_id, { onDelete: "cascade" }),
+    // SET NULL: the verdict stands after the reviewer's account is gone.
+    reviewer_id: integer().references(() => user.user_id, { onDelete: "set null" }),
+    status: reviewStatus().notNull().default("pending"),
+    comments: text(),
+    created_at: createdAt(),
+  },
+  (t) => [
+    index("review_job_id_created_at_idx").on(t.job_id, t.created_at),
+    index("review_reviewer_id_idx").on(t.reviewer_id),
+  ],
+);
+
+export const comment = pgTable(
+  "comment",
+  {
+    comment_id: identityKey(),
+    job_id: integer()
+      .notNull()
+      .references(() => annotationJob.job_id, { onDelete: "cascade" }),
+    parent_comment_id: integer(),
+    author_id: integer().references(() => user.user_id, { onDelete: "set null" }),
+    body: text().notNull(),
+    created_at: createdAt(),
+    updated_at: updatedAt(),
+    deleted_at: deletedAt(),
+  },
+  (t) => [
+    // Target of the thread FK below.
+    unique("comment_comment_id_job_id_key").on(t.comment_id, t.job_id),
+    // A reply must belong to its parent's job (the composite key enforces it); deleting
+    // a comment deletes its replies.
+    foreignKey({
+      name: "comment_parent_fk",
+      columns: [t.parent_comment_id, t.job_id],
+      foreignColumns: [t.comment_id, t.job_id],
+    }).onDelete("cascade"),
+    index("comment_job_id_parent_comment_id_idx").on(t.job_id, t.parent_comment_id),
+    index("comment_author_id_idx").on(t.author_id),
+    check("comment_body_not_blank", sql`length(btrim(${t.body})) > 0`),
+  ],
+);

@@ -1,0 +1,12 @@
+/**
+ * The whole relational model. drizzle-kit reads this file (drizzle.config.ts) and the
+ * app passes it to drizzle() so `db.query.*` knows the relations.
+ */
+export * from "./enums.ts";
+export * from "./identity.ts";
+export * from "./projects.ts";
+export * from "./files.ts";
+export * from "./annotation.ts";
+export * from "./audit.ts";
+export * from "./exports.ts";
+export * from "./relations.ts";

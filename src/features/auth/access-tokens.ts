@@ -1,0 +1,99 @@
+import { errors, importJWK, jwtVerify, SignJWT, type CryptoKey, type JWK } from "jose";
+import type { Config } from "../../env.ts";
+import type { PermissionName, RoleName } from "../../db/seed/catalog.ts";
+import type { OrganizationKind, Principal } from "./principal.ts";
+
+const ALGORITHM = "ES256";
+
+type KeyRing = { signing: { kid: string; key: CryptoKey }; verifying: Map<string, CryptoKey> };
+
+// Importing a JWK is costly next to verifying with it: once per isolate and key set.
+const keyRings = new WeakMap<object, Promise<KeyRing>>();
+
+async function keyRing(keys: Config["JWT_SIGNING_KEYS"]): Promise<KeyRing> {
+  let ring = keyRings.get(keys);
+  if (!ring) {
+    ring = (async () => {
+      const imported = await Promise.all(
+        keys.map(async (jwk) => {
+          const { d: _private, ...publicJwk } = jwk;
+          return {
+            kid: jwk.kid,
+            privateKey: (await importJWK(jwk as JWK, ALGORITHM)) as CryptoKey,
+            publicKey: (await importJWK(publicJwk as JWK, ALGORITHM)) as CryptoKey,
+          };
+        }),
+      );
+      const first = imported[0]!;
+      return {
+        signing: { kid: first.kid, key: first.privateKey },
+        verifying: new Map(imported.map((entry) => [entry.kid, entry.publicKey])),
+      };
+    })();
+    keyRings.set(keys, ring);
+  }
+  return ring;
+}
+
+export type AccessTokenSubject = {
+  user_id: number;
+  org_id: number;
+  org_kind: OrganizationKind;
+  roles: readonly RoleName[];
+  permissions: readonly PermissionName[];
+};
+
+export async function signAccessToken(config: Config, subject: AccessTokenSubject): Promise<string> {
+  const { signing } = await keyRing(config.JWT_SIGNING_KEYS);
+  return new SignJWT({
+    org_id: subject.org_id,
+    org_kind: subject.org_kind,
+    roles: subject.roles,
+    permissions: subject.permissions,
+  })
+    .setProtectedHeader({ alg: ALGORITHM, kid: signing.kid, typ: "at+jwt" })
+    .setSubject(String(subject.user_id))
+    .setIssuer(config.JWT_ISSUER)
+    .setAudience(config.JWT_AUDIENCE)
+    .setIssuedAt()
+    .setNotBefore("0s")
+    .setExpirationTime(`${config.ACCESS_TOKEN_TTL_SECONDS}s`)
+    .setJti(crypto.randomUUID())
+    .sign(signing.key);
+}
+
+export class InvalidAccessToken extends Error {}
+
+/**
+ * Verifies an access token with no database round trip: signature by a key of the
+ * ring (chosen by `kid`, algorithm pinned to ES256, so `alg: none` and HMAC tricks
+ * fail), issuer, audience, expiry and not-before.
+ */
+export async function verifyAccessToken(config: Config, token: string): Promise<Principal> {
+  const { verifying } = await keyRing(config.JWT_SIGNING_KEYS);
+  try {
+    const { payload } = await jwtVerify(
+      token,
+      (header) => {
+        const key = header.kid ? verifying.get(header.kid) : undefined;
+        if (!key) throw new InvalidAccessToken("the token was signed by an unknown key");
+        return key;
+      },
+      { algorithms: [ALGORITHM], issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, typ: "at+jwt", requiredClaims: ["sub", "exp", "nbf"] },
+    );
+    const claims = payload as typeof payload & { org_id: number; org_kind: OrganizationKind; roles: RoleName[]; permissions: PermissionName[] };
+    return {
+      user_id: Number(claims.sub),
+      org_id: claims.org_id,
+      org_kind: claims.org_kind,
+      roles: claims.roles,
+      permissions: new Set(claims.permissions),
+      credential: { kind: "access_token" },
+    };
+  } catch (error) {
+    if (error instanceof InvalidAccessToken) throw error;
+    if (error instanceof errors.JWTExpired) throw new InvalidAccessToken("the access token has expired");
+    if (error instanceof errors.JOSEError) throw new InvalidAccessToken("the access token is invalid");
+    throw error;
+  }
+}

@@ -1,0 +1,10 @@
+import { createApp } from "./app.ts";
+import type { Bindings } from "./env.ts";
+import { handleQueueBatch } from "./queues/index.ts";
+
+const app = createApp();
+
+export default {
+  fetch: app.fetch,
+  queue: handleQueueBatch,
+} satisfies ExportedHandler<Bindings>;

@@ -1,0 +1,33 @@
+import { sql, type SQL } from "drizzle-orm";
+import { sqlValue, type SqlValue } from "./sql-values.ts";
+import type { ServiceContext } from "./service-context.ts";
+
+export type AuditEvent = {
+  /** `<entity_type>.<verb>`, e.g. `project.update`. */
+  action: string;
+  entity_type: string;
+  entity_id: SqlValue;
+  org_id?: SqlValue;
+  project_id?: SqlValue;
+  /** Changed fields only: their old values … */
+  before?: SqlValue;
+  /** … and their new ones. */
+  after?: SqlValue;
+};
+
+/**
+ * The event_log INSERT for a mutation, to run in the same statement (as a CTE) or the
+ * same batch as the change itself, so a change and its audit row commit together or
+ * not at all. Values may be SQL referring to `from` (e.g. a CTE's RETURNING columns);
+ * with `from`, one event is written per row it yields (none when the change touched
+ * nothing).
+ */
+export function auditInsert(ctx: Pick<ServiceContext, "principal" | "requestId">, event: AuditEvent, from?: SQL): SQL {
+  const actorId = ctx.principal?.user_id ?? null;
+  const actorKind = ctx.principal ? (ctx.principal.credential.kind === "api_token" ? "api_token" : "user") : "system";
+  return sql`insert into event_log (org_id, project_id, actor_id, actor_kind, action, entity_type, entity_id, before, after, request_id)
+    select ${sqlValue(event.org_id)}::integer, ${sqlValue(event.project_id)}::integer, ${actorId}::integer,
+      ${actorKind}::actor_kind, ${event.action}::text, ${event.entity_type}::text, ${sqlValue(event.entity_id)}::bigint,
+      ${sqlValue(event.before)}::jsonb, ${sqlValue(event.after)}::jsonb, ${ctx.requestId}::text
+    ${from ? sql`from ${from}` : sql``}`;
+}

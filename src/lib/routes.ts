@@ -1,0 +1,42 @@
+import { createRoute, type RouteConfig } from "@hono/zod-openapi";
+import { authenticate } from "../middleware/authenticate.ts";
+import { idempotent } from "./idempotency.ts";
+import { authErrors, commonErrors } from "./openapi-responses.ts";
+
+const idempotencyKeyHeader = {
+  name: "Idempotency-Key",
+  in: "header" as const,
+  required: false,
+  description: "Makes the POST safe to retry: a replay within 24 h returns the first response without repeating the work.",
+  schema: { type: "string" as const, minLength: 1, maxLength: 255 },
+};
+
+type RouteDefinition = Omit<RouteConfig, "middleware" | "security">;
+
+function withIdempotency<R extends RouteDefinition>(route: R) {
+  if (route.method !== "post") return { route, middleware: [] as const };
+  const parameters = [...((route as { parameters?: unknown[] }).parameters ?? []), idempotencyKeyHeader];
+  return { route: { ...route, parameters }, middleware: [idempotent] as const };
+}
+
+/** A route that needs a signed-in caller: authentication, the shared error answers, and Idempotency-Key on POST. */
+export function protectedRoute<R extends RouteDefinition>(definition: R) {
+  const { route, middleware } = withIdempotency(definition);
+  return createRoute({
+    ...route,
+    security: [{ bearerAuth: [] }],
+    middleware: [authenticate, ...middleware] as const,
+    responses: { ...definition.responses, ...authErrors, ...commonErrors },
+  } as R & { security: { bearerAuth: string[] }[]; middleware: [typeof authenticate] });
+}
+
+/** A route anyone may call (sign-up, sign-in): the shared error answers, and Idempotency-Key on POST. */
+export function publicRoute<R extends RouteDefinition>(definition: R) {
+  const { route, middleware } = withIdempotency(definition);
+  return createRoute({
+    ...route,
+    security: [],
+    middleware: [...middleware] as const,
+    responses: { ...definition.responses, ...commonErrors },
+  } as R & { security: never[] });
+}

@@ -1,0 +1,48 @@
+import type { Context, ErrorHandler, NotFoundHandler } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { ConfigError } from "../env.ts";
+import { ApiError, codeForStatus, toProblem } from "../lib/errors.ts";
+import { createLogger, errorFields } from "../lib/logger.ts";
+import type { AppEnv } from "../lib/types.ts";
+
+function respond(c: Context<AppEnv>, error: ApiError) {
+  const requestId = c.get("requestId") ?? crypto.randomUUID();
+  const headers = { ...error.headers, "X-Request-Id": requestId, "Content-Type": "application/problem+json" };
+  return new Response(JSON.stringify(toProblem(error, requestId)), { status: error.status, headers });
+}
+
+/**
+ * One error handler in three tiers: our ApiError as it is; Hono's HTTPException (e.g.
+ * the body limit, the validator's media-type gate) mapped through the code table;
+ * anything else is a 500 that is logged with the request id and reveals nothing.
+ */
+export const onError: ErrorHandler<AppEnv> = (error, c) => {
+  if (error instanceof ApiError) return respond(c, error);
+  if (error instanceof HTTPException) {
+    const code = codeForStatus(error.status);
+    return respond(c, new ApiError(code, error.message || "The request could not be processed."));
+  }
+  const logger = c.get("logger") ?? createLogger({ request_id: c.get("requestId") });
+  if (error instanceof ConfigError) {
+    logger.error("configuration error", errorFields(error));
+    return respond(c, new ApiError("internal", `The service is misconfigured: ${error.message}.`));
+  }
+  logger.error("unhandled error", { method: c.req.method, path: c.req.path, ...errorFields(error) });
+  return respond(c, new ApiError("internal", "An unexpected error occurred."));
+};
+
+/** Unknown paths are 404; known paths asked with another method are 405 with `Allow`. */
+export function notFound(allowedMethods: (path: string) => string[]): NotFoundHandler<AppEnv> {
+  return (c) => {
+    const allowed = allowedMethods(c.req.path);
+    if (allowed.length > 0) {
+      return respond(
+        c,
+        new ApiError("method_not_allowed", `${c.req.method} is not supported here; use ${allowed.join(", ")}.`, {
+          headers: { Allow: allowed.join(", ") },
+        }),
+      );
+    }
+    return respond(c, new ApiError("not_found", `No route matches ${c.req.method} ${c.req.path}.`));
+  };
+}

@@ -1,0 +1,40 @@
+import { loadConfig, type Bindings } from "../env.ts";
+import { createLogger, errorFields } from "../lib/logger.ts";
+import { consumeEach, type ConsumerContext } from "./consume.ts";
+import { exportMessageSchema, parseMessageSchema } from "./messages.ts";
+
+type QueueRole = "parse" | "parse-dlq" | "export" | "export-dlq";
+
+/** Queue names differ per deployment (see wrangler.toml); their suffix says what they carry. */
+export function queueRole(queueName: string): QueueRole | null {
+  const match = /(parse|export)(-dlq)?$/.exec(queueName);
+  return match ? (`${match[1]}${match[2] ?? ""}` as QueueRole) : null;
+}
+
+const consumers: Record<QueueRole, (batch: MessageBatch<unknown>, context: ConsumerContext) => Promise<void>> = {
+  parse: (batch, context) => consumeEach(batch, parseMessageSchema, context, async () => {
+    throw new Error("parse consumer not wired yet");
+  }),
+  "parse-dlq": (batch, context) => consumeEach(batch, parseMessageSchema, context, async () => {}),
+  export: (batch, context) => consumeEach(batch, exportMessageSchema, context, async () => {
+    throw new Error("export consumer not wired yet");
+  }),
+  "export-dlq": (batch, context) => consumeEach(batch, exportMessageSchema, context, async () => {}),
+};
+
+export async function handleQueueBatch(batch: MessageBatch<unknown>, env: Bindings): Promise<void> {
+  const logger = createLogger({ queue: batch.queue });
+  const role = queueRole(batch.queue);
+  if (!role) {
+    logger.error("batch from an unknown queue; retrying", { size: batch.messages.length });
+    batch.retryAll();
+    return;
+  }
+  try {
+    const config = loadConfig(env);
+    await consumers[role](batch, { config, logger: createLogger({ queue: batch.queue }, config.LOG_LEVEL) });
+  } catch (error) {
+    logger.error("queue batch failed", errorFields(error));
+    batch.retryAll();
+  }
+}

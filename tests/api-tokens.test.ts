@@ -1,0 +1,64 @@
+import { describe, expect, it } from "vitest";
+import { sql, testDb } from "./helpers/db.ts";
+import { registerClient } from "./helpers/factories.ts";
+import { request } from "./helpers/http.ts";
+
+const db = testDb();
+
+describe("API tokens", () => {
+  it("creates a token whose secret is shown once and stored only as a hash", async () => {
+    const account = await registerClient();
+    const created = await request("POST", "/api/v1/api-tokens", { token: account.token, body: { name: "ci script" } });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ token_id: expect.any(Number), name: "ci script", token: expect.stringMatching(/^gsk_/), expires_at: null });
+    expect(created.body.token.startsWith(created.body.prefix)).toBe(true);
+
+    const stored = await db.execute(sql`select token_hash from api_token where token_id = ${created.body.token_id}`);
+    expect(JSON.stringify(stored.rows)).not.toContain(created.body.token);
+
+    const list = await request("GET", "/api/v1/api-tokens", { token: account.token });
+    expect(list.body.data).toEqual([expect.objectContaining({ token_id: created.body.token_id, name: "ci script" })]);
+    expect(JSON.stringify(list.body)).not.toContain(created.body.token);
+  });
+
+  it("authenticates with one round trip and keeps last_used_at", async () => {
+    const account = await registerClient();
+    const { body } = await request("POST", "/api/v1/api-tokens", { token: account.token, body: { name: "reader" } });
+    const me = await request("GET", "/api/v1/auth/me", { token: body.token });
+    expect(me.status).toBe(200);
+    expect(me.body.credential).toBe("api_token");
+    expect(me.body.user.user_id).toBe(account.user_id);
+    expect(me.roundTrips).toBe(2);
+    const stored = await db.execute(sql`select last_used_at from api_token where token_id = ${body.token_id}`);
+    expect((stored.rows[0] as { last_used_at: string | null }).last_used_at).not.toBeNull();
+  });
+
+  it("is refused at once after revocation", async () => {
+    const account = await registerClient();
+    const { body } = await request("POST", "/api/v1/api-tokens", { token: account.token, body: { name: "short-lived" } });
+    expect((await request("GET", "/api/v1/auth/me", { token: body.token })).status).toBe(200);
+    const revoked = await request("DELETE", `/api/v1/api-tokens/${body.token_id}`, { token: account.token });
+    expect(revoked.status).toBe(204);
+    const after = await request("GET", "/api/v1/auth/me", { token: body.token });
+    expect(after.status).toBe(401);
+    expect(after.headers.get("content-type")).toBe("application/problem+json");
+  });
+
+  it("is refused after its expiry", async () => {
+    const account = await registerClient();
+    const { body } = await request("POST", "/api/v1/api-tokens", {
+      token: account.token,
+      body: { name: "expiring", expires_at: new Date(Date.now() + 60_000).toISOString() },
+    });
+    await db.execute(sql`update api_token set expires_at = created_at + interval '1 millisecond' where token_id = ${body.token_id}`);
+    expect((await request("GET", "/api/v1/auth/me", { token: body.token })).status).toBe(401);
+  });
+
+  it("cannot be listed or revoked by another user (404)", async () => {
+    const owner = await registerClient();
+    const stranger = await registerClient();
+    const { body } = await request("POST", "/api/v1/api-tokens", { token: owner.token, body: { name: "mine" } });
+    expect((await request("GET", "/api/v1/api-tokens", { token: stranger.token })).body.data).toEqual([]);
+    expect((await request("DELETE", `/api/v1/api-tokens/${body.token_id}`, { token: stranger.token })).status).toBe(404);
+  });
+});

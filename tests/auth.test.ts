@@ -1,0 +1,176 @@
+import { describe, expect, it } from "vitest";
+import { sql, testDb } from "./helpers/db.ts";
+import { clientAddress, createUser, login, registerClient, TEST_PASSWORD, unique } from "./helpers/factories.ts";
+import { request } from "./helpers/http.ts";
+
+const db = testDb();
+
+describe("POST /auth/register", () => {
+  it("creates a client organization and its client_admin, signed in", async () => {
+    const email = `${unique("founder")}@client.test`;
+    const response = await request("POST", "/api/v1/auth/register", {
+      body: { email, password: TEST_PASSWORD, full_name: "Founder", organization_name: unique("Founders Inc") },
+      headers: { "cf-connecting-ip": clientAddress() },
+    });
+    expect(response.status).toBe(201);
+    expect(response.body).toEqual({
+      access_token: expect.any(String),
+      refresh_token: expect.stringMatching(/^gsr_/),
+      token_type: "Bearer",
+      expires_in: 900,
+    });
+    const me = await request("GET", "/api/v1/auth/me", { token: response.body.access_token });
+    expect(me.body.user.email).toBe(email);
+    expect(me.body.organization.kind).toBe("client");
+    expect(me.body.roles).toEqual(["client_admin"]);
+    expect(me.body.permissions).toContain("project:create");
+  });
+
+  it("refuses a taken email with 409 and writes nothing", async () => {
+    const first = await registerClient();
+    const organization_name = unique("Second Org");
+    const response = await request("POST", "/api/v1/auth/register", {
+      body: { email: first.email.toUpperCase(), password: TEST_PASSWORD, full_name: "Copycat", organization_name },
+      headers: { "cf-connecting-ip": clientAddress() },
+    });
+    expect(response.status).toBe(409);
+    const orgs = await db.execute(sql`select count(*)::int as n from organization where name = ${organization_name}`);
+    expect(orgs.rows).toEqual([{ n: 0 }]);
+  });
+
+  it("validates its body with 422 and field paths", async () => {
+    const response = await request("POST", "/api/v1/auth/register", {
+      body: { email: "not-an-email", password: "short", full_name: "", organization_name: "X" },
+    });
+    expect(response.status).toBe(422);
+    expect(response.body.errors.map((error: { path: string }) => error.path).sort()).toEqual(["body.email", "body.full_name", "body.password"]);
+  });
+});
+
+describe("POST /auth/login", () => {
+  it("signs in and records the login in the audit log", async () => {
+    const account = await registerClient();
+    const tokens = await login(account.email);
+    expect(tokens.refresh_token).toMatch(/^gsr_/);
+    const events = await db.execute(sql`select action from event_log where actor_id = ${account.user_id} and action = 'user.login'`);
+    expect(events.rows.length).toBeGreaterThan(0);
+  });
+
+  it("answers a wrong password and an unknown email identically", async () => {
+    const account = await registerClient();
+    const wrongPassword = await request("POST", "/api/v1/auth/login", {
+      body: { email: account.email, password: "wrong password entirely" },
+      headers: { "cf-connecting-ip": clientAddress() },
+    });
+    const unknownEmail = await request("POST", "/api/v1/auth/login", {
+      body: { email: `${unique("nobody")}@client.test`, password: "wrong password entirely" },
+      headers: { "cf-connecting-ip": clientAddress() },
+    });
+    expect(wrongPassword.status).toBe(401);
+    expect(unknownEmail.status).toBe(401);
+    const strip = (body: Record<string, unknown>) => ({ ...body, request_id: undefined });
+    expect(strip(wrongPassword.body)).toEqual(strip(unknownEmail.body));
+  });
+
+  it("throttles one account with 429 and Retry-After", async () => {
+    const account = await registerClient();
+    const statuses: number[] = [];
+    let retryAfter: string | null = null;
+    for (let attempt = 0; attempt < 12; attempt++) {
+      const response = await request("POST", "/api/v1/auth/login", {
+        body: { email: account.email, password: "wrong password entirely" },
+        headers: { "cf-connecting-ip": clientAddress() },
+      });
+      statuses.push(response.status);
+      if (response.status === 429) retryAfter = response.headers.get("retry-after");
+    }
+    expect(statuses.slice(0, 10).every((status) => status === 401)).toBe(true);
+    expect(statuses.slice(10)).toEqual([429, 429]);
+    expect(retryAfter).toBe("60");
+  });
+
+  it("throttles one client address across accounts", async () => {
+    const address = clientAddress();
+    const statuses: number[] = [];
+    for (let attempt = 0; attempt < 11; attempt++) {
+      const response = await request("POST", "/api/v1/auth/login", {
+        body: { email: `${unique("spray")}@client.test`, password: "guess" },
+        headers: { "cf-connecting-ip": address },
+      });
+      statuses.push(response.status);
+    }
+    expect(statuses.at(-1)).toBe(429);
+  });
+
+  it("never returns or logs the password or its hash", async () => {
+    const account = await registerClient();
+    const me = await request("GET", "/api/v1/auth/me", { token: account.token });
+    expect(JSON.stringify(me.body)).not.toMatch(/password|scrypt/);
+    const events = await db.execute(sql`select before, after from event_log where actor_id = ${account.user_id} or entity_id = ${account.user_id}`);
+    expect(JSON.stringify(events.rows)).not.toContain(TEST_PASSWORD);
+    expect(JSON.stringify(events.rows)).not.toMatch(/scrypt\$/);
+  });
+});
+
+describe("POST /auth/refresh", () => {
+  it("rotates: the new pair works and the old refresh token does not", async () => {
+    const account = await registerClient();
+    const first = await request("POST", "/api/v1/auth/refresh", { body: { refresh_token: account.refresh_token } });
+    expect(first.status).toBe(200);
+    expect(first.body.refresh_token).not.toBe(account.refresh_token);
+    const me = await request("GET", "/api/v1/auth/me", { token: first.body.access_token });
+    expect(me.status).toBe(200);
+  });
+
+  it("treats reuse of a rotated token as theft and revokes the whole family", async () => {
+    const account = await registerClient();
+    const rotated = await request("POST", "/api/v1/auth/refresh", { body: { refresh_token: account.refresh_token } });
+    const reuse = await request("POST", "/api/v1/auth/refresh", { body: { refresh_token: account.refresh_token } });
+    expect(reuse.status).toBe(401);
+    expect(reuse.body.detail).toMatch(/already used/);
+    const successor = await request("POST", "/api/v1/auth/refresh", { body: { refresh_token: rotated.body.refresh_token } });
+    expect(successor.status).toBe(401);
+    const events = await db.execute(sql`select count(*)::int as n from event_log where action = 'refresh_token.reuse_detected' and org_id = ${account.org_id}`);
+    expect(events.rows).toEqual([{ n: 1 }]);
+  });
+
+  it("rejects an unknown token with 401", async () => {
+    const response = await request("POST", "/api/v1/auth/refresh", { body: { refresh_token: "gsr_not-a-real-token" } });
+    expect(response.status).toBe(401);
+  });
+});
+
+describe("POST /auth/logout", () => {
+  it("revokes the session's refresh tokens and answers 204", async () => {
+    const account = await registerClient();
+    const logout = await request("POST", "/api/v1/auth/logout", { body: { refresh_token: account.refresh_token } });
+    expect(logout.status).toBe(204);
+    const refresh = await request("POST", "/api/v1/auth/refresh", { body: { refresh_token: account.refresh_token } });
+    expect(refresh.status).toBe(401);
+  });
+});
+
+describe("GET /auth/me", () => {
+  it("returns user, organization, roles and permissions for platform staff", async () => {
+    const pm = await createUser("pm");
+    const me = await request("GET", "/api/v1/auth/me", { token: pm.token });
+    expect(me.status).toBe(200);
+    expect(me.body.organization.kind).toBe("platform");
+    expect(me.body.roles).toEqual(["pm"]);
+    expect(me.body.permissions).toContain("job:assign");
+    expect(me.body.permissions).not.toContain("organization:create");
+  });
+
+  it("costs one round trip with an access token: authentication itself costs none", async () => {
+    const account = await registerClient();
+    const me = await request("GET", "/api/v1/auth/me", { token: account.token });
+    expect(me.roundTrips).toBe(1);
+  });
+
+  it("answers 401 problem+json without credentials", async () => {
+    const response = await request("GET", "/api/v1/auth/me");
+    expect(response.status).toBe(401);
+    expect(response.headers.get("content-type")).toBe("application/problem+json");
+    expect(response.headers.get("www-authenticate")).toMatch(/^Bearer/);
+  });
+});

@@ -1,24 +1,44 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { startLocalS3Gateway } from "./tests/setup/local-s3-gateway.ts";
+
+const MIB = 1024 * 1024;
 
 export default defineConfig({
   plugins: [
-    cloudflareTest(({ inject }) => ({
-      wrangler: { configPath: "./wrangler.toml" },
-      miniflare: {
-        bindings: {
-          APP_ENV: "test",
-          SERVER_TIMING: "true",
-          LOG_LEVEL: "warn",
-          DATABASE_URL: inject("databaseUrl"),
-          NEON_GATEWAY_URL: inject("gatewayUrl"),
-          JWT_SIGNING_KEYS: inject("signingKeys"),
+    cloudflareTest(async ({ inject }) => {
+      // Presigned URLs must reach Miniflare's S3 endpoint over real HTTP: see local-s3-gateway.ts.
+      const s3Gateway = await startLocalS3Gateway();
+      return {
+        wrangler: { configPath: "./wrangler.toml" },
+        miniflare: {
+          bindings: {
+            APP_ENV: "test",
+            SERVER_TIMING: "true",
+            LOG_LEVEL: "warn",
+            DATABASE_URL: inject("databaseUrl"),
+            NEON_GATEWAY_URL: inject("gatewayUrl"),
+            JWT_SIGNING_KEYS: inject("signingKeys"),
+            // The credentials of wrangler.toml's local_dev.experimental_s3_credentials.
+            R2_S3_ENDPOINT: `${s3Gateway.origin}/cdn-cgi/local/r2/s3`,
+            R2_ACCESS_KEY_ID: "local-access-key",
+            R2_SECRET_ACCESS_KEY: "local-secret-key",
+            // R2's smallest multipart: 5 MiB parts, so a three-part upload stays small in tests.
+            MULTIPART_THRESHOLD_BYTES: String(5 * MIB),
+          },
+          serviceBindings: {
+            LOCAL_S3_GATEWAY: async (_request: Request, miniflare: { ready: Promise<URL> }) => {
+              s3Gateway.attach(await miniflare.ready);
+              return new Response(null, { status: 204 });
+            },
+          },
         },
-      },
-    })),
+      };
+    }),
   ],
   test: {
     globalSetup: ["./tests/setup/global-setup.ts"],
+    setupFiles: ["./tests/setup/local-s3.ts"],
     include: ["tests/**/*.test.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,

@@ -46,6 +46,11 @@ try {
       "--var", "APP_ENV:development",
       "--var", "SERVER_TIMING:true",
       "--var", `JWT_SIGNING_KEYS:${await devSigningKeys()}`,
+      // Presigned URLs point at the S3 endpoint wrangler dev serves for the FILES bucket,
+      // with wrangler.toml's local_dev.experimental_s3_credentials.
+      "--var", `R2_S3_ENDPOINT:http://127.0.0.1:${PORT}/cdn-cgi/local/r2/s3`,
+      "--var", "R2_ACCESS_KEY_ID:local-access-key",
+      "--var", "R2_SECRET_ACCESS_KEY:local-secret-key",
     ],
     { cwd: root, stdio: ["ignore", "inherit", "inherit"] },
   );

@@ -1,10 +1,24 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
+import { annotationJobsRouter } from "./features/annotation-jobs/annotation-jobs.index.ts";
+import { annotationsRouter } from "./features/annotations/annotations.index.ts";
 import { apiTokensRouter } from "./features/api-tokens/api-tokens.index.ts";
+import { assignmentsRouter } from "./features/assignments/assignments.index.ts";
 import { authRouter } from "./features/auth/auth.index.ts";
+import { commentsRouter } from "./features/comments/comments.index.ts";
 import { registerDocs } from "./features/docs/docs.index.ts";
+import { eventsRouter } from "./features/events/events.index.ts";
+import { exportsRouter } from "./features/exports/exports.index.ts";
+import { filesRouter } from "./features/files/files.index.ts";
 import { healthRouter } from "./features/health/health.index.ts";
+import { organizationsRouter } from "./features/organizations/organizations.index.ts";
+import { parsingRouter } from "./features/parsing/parsing.index.ts";
+import { projectsRouter } from "./features/projects/projects.index.ts";
+import { reviewsRouter } from "./features/reviews/reviews.index.ts";
+import { rolesRouter } from "./features/roles/roles.index.ts";
+import { uploadsRouter } from "./features/uploads/uploads.index.ts";
+import { usersRouter } from "./features/users/users.index.ts";
 import { createRouter } from "./lib/create-router.ts";
 import { ApiError } from "./lib/errors.ts";
 import type { AppEnv } from "./lib/types.ts";
@@ -16,7 +30,24 @@ export const API_BASE_PATH = "/api/v1";
 const MAX_JSON_BODY_BYTES = 1024 * 1024;
 
 /** Every feature's router, mounted under /api/v1. */
-const FEATURE_ROUTERS = [authRouter, apiTokensRouter];
+const FEATURE_ROUTERS = [
+  authRouter,
+  apiTokensRouter,
+  organizationsRouter,
+  usersRouter,
+  rolesRouter,
+  projectsRouter,
+  filesRouter,
+  uploadsRouter,
+  parsingRouter,
+  annotationJobsRouter,
+  assignmentsRouter,
+  annotationsRouter,
+  reviewsRouter,
+  commentsRouter,
+  exportsRouter,
+  eventsRouter,
+];
 
 function apiRouter() {
   const api = createRouter();

@@ -7,6 +7,40 @@ const binding = <T>(name: string, method: string) =>
     message: `must be a ${name} binding`,
   });
 
+const MIB = 1024 * 1024;
+const GIB = 1024 * MIB;
+
+/** R2's limits: one PUT carries at most 5 GiB; an object (multipart) at most 5 TiB. */
+export const R2_MAX_SINGLE_PUT_BYTES = 5 * GIB;
+export const R2_MAX_OBJECT_BYTES = 5 * 1024 * GIB;
+/** Presigned URLs live at most 7 days (SigV4's own limit). */
+export const MAX_PRESIGNED_TTL_SECONDS = 7 * 24 * 3600;
+
+/** What the parser reads (features/parsing/formats.ts): CSV/TSV, JSON, JSON Lines, XLSX, PDF, text, Markdown. */
+export const DEFAULT_UPLOAD_CONTENT_TYPES = [
+  "text/csv",
+  "application/csv",
+  "text/x-csv",
+  "text/comma-separated-values",
+  "application/vnd.ms-excel",
+  "text/tab-separated-values",
+  "application/json",
+  "text/json",
+  "application/x-ndjson",
+  "application/ndjson",
+  "application/jsonl",
+  "application/x-jsonlines",
+  "application/jsonlines",
+  "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+  "application/pdf",
+  "text/plain",
+  "text/markdown",
+  "text/x-markdown",
+];
+
+const byteSize = (minimum: number, maximum: number, fallback: number) =>
+  z.coerce.number().int().min(minimum).max(maximum).default(fallback);
+
 const postgresUrl = z
   .string({ message: "is required" })
   .regex(/^postgres(ql)?:\/\/[^/]+\/.+/, "must be a postgres:// connection string with a database name");
@@ -54,10 +88,43 @@ export const envSchema = z.object({
   LOGIN_LIMITER: binding<RateLimit>("rate limiter", "limit"),
   REGISTER_LIMITER: binding<RateLimit>("rate limiter", "limit"),
   R2_BUCKET_NAME: z.string().min(1),
+  /**
+   * R2's S3 API endpoint without the bucket; presigned URLs are path-style
+   * `<R2_S3_ENDPOINT>/<R2_BUCKET_NAME>/<key>`. Production:
+   * `https://<account_id>.r2.cloudflarestorage.com`; locally the endpoint wrangler dev
+   * serves for the FILES binding, `http://127.0.0.1:8787/cdn-cgi/local/r2/s3`. Unset
+   * (with the two keys) means uploads and downloads answer 503; the rest works.
+   */
+  R2_S3_ENDPOINT: z
+    .url({ protocol: /^https?$/, message: "must be an http(s) URL" })
+    .refine((value) => !/[?#]/.test(value), "must not carry a query or fragment")
+    .transform((value) => value.replace(/\/+$/, ""))
+    .optional(),
+  /** Secrets: an R2 API token's S3 credentials (Object Read & Write on the bucket). */
+  R2_ACCESS_KEY_ID: z.string().min(1).optional(),
+  R2_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  UPLOAD_URL_TTL_SECONDS: z.coerce.number().int().min(60).max(MAX_PRESIGNED_TTL_SECONDS).default(3600),
+  DOWNLOAD_URL_TTL_SECONDS: z.coerce.number().int().min(10).max(MAX_PRESIGNED_TTL_SECONDS).default(300),
+  /** Above this size an upload is multipart. At least R2's 5 MiB minimum part, at most one PUT's 5 GiB. */
+  MULTIPART_THRESHOLD_BYTES: byteSize(5 * MIB, R2_MAX_SINGLE_PUT_BYTES, 100 * MIB),
+  /** The largest file one upload may declare (413 above it). */
+  MAX_UPLOAD_BYTES: byteSize(1, R2_MAX_OBJECT_BYTES, 5 * GIB),
+  /** Comma-separated media types an upload may declare (parameters such as `; charset=` are ignored). */
+  UPLOAD_CONTENT_TYPES: z
+    .string()
+    .default(DEFAULT_UPLOAD_CONTENT_TYPES.join(","))
+    .transform((value) => value.split(",").map((type) => type.trim().toLowerCase()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/, "must be type/subtype")).min(1, "must name at least one type")),
   FILES: binding<R2Bucket>("R2 bucket", "createMultipartUpload"),
   PARSE_QUEUE: binding<Queue>("queue producer", "sendBatch"),
   EXPORT_QUEUE: binding<Queue>("queue producer", "sendBatch"),
   ASSETS: binding<Fetcher>("static assets", "fetch"),
+}).superRefine((config, context) => {
+  const storage = ["R2_S3_ENDPOINT", "R2_ACCESS_KEY_ID", "R2_SECRET_ACCESS_KEY"] as const;
+  const missing = storage.filter((name) => config[name] === undefined);
+  if (missing.length > 0 && missing.length < storage.length) {
+    for (const name of missing) context.addIssue({ code: "custom", path: [name], message: `is required with ${storage.filter((other) => !missing.includes(other)).join(" and ")}` });
+  }
 });
 
 export type Config = z.infer<typeof envSchema>;

@@ -5,6 +5,7 @@ import { createRouter } from "../src/lib/create-router.ts";
 import { notFound, onError } from "../src/middleware/errors.ts";
 import { requestContext } from "../src/middleware/request-context.ts";
 import { ConfigError, loadConfig } from "../src/env.ts";
+import { errorFields } from "../src/lib/logger.ts";
 import { request } from "./helpers/http.ts";
 
 function expectProblem(response: { status: number; headers: Headers; body: any }, status: number) {
@@ -107,5 +108,16 @@ describe("configuration", () => {
     expect(() => loadConfig({ ...withoutDatabase })).toThrow(ConfigError);
     expect(() => loadConfig({ ...withoutDatabase })).toThrow(/DATABASE_URL is required/);
     expect(() => loadConfig({ ...env, SERVER_TIMING: "yes" })).toThrow(/SERVER_TIMING/);
+  });
+});
+
+describe("error logging", () => {
+  it("keeps a failed query's SQL and SQLSTATE but never its parameter values", () => {
+    const driverError = Object.assign(new Error("duplicate key value violates unique constraint"), { code: "23505" });
+    const failed = new Error('Failed query: insert into "user" (password_hash) values ($1)\nparams: scrypt$ln=14,r=8,p=5$c2FsdA==$aGFzaA==', { cause: driverError });
+    const logged = JSON.stringify(errorFields(failed));
+    expect(logged).toContain("insert into");
+    expect(logged).toContain("23505");
+    expect(logged).not.toContain("scrypt$");
   });
 });

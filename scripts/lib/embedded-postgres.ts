@@ -9,15 +9,35 @@ import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
 
 export type EmbeddedPostgres = { url: string; stop(): Promise<void> };
 
+/**
+ * PGlite is a single session, and pglite-socket feeds the wire messages of all its
+ * connections through one queue, keeping a connection's messages together only inside
+ * a transaction. Two connections running extended-protocol queries at once therefore
+ * interleave Parse/Bind/Execute: "portal \"\" cannot be run", or a Bind landing on the
+ * other connection's statement. Whoever pools connections to an embedded instance
+ * (the Neon gateway) must use one at a time; this is how it recognises one.
+ */
+const embeddedAddresses = new Set<string>();
+
+export function isEmbeddedPostgres(connectionString: string): boolean {
+  try {
+    return embeddedAddresses.has(new URL(connectionString).host);
+  } catch {
+    return false;
+  }
+}
+
 export async function startEmbeddedPostgres(options: { dataDir?: string; port?: number } = {}): Promise<EmbeddedPostgres> {
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
   const db = await PGlite.create(options.dataDir ? { dataDir: options.dataDir } : {});
   const server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: options.port ?? 0, maxConnections: 64 });
   await server.start();
   const port = Number(server.getServerConn().split(":").pop());
+  embeddedAddresses.add(`127.0.0.1:${port}`);
   return {
     url: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`,
     async stop() {
+      embeddedAddresses.delete(`127.0.0.1:${port}`);
       await server.stop();
       await db.close();
     },

@@ -16,6 +16,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import { connect } from "node:net";
 import pg from "pg";
 import { WebSocketServer, type WebSocket } from "ws";
+import { isEmbeddedPostgres } from "./embedded-postgres.ts";
 
 export type NeonGateway = { url: string; port: number; close(): Promise<void> };
 
@@ -46,7 +47,8 @@ export async function startNeonGateway(options: { port?: number; host?: string }
   function poolFor(connectionString: string): pg.Pool {
     let pool = pools.get(connectionString);
     if (!pool) {
-      pool = new pg.Pool({ connectionString, max: 20, idleTimeoutMillis: 10_000 });
+      // One connection at a time to an embedded PGlite (see isEmbeddedPostgres).
+      pool = new pg.Pool({ connectionString, max: isEmbeddedPostgres(connectionString) ? 1 : 20, idleTimeoutMillis: 10_000 });
       pool.on("error", () => {});
       pools.set(connectionString, pool);
     }
@@ -135,6 +137,13 @@ export async function startNeonGateway(options: { port?: number; host?: string }
       response.writeHead(502, { "content-type": "text/plain" }).end(String(error));
     });
   });
+
+  // Node closes idle keep-alive sockets after 5 s by default; a client (workerd) that
+  // reuses one at that moment fails with "Network connection lost". A Worker busy hashing
+  // passwords on a loaded machine easily idles that long, so the server waits far longer
+  // than any client keeps a socket.
+  server.keepAliveTimeout = 120_000;
+  server.headersTimeout = 125_000;
 
   const sockets = new WebSocketServer({ noServer: true });
   server.on("upgrade", (request, socket, head) => {

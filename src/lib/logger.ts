@@ -24,7 +24,19 @@ export function createLogger(context: LogFields = {}, minimum: Level = "info"): 
   };
 }
 
+// drizzle's "Failed query" message lists the parameters, which can hold secrets
+// (password hashes, token hashes): logs keep the SQL, never the values.
+function redact(message: string) {
+  return message.replace(/\nparams: [\s\S]*$/, "\nparams: [redacted]");
+}
+
+/** An error and its causes (drizzle wraps the driver's error, which carries the SQLSTATE). */
 export function errorFields(error: unknown): LogFields {
-  if (error instanceof Error) return { error: { name: error.name, message: error.message, stack: error.stack } };
-  return { error: String(error) };
+  if (!(error instanceof Error)) return { error: String(error) };
+  const causes: unknown[] = [];
+  for (let cause = error.cause; cause && causes.length < 3; cause = (cause as { cause?: unknown }).cause) {
+    causes.push(cause instanceof Error ? { name: cause.name, message: redact(cause.message), code: (cause as { code?: unknown }).code } : "non-error cause");
+  }
+  const stack = error.stack ? redact(error.stack) : undefined;
+  return { error: { name: error.name, message: redact(error.message), stack, ...(causes.length ? { causes } : {}) } };
 }

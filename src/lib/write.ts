@@ -5,6 +5,9 @@ import type { ServiceContext } from "./service-context.ts";
 
 export type Row = Record<string, unknown>;
 
+// drizzle-kit's name for idempotency_key's composite primary key (see drizzle/0000_initial_schema.sql).
+const IDEMPOTENCY_KEY_CONSTRAINT = "idempotency_key_caller_key_pk";
+
 /**
  * Runs a mutation's statements as one batch: one transaction, one round trip. When the
  * request carries an Idempotency-Key, its reservation rides in the same batch, so the
@@ -21,7 +24,7 @@ export async function runWrite(ctx: ServiceContext, statements: SQL[]): Promise<
     return results.slice(prelude.length).map((result) => result.rows as Row[]);
   } catch (error) {
     const pgError = postgresErrorOf(error);
-    if (ctx.idempotency && pgError?.code === UNIQUE_VIOLATION && pgError.constraint === "idempotency_key_pkey") {
+    if (ctx.idempotency && pgError?.code === UNIQUE_VIOLATION && pgError.constraint === IDEMPOTENCY_KEY_CONSTRAINT) {
       throw new IdempotencyKeyInUse();
     }
     throw error;

@@ -1,7 +1,9 @@
 import { loadConfig, type Bindings } from "../env.ts";
 import { createLogger, errorFields } from "../lib/logger.ts";
 import { consumeEach, type ConsumerContext } from "./consume.ts";
-import { exportMessageSchema, parseMessageSchema } from "./messages.ts";
+import { consumeExportDeadLetter, consumeExportMessage } from "./export.ts";
+import { exportMessageSchema } from "./messages.ts";
+import { consumeParseBatch, consumeParseDeadLetters } from "./parse.ts";
 
 type QueueRole = "parse" | "parse-dlq" | "export" | "export-dlq";
 
@@ -12,14 +14,10 @@ export function queueRole(queueName: string): QueueRole | null {
 }
 
 const consumers: Record<QueueRole, (batch: MessageBatch<unknown>, context: ConsumerContext) => Promise<void>> = {
-  parse: (batch, context) => consumeEach(batch, parseMessageSchema, context, async () => {
-    throw new Error("parse consumer not wired yet");
-  }),
-  "parse-dlq": (batch, context) => consumeEach(batch, parseMessageSchema, context, async () => {}),
-  export: (batch, context) => consumeEach(batch, exportMessageSchema, context, async () => {
-    throw new Error("export consumer not wired yet");
-  }),
-  "export-dlq": (batch, context) => consumeEach(batch, exportMessageSchema, context, async () => {}),
+  parse: (batch, context) => consumeParseBatch(batch, context),
+  "parse-dlq": (batch, context) => consumeParseDeadLetters(batch, context),
+  export: (batch, context) => consumeEach(batch, exportMessageSchema, context, consumeExportMessage),
+  "export-dlq": (batch, context) => consumeEach(batch, exportMessageSchema, context, consumeExportDeadLetter),
 };
 
 export async function handleQueueBatch(batch: MessageBatch<unknown>, env: Bindings): Promise<void> {

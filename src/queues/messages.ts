@@ -1,9 +1,17 @@
 import { z } from "zod";
 
-/** Bodies of the messages on the `parse` queue. */
+/**
+ * Bodies of the messages on the `parse` queue. The upload's completion sends
+ * `{kind, version_id}`: the first parse, generation 0. A reparse sends its
+ * `generation`; each chunk of a streamed format sends the next one with the byte
+ * `offset` it starts at (see features/parsing/chunked-parse.ts). No offset means the
+ * first chunk.
+ */
 export const parseMessageSchema = z.object({
   kind: z.literal("parse"),
   version_id: z.number().int().positive(),
+  generation: z.number().int().nonnegative().optional(),
+  offset: z.number().int().nonnegative().optional(),
 });
 
 /** Bodies of the messages on the `export` queue. */

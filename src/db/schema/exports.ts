@@ -13,6 +13,8 @@ import { project } from "./projects.ts";
 
 export type ExportFilters = { job_ids?: number[]; file_ids?: number[] };
 export type UploadedPart = { part_number: number; etag: string };
+/** Where a running export stands; its shape belongs to features/exports/export-state.ts. */
+export type ExportResumeState = Record<string, unknown>;
 
 export const exportLog = pgTable(
   "export_log",
@@ -32,6 +34,13 @@ export const exportLog = pgTable(
     // Multipart upload state, saved per chunk so a retried message resumes where it stopped.
     multipart_upload_id: text(),
     uploaded_parts: jsonb().$type<UploadedPart[]>().notNull().default([]),
+    // Keyset cursor, byte offsets and per-version counts as of the last saved part:
+    // saved with each part, so a retry regenerates the rest of the file byte for byte.
+    resume_state: jsonb().$type<ExportResumeState>(),
+    // Which delivery is writing the export (its queue message id) and until when its
+    // claim holds; renewed with every part. A duplicate delivery leaves a live claim alone.
+    lease_owner: text(),
+    lease_expires_at: timestamptz(),
     // Rows and bytes written so far; final once status is succeeded.
     row_count: byteCount().notNull().default(0),
     size_bytes: byteCount().notNull().default(0),

@@ -121,6 +121,8 @@ export const ROLES = [
       "job:read",
       "annotation:read",
       "review:read",
+      // Job comment threads are visible to everyone who can see the job (PRODUCT.md, Annotation).
+      "comment:read",
       "export:read",
       "export:create",
       "event:read",
@@ -138,6 +140,7 @@ export const ROLES = [
       "file:upload",
       "job:read",
       "annotation:read",
+      "comment:read",
       "export:read",
       "export:create",
       ...SELF_SERVICE,

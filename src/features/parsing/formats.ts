@@ -115,7 +115,7 @@ function contradiction(filename: string, claim: NonNullable<ResolvedClaim>, cont
 }
 
 function decodeHead(head: Uint8Array, encoding: TextEncoding, bomLength: number): string {
-  return new TextDecoder(encoding, { ignoreBOM: true }).decode(head.subarray(bomLength), { stream: true });
+  return new TextDecoder(encoding, { fatal: false, ignoreBOM: true }).decode(head.subarray(bomLength), { stream: true });
 }
 
 function delimiterHint(claim: Claim | undefined): Delimiter | null {
@@ -152,37 +152,38 @@ export function detectFormat(head: Uint8Array, declared: Declared, isWholeFile: 
     throw claim ? contradiction(name, claim, what) : new ParseError(`"${name}" is ${what}.`);
   }
 
+  if (isWholeFile && head.length === bomLength) throw new ParseError(`"${name}" is empty.`);
   if (claim?.claim === "pdf") throw contradiction(name, claim, "text, not a PDF document");
   if (claim?.claim === "xlsx") throw contradiction(name, claim, "text, not an XLSX workbook");
 
   const text = decodeHead(head, encoding, bomLength);
   const firstSignificant = /\S/.exec(text)?.[0];
   if (firstSignificant === undefined && isWholeFile) throw new ParseError(`"${name}" is empty.`);
-  const text_ = (format: FileFormat, delimiter: Delimiter | null = null): DetectedFormat => ({ format, encoding, bomLength, delimiter });
+  const textFormat = (format: FileFormat, delimiter: Delimiter | null = null): DetectedFormat => ({ format, encoding, bomLength, delimiter });
 
   switch (claim?.claim) {
     case "json":
       // An array is JSON; objects one after another are JSON Lines (often served as application/json).
-      if (firstSignificant === "[") return text_("json");
-      if (firstSignificant === "{") return text_("jsonl");
+      if (firstSignificant === "[") return textFormat("json");
+      if (firstSignificant === "{") return textFormat("jsonl");
       throw contradiction(name, claim, `not JSON (it does not start with "[" or "{")`);
     case "jsonl":
-      return text_("jsonl");
+      return textFormat("jsonl");
     case "text":
-      return text_("text");
+      return textFormat("text");
     case "markdown":
-      return text_("markdown");
+      return textFormat("markdown");
     case "csv":
     case "tsv":
     case "spreadsheet": {
       const hint = delimiterHint(claim.claim);
-      return text_("csv", detectDelimiter(completeLines(text, isWholeFile), hint) ?? hint ?? ",");
+      return textFormat("csv", detectDelimiter(completeLines(text, isWholeFile), hint) ?? hint ?? ",");
     }
     default: {
-      if (firstSignificant === "[") return text_("json");
-      if (firstSignificant === "{") return text_("jsonl");
+      if (firstSignificant === "[") return textFormat("json");
+      if (firstSignificant === "{") return textFormat("jsonl");
       const delimiter = detectDelimiter(completeLines(text, isWholeFile), null);
-      return delimiter ? text_("csv", delimiter) : text_("text");
+      return delimiter ? textFormat("csv", delimiter) : textFormat("text");
     }
   }
 }

@@ -20,8 +20,6 @@ export const PARSE_LIMITS = {
   columns: 1_000,
   /** XLSX and PDF cannot resume mid-file: they are parsed whole, up to this size. */
   wholeFileBytes: 16 * MiB,
-  /** UTF-16 text is transcoded to UTF-8 in memory before parsing, up to this size. */
-  utf16Bytes: 16 * MiB,
   /** Characters of an XLSX workbook's shared strings, which stay in memory. */
   sharedStringChars: 16 * MiB,
   /** Decompressed XML of a workbook, a guard against ZIP bombs. */

@@ -13,11 +13,10 @@ export type ValueTyping = "text" | "typed";
 export class TableStats {
   private readonly columns: ColumnStats[];
   private readonly byName = new Map<string, ColumnStats>();
+  private readonly typing: ValueTyping;
 
-  constructor(
-    columns: readonly ColumnStats[],
-    private readonly typing: ValueTyping,
-  ) {
+  constructor(columns: readonly ColumnStats[], typing: ValueTyping) {
+    this.typing = typing;
     this.columns = columns.map((column) => ({ ...column }));
     for (const column of this.columns) this.byName.set(column.name, column);
   }

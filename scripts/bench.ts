@@ -1,0 +1,134 @@
+/**
+ * `npm run bench`: the API's speed and cost beside the physical limit, in one run.
+ * Method, machine and latest figures: BENCHMARKS.md. Options: scripts/bench/options.ts.
+ *
+ *  1. build the production bundle (`wrangler deploy --dry-run`), measure its gzipped size
+ *  2. a fresh database (embedded PGlite, or a new database on DATABASE_URL's server),
+ *     migrated, behind the local Neon gateway; seed the dataset set-based
+ *  3. isolate startup: fresh workerd → first /health, against an empty Worker
+ *  4. load: autocannon on each endpoint at each concurrency, and on its floor
+ *  5. parse: a generated CSV through the parse consumer, beside COPY FROM
+ *  6. export: annotated rows through the export consumer, beside COPY TO
+ *  7. a table on stdout and bench/results/latest.json
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { generateSigningKey } from "./lib/signing-keys.ts";
+import { runApiBench, type EndpointReport } from "./bench/api-bench.ts";
+import { buildBundle } from "./bench/bundle.ts";
+import { countRows, seedDataset } from "./bench/dataset.ts";
+import { runExportBench, seedExportProject } from "./bench/export-bench.ts";
+import type { Recording } from "./bench/floor-worker.ts";
+import { describeMachine } from "./bench/machine.ts";
+import { benchOptions } from "./bench/options.ts";
+import { prepareParseInput, runParseBench } from "./bench/parse-bench.ts";
+import { consumerWired, type QueueBenchReport } from "./bench/queue-bench.ts";
+import { printReport, writeReport, type BenchReport } from "./bench/report.ts";
+import { startBenchDatabase, startGateway } from "./bench/services.ts";
+import { measureStartup } from "./bench/startup.ts";
+
+const started = performance.now();
+const elapsed = () => `${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s`;
+const log = (line: string) => console.log(`[bench ${elapsed()}] ${line}`);
+
+const options = benchOptions();
+const machine = describeMachine();
+const workDir = mkdtempSync(join(tmpdir(), "grandscale-bench-"));
+const notes: string[] = [];
+if (options.quick) notes.push("--quick: a smoke run with small sizes; these figures are not the benchmark");
+
+log(`${options.quick ? "quick run" : "benchmark"} on ${machine.cpu_model} (${machine.nproc} cores), load average ${loadavg().map((n) => n.toFixed(1)).join(" ")}; work dir ${workDir}`);
+
+log("building the production bundle (wrangler deploy --dry-run)");
+const bundle = await buildBundle(join(workDir, "bundle"));
+log(`  ${(bundle.bytes / 1024).toFixed(0)} KiB, ${(bundle.gzip_bytes / 1024).toFixed(0)} KiB gzipped, built in ${(bundle.build_ms / 1000).toFixed(1)} s`);
+
+log(process.env.DATABASE_URL ? "creating a fresh database on DATABASE_URL's server" : "starting a fresh embedded PGlite");
+const database = await startBenchDatabase(workDir);
+const gateway = await startGateway();
+const processes = { gateway: gateway.pid, database: database.pid };
+// Ctrl-C: the children get the signal too; what is left is the database on a server and the work dir.
+process.once("SIGINT", () => {
+  log("interrupted; cleaning up");
+  void database.stop().finally(() => {
+    rmSync(workDir, { recursive: true, force: true });
+    process.exit(130);
+  });
+});
+log(`  ${database.label}; Neon gateway ${gateway.url}`);
+
+let endpoints: EndpointReport[] = [];
+let recordings: Record<string, Recording[]> = {};
+let parse: QueueBenchReport | null = null;
+let exported: QueueBenchReport | null = null;
+let report: BenchReport;
+try {
+  // Setup that measures nothing runs side by side: the database seeds (its own process)
+  // while this one writes the parse bench's CSV and workerd stores it in R2.
+  log("seeding the dataset; preparing the parse input meanwhile");
+  const wants = { parse: options.steps.has("parse") && consumerWired("parse"), export: options.steps.has("export") && consumerWired("export") };
+  const [{ dataset, exportInput }, parseInput] = await Promise.all([
+    (async () => {
+      const seeded = await seedDataset(database.url, options.dataset, log);
+      const exportProject = wants.export ? await seedExportProject(database.url, seeded, options.exportRows, log) : null;
+      return { dataset: seeded, exportInput: exportProject };
+    })(),
+    wants.parse ? prepareParseInput(workDir, options.parseBytes, log) : Promise.resolve(null),
+  ]);
+  const counts = await countRows(database.url);
+
+  const bindings = {
+    DATABASE_URL: database.url,
+    NEON_GATEWAY_URL: gateway.url,
+    JWT_SIGNING_KEYS: JSON.stringify([await generateSigningKey("bench-key-1")]),
+    SERVER_TIMING: "true",
+  };
+
+  log("isolate startup");
+  const startup = await measureStartup(bundle, bindings, options.quick ? 1 : 3);
+  log(`  first /health ${startup.bundle_median_ms.toFixed(0)} ms (empty Worker ${startup.empty_worker_median_ms.toFixed(0)} ms)`);
+
+  if (options.steps.has("api")) {
+    log(`load: ${options.concurrencies.join(", ")} connections, ${options.durationSeconds} s per run`);
+    ({ endpoints, recordings } = await runApiBench({ bundle, bindings, gatewayUrl: gateway.url, processes, dataset, load: options, log }));
+  }
+  if (options.steps.has("parse")) {
+    log("parse bench");
+    parse = await runParseBench({ bundle, bindings, database, processes, dataset, input: parseInput, timeoutSeconds: options.queueTimeoutSeconds, log });
+  }
+  if (options.steps.has("export")) {
+    log("export bench");
+    exported = await runExportBench({ bundle, bindings, database, processes, dataset, input: exportInput, workDir, rows: options.exportRows, timeoutSeconds: options.queueTimeoutSeconds, log });
+  }
+
+  const { dir: _dir, ...bundleFigures } = bundle;
+  report = {
+    date: new Date().toISOString(),
+    wall_seconds: (performance.now() - started) / 1000,
+    quick: options.quick,
+    machine: { ...machine, load_average_at_end: loadavg() },
+    database: { label: database.label, embedded: database.embedded },
+    dataset: { size: dataset.size, counts, seed_seconds: dataset.seed_ms / 1000 },
+    bundle: bundleFigures,
+    startup,
+    load: { concurrencies: options.concurrencies, duration_s: options.durationSeconds, warmup_s: options.warmupSeconds, generator: "autocannon 9, one request in flight per connection" },
+    endpoints,
+    parse,
+    export: exported,
+    sample_sql: Object.fromEntries(Object.entries(recordings).flatMap(([key, list]) => (list[0] ? [[key, list[0]]] : []))),
+    notes: [...notes, ...(parse?.notes ?? []).map((note) => `parse: ${note}`), ...(exported?.notes ?? []).map((note) => `export: ${note}`)],
+  };
+} finally {
+  await gateway.stop();
+  await database.stop();
+  if (!process.env.BENCH_KEEP) rmSync(workDir, { recursive: true, force: true });
+}
+
+report.wall_seconds = (performance.now() - started) / 1000;
+const files = writeReport(report);
+console.log(printReport(report));
+console.log(`\nwrote ${files.join(" and ")}`);
+const mismatches = endpoints.filter((endpoint) => endpoint.round_trips && !endpoint.round_trips.matches);
+if (mismatches.length) console.log(`round trips over budget: ${mismatches.map((endpoint) => endpoint.label).join(", ")}`);
+process.exit(0);

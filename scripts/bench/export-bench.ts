@@ -1,0 +1,198 @@
+/**
+ * The export bench: BENCH_EXPORT_ROWS annotated, approved rows (1,000,000 by default)
+ * exported as JSON Lines through the real export consumer, beside PostgreSQL's own
+ * `COPY (SELECT …) TO STDOUT` of the same rows with their annotations.
+ *
+ * The rows are seeded set-based into one project of the first organization (one parsed
+ * table, jobs of 10,000 rows, every row annotated, every job reviewed and approved);
+ * the export is requested through the API (POST /projects/{id}/exports) by that
+ * organization's client_admin, exactly as a client would, and the consumer runs in its
+ * own workerd until export_log says succeeded.
+ */
+import { resolve } from "node:path";
+import pg from "pg";
+import type { Bundle } from "./bundle.ts";
+import { startBulkLoad, type Dataset } from "./dataset.ts";
+import { countCpu, type StackProcesses } from "./cpu.ts";
+import { watchMemory } from "./memory.ts";
+import type { BenchBindings } from "./runtime.ts";
+import type { BenchDatabase } from "./services.ts";
+import { callApi, signIn } from "./session.ts";
+import { consumerWired, emptyReport, pollDatabase, startConsumerRuntime, throughput, type QueueBenchReport } from "./queue-bench.ts";
+
+const ROWS_PER_JOB = 10_000;
+
+type ExportState = { status: string; done: number; total: number | null; row_count: number; size_bytes: number; error: string | null; r2_key: string | null };
+
+/** The project to export, seeded in a handful of set-based statements (before any measurement). */
+export type ExportInput = { project_id: number; seconds: number };
+
+export async function seedExportProject(databaseUrl: string, dataset: Dataset, rows: number, log: (line: string) => void): Promise<ExportInput> {
+  const started = performance.now();
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  await startBulkLoad(client);
+  const step = async (label: string, text: string, params: unknown[]) => {
+    const started = performance.now();
+    const result = await client.query(text, params);
+    log(`  seeded ${label} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
+    return result.rows;
+  };
+  try {
+    const [project] = await step(
+      "export project",
+      `with created_project as (
+          insert into project (org_id, name, status, our_pm_id, client_pm_id)
+          select $1, 'Bench export', 'in_progress', (select user_id from "user" where email = $2), (select user_id from "user" where email = $3)
+          returning project_id, org_id
+        ), created_file as (
+          insert into file (project_id, org_id, filename, content_type, file_type, status)
+          select project_id, org_id, 'export-source.csv', 'text/csv', 'dataset', 'completed' from created_project returning file_id, project_id
+        ), created_version as (
+          insert into file_version (file_id, version_number, filename, r2_key, size_bytes, content_type, status, parse_status, completed_at)
+          select file_id, 1, 'export-source.csv', 'bench/export/' || file_id || '/v1', 0, 'text/csv', 'ready', 'succeeded', now()
+          from created_file returning version_id
+        ), created_table as (
+          insert into file_table (version_id, name, state, columns, row_count)
+          select version_id, 'export-source', 'active',
+            '[{"name":"id","type":"integer","nullable":false},{"name":"text","type":"string","nullable":false},{"name":"source","type":"string","nullable":false}]'::jsonb, $4::int
+          from created_version returning table_id
+        )
+        select (select project_id from created_project) as project_id, (select table_id from created_table) as table_id`,
+      [dataset.reader.org_id, dataset.pm.email, dataset.reader.email, rows],
+    );
+    await step(
+      `${rows} table rows`,
+      `insert into file_table_row (table_id, row_index, data)
+        select $1::int, g, jsonb_build_object('id', g + 1, 'text', 'Message ' || g || ': ' || md5(g::text) || md5((g + 1)::text),
+          'source', (array['email','chat','phone','social'])[1 + g % 4])
+        from generate_series(0, $2::int - 1) g`,
+      [project.table_id, rows],
+    );
+    await step(
+      "jobs (reviewed)",
+      `insert into annotation_job (project_id, table_id, name, status, priority, row_start, row_end, submitted_at, reviewed_at)
+        select $1::int, $2::int, 'Export job ' || k, 'reviewed', 'medium', k * $4::int, least((k + 1) * $4::int, $3::int) - 1, now(), now()
+        from generate_series(0, ceil($3::numeric / $4::int)::int - 1) k`,
+      [project.project_id, project.table_id, rows, ROWS_PER_JOB],
+    );
+    await step(
+      "approving reviews",
+      `insert into review (job_id, reviewer_id, status, comments)
+        select job_id, (select user_id from "user" where email = $2), 'approved', 'Looks right.' from annotation_job where project_id = $1`,
+      [project.project_id, dataset.pm.email],
+    );
+    await step(
+      `${rows} annotations`,
+      `insert into annotation (job_id, row_index, data, version, updated_by)
+        select j.job_id, g, jsonb_build_object('label', (array['positive','negative','neutral'])[1 + g % 3], 'confidence', (g % 100) / 100.0),
+          1, (select user_id from "user" where email = 'annotator1@bench-platform.test')
+        from annotation_job j, generate_series(j.row_start, j.row_end) g where j.project_id = $1`,
+      [project.project_id],
+    );
+    await client.query("analyze file_table_row, annotation, annotation_job, review");
+    return { project_id: project.project_id, seconds: (performance.now() - started) / 1000 };
+  } finally {
+    await client.end();
+  }
+}
+
+/** The same rows the export writes, with the same columns, as PostgreSQL produces them itself. */
+function copySelect(projectId: number): string {
+  return `select j.job_id, j.table_id, r.row_index, r.data, a.data as annotation, j.status, a.updated_by, a.updated_at,
+      rv.reviewer_id, rv.created_at as reviewed_at
+    from annotation_job j
+    join file_table_row r on r.table_id = j.table_id and r.row_index between j.row_start and j.row_end
+    left join annotation a on a.job_id = j.job_id and a.row_index = r.row_index
+    left join review rv on rv.job_id = j.job_id and rv.status = 'approved'
+    where j.project_id = ${projectId} and j.deleted_at is null
+    order by j.job_id, r.row_index`;
+}
+
+async function exportState(client: pg.Client, exportId: number): Promise<ExportState> {
+  const row = (await client.query(
+    `select status, progress_done as done, progress_total as total, row_count, size_bytes, error, r2_key from export_log where export_id = $1`,
+    [exportId],
+  )).rows[0];
+  return { ...row, done: Number(row.done), total: row.total === null ? null : Number(row.total), row_count: Number(row.row_count), size_bytes: Number(row.size_bytes) };
+}
+
+export async function runExportBench(options: {
+  bundle: Bundle;
+  bindings: BenchBindings;
+  database: BenchDatabase;
+  processes: StackProcesses;
+  dataset: Dataset;
+  /** The project seedExportProject made (null: the consumer was not there to seed for). */
+  input: ExportInput | null;
+  workDir: string;
+  rows: number;
+  timeoutSeconds: number;
+  log: (line: string) => void;
+}): Promise<QueueBenchReport> {
+  const { bundle, bindings, database, processes, dataset, input, workDir, rows, timeoutSeconds, log } = options;
+  const description = `${rows} annotated, approved rows exported as JSON Lines by the export queue consumer, beside COPY (SELECT …) TO STDOUT`;
+  if (!consumerWired("export") || !input) {
+    return emptyReport(description, "not available", "src/queues/index.ts does not wire src/queues/export.ts yet");
+  }
+  const projectId = input.project_id;
+  const runtime = await startConsumerRuntime(bundle, bindings, resolve(workDir, "miniflare-export"));
+  const report = emptyReport(description, "measured", null);
+  report.input = { bytes: 0, rows };
+  try {
+    const api = await runtime.url("api");
+    const token = await signIn(api, dataset.reader.email);
+    report.setup_seconds = input.seconds;
+
+    const memory = await watchMemory(runtime, "api");
+    const cpu = countCpu({ workerd: runtime.pid, ...processes });
+    const started = performance.now();
+    const created = await callApi(api, "POST", `/api/v1/projects/${projectId}/exports`, { token, body: { format: "jsonl", scope: "approved" } });
+    if (created.status !== 201 && created.status !== 202) {
+      await memory.stop();
+      return { ...report, status: "failed", reason: `POST /projects/${projectId}/exports answered ${created.status}: ${JSON.stringify(created.body).slice(0, 300)}` };
+    }
+    const exportId = Number(created.body.export_id);
+    const { value: state, timedOut } = await pollDatabase(
+      database.url,
+      timeoutSeconds,
+      async (client) => {
+        const value = await exportState(client, exportId);
+        return { done: value.status === "succeeded" || value.status === "failed", value };
+      },
+      (value) => log(`  … ${value.done} of ${value.total ?? "?"} after ${((performance.now() - started) / 1000).toFixed(0)} s`),
+    );
+    const seconds = (performance.now() - started) / 1000;
+    report.memory = await memory.stop();
+    const cpuSeconds = cpu.stop();
+
+    let stored: number | null = null;
+    if (state.r2_key && state.status === "succeeded") stored = (await (await runtime.mf.getR2Bucket("FILES", "api")).head(state.r2_key))?.size ?? null;
+    const outcome = timedOut
+      ? `unfinished after ${timeoutSeconds} s (BENCH_QUEUE_TIMEOUT) at ${state.done} of ${state.total} rows; rates are of the part done`
+      : state.status === "succeeded"
+        ? `succeeded: ${state.row_count} rows, ${state.size_bytes} bytes in R2${stored === state.size_bytes ? "" : ` — the object holds ${stored} bytes`}`
+        : `failed: ${state.error}`;
+    const doneRows = state.status === "succeeded" ? state.row_count : state.done;
+    report.consumer = { ...throughput(seconds, state.size_bytes, doneRows), outcome, messages: null, cpu_seconds: cpuSeconds };
+    report.input = { bytes: state.size_bytes, rows };
+    if (state.status !== "succeeded" && !timedOut) report.status = "failed";
+    log(`  consumer: ${outcome} in ${seconds.toFixed(1)} s`);
+    if (runtime.problems.length) report.notes.push(`worker log: ${runtime.problems.slice(0, 3).join(" | ").slice(0, 500)}`);
+  } finally {
+    await runtime.dispose();
+  }
+
+  log("  COPY (SELECT …) TO STDOUT of the same rows");
+  const started = performance.now();
+  const copied = await database.copyOut(copySelect(projectId));
+  const seconds = (performance.now() - started) / 1000;
+  report.postgres_copy = { ...throughput(seconds, copied.bytes, copied.rows), method: "COPY (SELECT …) TO STDOUT over the wire protocol (pg client), output discarded" };
+  if (report.consumer && report.postgres_copy) {
+    report.ratio = {
+      mb_per_s: report.consumer.mb_per_s / report.postgres_copy.mb_per_s,
+      rows_per_s: report.consumer.rows_per_s / report.postgres_copy.rows_per_s,
+    };
+  }
+  return report;
+}

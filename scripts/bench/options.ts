@@ -1,0 +1,57 @@
+/**
+ * What one `npm run bench` does, from the command line and the environment. The
+ * defaults are the benchmark; `--quick` is a smoke run of every step with small sizes
+ * (its figures mean nothing).
+ *
+ *   BENCH_CONCURRENCY=1,8,32   connections per load run
+ *   BENCH_DURATION=5           seconds measured per run (after BENCH_WARMUP=1 thrown away)
+ *   BENCH_PARSE_MB=1024        size of the generated CSV
+ *   BENCH_EXPORT_ROWS=1000000  annotated rows exported
+ *   BENCH_ONLY=api,parse,export   a subset of the steps
+ *   BENCH_QUEUE_TIMEOUT=540    seconds a parse or export may take before it is reported unfinished
+ */
+import { DEFAULT_DATASET, type DatasetSize } from "./dataset.ts";
+
+export type Step = "api" | "parse" | "export";
+
+export type BenchOptions = {
+  quick: boolean;
+  steps: Set<Step>;
+  dataset: DatasetSize;
+  concurrencies: number[];
+  durationSeconds: number;
+  warmupSeconds: number;
+  parseBytes: number;
+  exportRows: number;
+  queueTimeoutSeconds: number;
+};
+
+const MiB = 1024 * 1024;
+
+function numberFrom(name: string, fallback: number): number {
+  const value = process.env[name];
+  if (value === undefined || value === "") return fallback;
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed <= 0) throw new Error(`${name} must be a positive number, got ${value}`);
+  return parsed;
+}
+
+export function benchOptions(argv: string[] = process.argv.slice(2)): BenchOptions {
+  const quick = argv.includes("--quick");
+  const steps = new Set((process.env.BENCH_ONLY ?? "api,parse,export").split(",").map((step) => step.trim()).filter(Boolean) as Step[]);
+  for (const step of steps) if (!["api", "parse", "export"].includes(step)) throw new Error(`BENCH_ONLY: unknown step ${step}`);
+  const dataset: DatasetSize = quick
+    ? { ...DEFAULT_DATASET, organizations: 4, projectsPerOrganization: 20, datasetProjectsPerOrganization: 2, rowsPerTable: 500, jobsPerTable: 20 }
+    : DEFAULT_DATASET;
+  return {
+    quick,
+    steps,
+    dataset,
+    concurrencies: (process.env.BENCH_CONCURRENCY ?? (quick ? "1,8" : "1,8,32")).split(",").map(Number),
+    durationSeconds: numberFrom("BENCH_DURATION", quick ? 1 : 5),
+    warmupSeconds: numberFrom("BENCH_WARMUP", quick ? 0.5 : 1),
+    parseBytes: numberFrom("BENCH_PARSE_MB", quick ? 32 : 1024) * MiB,
+    exportRows: numberFrom("BENCH_EXPORT_ROWS", quick ? 20_000 : 1_000_000),
+    queueTimeoutSeconds: numberFrom("BENCH_QUEUE_TIMEOUT", quick ? 120 : 540),
+  };
+}

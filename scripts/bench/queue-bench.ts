@@ -1,0 +1,109 @@
+/**
+ * What the parse and export benches share: their report shape, whether a consumer is
+ * wired into the Worker yet, a fresh workerd for the consumer (so its peak RSS is its
+ * own), putting a big file into the local R2, and waiting on the database for the end.
+ */
+import { createReadStream, readFileSync, statSync } from "node:fs";
+import { request } from "node:http";
+import { resolve } from "node:path";
+import pg from "pg";
+import type { Bundle } from "./bundle.ts";
+import type { CpuAccount } from "./cpu.ts";
+import type { MemoryReport } from "./memory.ts";
+import { apiWorker, startRuntime, type BenchBindings, type Runtime } from "./runtime.ts";
+
+/** The name of the helper Worker that streams files into R2 (runtime.ts r2LoaderWorker). */
+export const R2_LOADER = "r2-loader";
+
+export type Throughput = { seconds: number; bytes: number; rows: number; mb_per_s: number; rows_per_s: number };
+
+export type QueueBenchReport = {
+  status: "measured" | "not available" | "failed";
+  reason: string | null;
+  description: string;
+  input: { bytes: number; rows: number } | null;
+  /** `cpu_seconds`: CPU time of each process while the consumer worked (where the time went). */
+  consumer: (Throughput & { outcome: string; messages: number | null; cpu_seconds: CpuAccount }) | null;
+  postgres_copy: (Throughput & { method: string }) | null;
+  /** consumer ÷ COPY: the share of the physical limit the consumer reaches. */
+  ratio: { mb_per_s: number; rows_per_s: number } | null;
+  memory: MemoryReport | null;
+  setup_seconds: number;
+  notes: string[];
+};
+
+export function emptyReport(description: string, status: QueueBenchReport["status"], reason: string | null): QueueBenchReport {
+  return { status, reason, description, input: null, consumer: null, postgres_copy: null, ratio: null, memory: null, setup_seconds: 0, notes: [] };
+}
+
+/** MB = 10^6 bytes, as disk and network rates are quoted. */
+export function throughput(seconds: number, bytes: number, rows: number): Throughput {
+  return { seconds, bytes, rows, mb_per_s: bytes / 1e6 / seconds, rows_per_s: rows / seconds };
+}
+
+/** Whether src/queues/index.ts hands the queue to its consumer module (queues/parse.ts, queues/export.ts). */
+export function consumerWired(queue: "parse" | "export"): boolean {
+  try {
+    const index = readFileSync(resolve(import.meta.dirname, "../../src/queues/index.ts"), "utf8");
+    return index.includes(`from "./${queue}.ts"`);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The consumer's own workerd: the bundle with its queue consumers, the inspector on (for
+ * the isolate's heap) and R2 kept on disk in the run's directory (a 1 GB object held in
+ * memory would count as the consumer's).
+ *
+ * Delivery is immediate (max_batch_timeout 0) instead of wrangler.toml's 2 s: the bench
+ * measures the consumer, and a chain of chunk messages would otherwise wait up to the
+ * batch window before each chunk. The report adds what that wait costs in production.
+ */
+export async function startConsumerRuntime(bundle: Bundle, bindings: BenchBindings, persistDir: string): Promise<Runtime> {
+  return startRuntime([apiWorker(bundle, "api", bindings, { queueConsumers: true, immediateDelivery: true })], { persistDir, inspector: true });
+}
+
+/** A file into the local R2 bucket, streamed in one PUT through the loader Worker (runtime.ts r2LoaderWorker). */
+export async function putFile(runtime: Runtime, loader: string, key: string, path: string, contentType: string): Promise<void> {
+  const url = new URL(`/${encodeURIComponent(key)}`, await runtime.url(loader));
+  const size = statSync(path).size;
+  await new Promise<void>((resolvePromise, reject) => {
+    const put = request(url, { method: "PUT", headers: { "content-type": contentType, "content-length": String(size) } }, (response) => {
+      let body = "";
+      response.on("data", (data) => (body += data));
+      response.on("end", () => (response.statusCode === 200 ? resolvePromise() : reject(new Error(`storing ${key} in R2 answered ${response.statusCode}: ${body}`))));
+    });
+    put.on("error", reject);
+    createReadStream(path, { highWaterMark: 1024 * 1024 }).pipe(put);
+  });
+}
+
+export type Poll<T> = { done: boolean; value: T };
+
+/** Polls the database every 500 ms until `check` says done or the time is up; progress once a minute. */
+export async function pollDatabase<T>(
+  databaseUrl: string,
+  timeoutSeconds: number,
+  check: (client: pg.Client) => Promise<Poll<T>>,
+  onProgress?: (value: T) => void,
+): Promise<{ value: T; timedOut: boolean; seconds: number }> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  const started = performance.now();
+  let lastReport = started;
+  try {
+    for (;;) {
+      const poll = await check(client);
+      const seconds = (performance.now() - started) / 1000;
+      if (poll.done || seconds > timeoutSeconds) return { value: poll.value, timedOut: !poll.done, seconds };
+      if (onProgress && performance.now() - lastReport > 60_000) {
+        lastReport = performance.now();
+        onProgress(poll.value);
+      }
+      await new Promise((resolvePromise) => setTimeout(resolvePromise, 500));
+    }
+  } finally {
+    await client.end();
+  }
+}

@@ -1,0 +1,192 @@
+/** The stdout table and bench/results/latest.json. */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { resolve } from "node:path";
+import type { EndpointReport } from "./api-bench.ts";
+import type { Bundle } from "./bundle.ts";
+import type { Dataset } from "./dataset.ts";
+import type { Recording } from "./floor-worker.ts";
+import type { MachineReport } from "./machine.ts";
+import type { QueueBenchReport } from "./queue-bench.ts";
+import type { StartupReport } from "./startup.ts";
+
+export type BenchReport = {
+  date: string;
+  wall_seconds: number;
+  quick: boolean;
+  machine: MachineReport;
+  database: { label: string; embedded: boolean };
+  dataset: { size: Dataset["size"]; counts: Record<string, number>; seed_seconds: number } | null;
+  bundle: Omit<Bundle, "dir">;
+  startup: StartupReport | null;
+  load: { concurrencies: number[]; duration_s: number; warmup_s: number; generator: string };
+  endpoints: EndpointReport[];
+  parse: QueueBenchReport | null;
+  export: QueueBenchReport | null;
+  /** One recorded request per endpoint: the SQL each round trip carried (what the floor replays). */
+  sample_sql: Record<string, Recording>;
+  notes: string[];
+};
+
+export const RESULTS_DIR = resolve(import.meta.dirname, "../../bench/results");
+
+/** bench/results/latest.json (every figure) and latest.md (the tables BENCHMARKS.md shows). */
+export function writeReport(report: BenchReport): string[] {
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const json = resolve(RESULTS_DIR, "latest.json");
+  const markdown = resolve(RESULTS_DIR, "latest.md");
+  writeFileSync(json, `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(markdown, markdownReport(report));
+  return [json, markdown];
+}
+
+const kib = (bytes: number | null | undefined) => (bytes === null || bytes === undefined ? "–" : `${(bytes / 1024).toFixed(0)} KiB`);
+const mib = (bytes: number | null | undefined) => (bytes === null || bytes === undefined ? "–" : `${(bytes / 1024 / 1024).toFixed(1)} MiB`);
+const fixed = (value: number | null | undefined, digits = 1) => (value === null || value === undefined ? "–" : value.toFixed(digits));
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((cell, i) => Math.max(cell.length, ...rows.map((row) => (row[i] ?? "").length)));
+  const line = (cells: string[]) => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join("  ");
+  return [line(header), widths.map((width) => "-".repeat(width)).join("  "), ...rows.map(line)].join("\n");
+}
+
+function endpointRows(endpoints: EndpointReport[]): string[][] {
+  return endpoints.filter((endpoint) => endpoint.status === "measured").flatMap((endpoint) => {
+    const trips = endpoint.round_trips;
+    const tripCell = trips ? `${trips.observed.join("/")} (${trips.budget})${trips.matches ? "" : " !"}` : "–";
+    return endpoint.runs.map((run, i) => [
+      i === 0 ? endpoint.label : "",
+      String(run.concurrency),
+      fixed(run.api.requests_per_s, 0),
+      fixed(run.api.p50_ms, 2),
+      fixed(run.api.p99_ms, 2),
+      String(run.api.errors),
+      i === 0 ? tripCell : "",
+      fixed(run.floor.requests_per_s, 0),
+      fixed(run.floor.p50_ms, 2),
+      `${fixed(run.ratio.p50_latency, 2)}×`,
+      `${fixed(run.ratio.throughput, 2)}×`,
+      `${fixed(run.workerd_cpu_ms_per_request.api, 2)} / ${fixed(run.workerd_cpu_ms_per_request.floor, 2)}`,
+    ]);
+  });
+}
+
+function queueLines(name: string, bench: QueueBenchReport | null): string[] {
+  if (!bench) return [];
+  if (bench.status !== "measured") return [`${name}: ${bench.status}${bench.reason ? ` (${bench.reason})` : ""}`];
+  const consumer = bench.consumer!;
+  const limit = bench.postgres_copy;
+  return [
+    `${name}: ${bench.description}`,
+    `  consumer   ${fixed(consumer.seconds)} s  ${fixed(consumer.mb_per_s)} MB/s  ${fixed(consumer.rows_per_s, 0)} rows/s  ${consumer.outcome}`,
+    `  COPY       ${fixed(limit?.seconds)} s  ${fixed(limit?.mb_per_s)} MB/s  ${fixed(limit?.rows_per_s, 0)} rows/s  (${limit?.method ?? "–"})`,
+    `  ratio      consumer ÷ COPY: ${fixed(bench.ratio?.mb_per_s, 3)} of its MB/s, ${fixed(bench.ratio?.rows_per_s, 3)} of its rows/s`,
+    `  CPU        ${Object.entries(consumer.cpu_seconds).map(([name, seconds]) => `${name} ${fixed(seconds)} s`).join(", ")} (over ${fixed(consumer.seconds)} s of wall time)`,
+    `  memory     isolate peak ${mib(bench.memory?.isolate_peak_bytes)} (${bench.memory?.isolate_samples ?? 0} samples); workerd peak RSS ${mib(bench.memory?.process_peak_rss_bytes)} (+${mib(bench.memory?.process_peak_growth_bytes)} over its RSS before the run)`,
+  ];
+}
+
+export function printReport(report: BenchReport): string {
+  const lines = [
+    "",
+    `GrandScale API bench — ${report.date} — ${report.machine.cpu_model}, ${report.machine.nproc} cores, ${mib(report.machine.memory_bytes)} RAM, load ${report.machine.load_average_at_start.map((n) => n.toFixed(1)).join(" ")}`,
+    `database: ${report.database.label}`,
+    report.dataset ? `dataset: ${Object.entries(report.dataset.counts).map(([table, n]) => `${n} ${table}`).join(", ")} (seeded in ${fixed(report.dataset.seed_seconds)} s)` : "dataset: not seeded",
+    `bundle: ${kib(report.bundle.bytes)} raw, ${kib(report.bundle.gzip_bytes)} gzipped (${report.bundle.modules.length} module${report.bundle.modules.length === 1 ? "" : "s"})`,
+    report.startup
+      ? `startup: first /health ${fixed(report.startup.bundle_median_ms, 0)} ms after starting workerd with the bundle, ${fixed(report.startup.empty_worker_median_ms, 0)} ms with an empty Worker → isolate startup ≈ ${fixed(report.startup.isolate_startup_ms, 0)} ms (median of ${report.startup.repetitions})`
+      : "startup: not measured",
+    "",
+  ];
+  if (report.endpoints.length) {
+    lines.push(
+      `load: autocannon, ${report.load.duration_s} s per run after ${report.load.warmup_s} s warm-up; RT = round trips per request (budget), "!" = mismatch`,
+      table(
+        ["endpoint", "c", "req/s", "p50 ms", "p99 ms", "errors", "RT", "floor req/s", "floor p50", "p50 API÷floor", "req/s API÷floor", "workerd CPU ms/req API / floor"],
+        endpointRows(report.endpoints),
+      ),
+      ...report.endpoints.filter((endpoint) => endpoint.status !== "measured").map((endpoint) => `${endpoint.label}: ${endpoint.status} (${endpoint.reason})`),
+      ...report.endpoints
+        .filter((endpoint) => endpoint.round_trips && !endpoint.round_trips.matches)
+        .map((endpoint) => `${endpoint.label}: round trips ${endpoint.round_trips!.note}`),
+      "",
+    );
+  }
+  lines.push(...queueLines("parse", report.parse), ...queueLines("export", report.export));
+  for (const note of report.notes) lines.push(`note: ${note}`);
+  lines.push("", `wall time: ${fixed(report.wall_seconds, 0)} s`);
+  return lines.join("\n");
+}
+
+function markdownTable(header: string[], rows: string[][]): string {
+  return [`| ${header.join(" | ")} |`, `|${header.map((_, i) => (i === 0 ? "---" : "---:")).join("|")}|`, ...rows.map((row) => `| ${row.join(" | ")} |`)].join("\n");
+}
+
+function queueMarkdown(name: string, bench: QueueBenchReport | null): string[] {
+  if (!bench) return [];
+  if (bench.status !== "measured" || !bench.consumer) return [`**${name}**: ${bench.status}${bench.reason ? ` (${bench.reason})` : ""}`, ""];
+  const consumer = bench.consumer;
+  const limit = bench.postgres_copy;
+  return [
+    `**${name}**: ${bench.description}. ${consumer.outcome}.`,
+    "",
+    markdownTable(
+      ["", "seconds", "MB/s", "rows/s"],
+      [
+        ["consumer", fixed(consumer.seconds), fixed(consumer.mb_per_s, 2), fixed(consumer.rows_per_s, 0)],
+        [`COPY (${limit?.method ?? "–"})`, fixed(limit?.seconds), fixed(limit?.mb_per_s, 2), fixed(limit?.rows_per_s, 0)],
+        ["consumer ÷ COPY", "", fixed(bench.ratio?.mb_per_s, 3), fixed(bench.ratio?.rows_per_s, 3)],
+      ],
+    ),
+    "",
+    `Isolate peak ${mib(bench.memory?.isolate_peak_bytes)} (sampled every ${bench.memory?.sample_interval_ms ?? "–"} ms); workerd peak RSS ` +
+      `${mib(bench.memory?.process_peak_rss_bytes)}, +${mib(bench.memory?.process_peak_growth_bytes)} during the run. CPU while it ran: ` +
+      `${Object.entries(consumer.cpu_seconds).map(([process, seconds]) => `${process} ${fixed(seconds)} s`).join(", ")}.` +
+      (bench.notes.length ? ` ${bench.notes.join(" ")}` : ""),
+    "",
+  ];
+}
+
+/** The figures as Markdown, to paste under "Latest figures" in BENCHMARKS.md. */
+export function markdownReport(report: BenchReport): string {
+  const machine = report.machine;
+  const lines = [
+    `Run of ${report.date.slice(0, 16).replace("T", " ")} UTC, ${report.quick ? "`--quick` (smoke sizes), " : ""}wall time ${fixed(report.wall_seconds, 0)} s; ` +
+      `${report.database.label}; load average ${machine.load_average_at_start.map((n) => n.toFixed(1)).join(" ")} at the start, ` +
+      `${machine.load_average_at_end?.map((n) => n.toFixed(1)).join(" ") ?? "–"} at the end (${machine.nproc} cores).`,
+    "",
+    `Dataset: ${report.dataset ? Object.entries(report.dataset.counts).map(([table, n]) => `${n.toLocaleString("en-US")} ${table}`).join(", ") : "–"}.`,
+    "",
+    `Bundle: ${kib(report.bundle.bytes)}, **${kib(report.bundle.gzip_bytes)} gzipped**. Startup: first /health ${fixed(report.startup?.bundle_median_ms, 0)} ms ` +
+      `after starting workerd with the bundle vs ${fixed(report.startup?.empty_worker_median_ms, 0)} ms for an empty Worker: ` +
+      `**isolate startup ≈ ${fixed(report.startup?.isolate_startup_ms, 0)} ms**.`,
+    "",
+  ];
+  const measured = report.endpoints.filter((endpoint) => endpoint.status === "measured");
+  if (measured.length) {
+    lines.push(
+      markdownTable(
+        ["endpoint", "c", "req/s", "p50 ms", "p99 ms", "errors", "round trips (budget)", "floor req/s", "floor p50 ms", "p50 API÷floor", "req/s API÷floor", "workerd CPU ms/req (API / floor)"],
+        measured.flatMap((endpoint) =>
+          endpoint.runs.map((run, i) => [
+            i === 0 ? endpoint.label : "",
+            String(run.concurrency),
+            fixed(run.api.requests_per_s, 0),
+            fixed(run.api.p50_ms, 1),
+            fixed(run.api.p99_ms, 1),
+            String(run.api.errors),
+            i === 0 && endpoint.round_trips ? `${endpoint.round_trips.observed.join("/")} (${endpoint.round_trips.budget})${endpoint.round_trips.matches ? "" : " **over**"}` : "",
+            fixed(run.floor.requests_per_s, 0),
+            fixed(run.floor.p50_ms, 1),
+            `${fixed(run.ratio.p50_latency, 2)}×`,
+            `${fixed(run.ratio.throughput, 2)}×`,
+            `${fixed(run.workerd_cpu_ms_per_request.api, 1)} / ${fixed(run.workerd_cpu_ms_per_request.floor, 1)}`,
+          ]),
+        ),
+      ),
+      "",
+    );
+  }
+  for (const endpoint of report.endpoints.filter((candidate) => candidate.status !== "measured")) lines.push(`- ${endpoint.label}: ${endpoint.status} (${endpoint.reason})`);
+  lines.push(...queueMarkdown("Parse", report.parse), ...queueMarkdown("Export", report.export));
+  return `${lines.join("\n")}\n`;
+}

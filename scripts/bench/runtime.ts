@@ -1,0 +1,176 @@
+/**
+ * The production bundle in workerd, through Miniflare's API (the library `wrangler dev`
+ * itself drives). Why this way and not `wrangler dev`:
+ *
+ * - it runs the file `wrangler deploy --dry-run` wrote, byte for byte, not a dev build;
+ * - the bindings come from wrangler.toml through wrangler's own converter
+ *   (`unstable_getMiniflareWorkerOptions`), so R2, Queues, rate limiters and assets are
+ *   configured as `wrangler dev` configures them;
+ * - each Worker gets its own socket (`unsafeDirectSockets`), so requests reach it
+ *   without wrangler's dev proxy in between, whose cost production does not have;
+ * - one process can host the API, its sampling twin and the floor Worker side by side,
+ *   and the bench can reach R2 and Queues (getR2Bucket, getQueueProducer), workerd's
+ *   pid (peak RSS) and the V8 inspector (isolate heap) directly.
+ */
+import { readFileSync, readdirSync } from "node:fs";
+import { resolve } from "node:path";
+import { convertV4MiniflareOptions, Miniflare, type V4WorkerOptions } from "miniflare";
+import { unstable_getMiniflareWorkerOptions } from "wrangler";
+import type { Bundle } from "./bundle.ts";
+
+const WRANGLER_CONFIG = resolve(import.meta.dirname, "../../wrangler.toml");
+
+/** What the bench sets on top of wrangler.toml's [vars] (production values otherwise). */
+export type BenchBindings = Record<string, string>;
+
+let wranglerOptions: ReturnType<typeof unstable_getMiniflareWorkerOptions> | undefined;
+
+function fromWranglerToml() {
+  // wrangler warns that local_dev S3 credentials are experimental on every read; the bench knows.
+  process.env.WRANGLER_LOG ??= "error";
+  wranglerOptions ??= unstable_getMiniflareWorkerOptions(WRANGLER_CONFIG);
+  // The bundle is one ES module already; module rules only apply to unbundled sources.
+  const { modulesRules: _modulesRules, ...options } = wranglerOptions.workerOptions as V4WorkerOptions & { modulesRules?: unknown };
+  return options as V4WorkerOptions & { bindings?: Record<string, unknown> };
+}
+
+/** The local S3 credentials wrangler.toml gives the R2 bucket (`local_dev.experimental_s3_credentials`). */
+export function localR2Credentials(): { accessKeyId: string; secretAccessKey: string } | null {
+  const buckets = (fromWranglerToml() as { r2Buckets?: Record<string, { s3Credentials?: { accessKeyId: string; secretAccessKey: string } }> }).r2Buckets;
+  return Object.values(buckets ?? {}).find((bucket) => bucket.s3Credentials)?.s3Credentials ?? null;
+}
+
+type QueueConsumers = Record<string, { maxBatchTimeout?: number } & Record<string, unknown>>;
+
+/**
+ * The API Worker: the production bundle with wrangler.toml's bindings plus the bench's.
+ * Without `queueConsumers` it only produces messages (several copies of it can then
+ * share one workerd); `immediateDelivery` sets every consumer's batch window to 0 s.
+ */
+export function apiWorker(
+  bundle: Bundle,
+  name: string,
+  bindings: BenchBindings,
+  options: { queueConsumers: boolean; immediateDelivery?: boolean },
+): V4WorkerOptions {
+  const base = fromWranglerToml();
+  const { queueConsumers, ...rest } = base as typeof base & { queueConsumers?: QueueConsumers };
+  const consumers = options.immediateDelivery
+    ? Object.fromEntries(Object.entries(queueConsumers ?? {}).map(([queue, consumer]) => [queue, { ...consumer, maxBatchTimeout: 0 }]))
+    : queueConsumers;
+  return {
+    ...rest,
+    ...(options.queueConsumers ? { queueConsumers: consumers } : {}),
+    name,
+    modules: true,
+    scriptPath: resolve(bundle.dir, bundle.main),
+    modulesRoot: bundle.dir,
+    bindings: { ...base.bindings, ...bindings },
+    unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
+  } as V4WorkerOptions;
+}
+
+/** wrangler.toml's max_batch_timeout for the queue whose name ends with `-<role>` (its batch window). */
+export function configuredBatchWindowSeconds(role: "parse" | "export"): number | null {
+  const { queueConsumers } = fromWranglerToml() as { queueConsumers?: QueueConsumers };
+  const entry = Object.entries(queueConsumers ?? {}).find(([queue]) => queue.endsWith(`-${role}`));
+  return entry ? (entry[1].maxBatchTimeout ?? null) : null;
+}
+
+/** A Worker from an ES module string (the floor, the empty Worker of the startup baseline). */
+export function scriptWorker(name: string, script: string, bindings: BenchBindings = {}): V4WorkerOptions {
+  const base = fromWranglerToml() as { compatibilityDate?: string; compatibilityFlags?: string[] };
+  return {
+    name,
+    modules: true,
+    script,
+    compatibilityDate: base.compatibilityDate,
+    compatibilityFlags: base.compatibilityFlags,
+    bindings,
+    unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
+  } as V4WorkerOptions;
+}
+
+/**
+ * A helper Worker bound to the same R2 bucket that stores a request body under the
+ * path's key: the bench streams a 1 GB file into the local R2 through it in one PUT
+ * (Miniflare's getR2Bucket() proxy moves a few MB/s and wants a known length).
+ */
+export function r2LoaderWorker(name: string): V4WorkerOptions {
+  const { r2Buckets } = fromWranglerToml() as { r2Buckets?: Record<string, unknown> };
+  const binding = Object.keys(r2Buckets ?? {})[0];
+  if (!binding) throw new Error("wrangler.toml binds no R2 bucket");
+  const script = `export default {
+    async fetch(request, env) {
+      const key = decodeURIComponent(new URL(request.url).pathname.slice(1));
+      const object = await env[${JSON.stringify(binding)}].put(key, request.body, { httpMetadata: { contentType: request.headers.get("content-type") ?? undefined } });
+      return Response.json({ key, size: object.size });
+    },
+  };`;
+  return { ...scriptWorker(name, script), r2Buckets } as V4WorkerOptions;
+}
+
+export type Runtime = {
+  mf: Miniflare;
+  /** The Worker's own socket. */
+  url(name: string): Promise<URL>;
+  /** workerd's process id (for /proc/<pid>/status). */
+  pid: number | null;
+  /** Worker log lines at warn level or above, for the report when something fails. */
+  problems: string[];
+  dispose(): Promise<void>;
+};
+
+function workerdChildren(): Set<number> {
+  const pids = new Set<number>();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const parent = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (parent === process.pid && readFileSync(`/proc/${entry}/comm`, "utf8").trim() === "workerd") pids.add(Number(entry));
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return pids;
+}
+
+export async function startRuntime(workers: V4WorkerOptions[], options: { persistDir?: string; inspector?: boolean } = {}): Promise<Runtime> {
+  const before = workerdChildren();
+  const problems: string[] = [];
+  const mf = new Miniflare(
+    convertV4MiniflareOptions({
+      // No request.cf lookup (it would go to the internet).
+      cf: {},
+      ...(options.inspector ? { inspectorPort: 0 } : {}),
+      ...(options.persistDir ? { resourcePersistencePath: options.persistDir } : {}),
+      // The Worker logs every request as production does; the lines are dropped here
+      // (printing them would cost the load generator's process), problems are kept.
+      handleStructuredLogs: (log: { level?: string; message?: string }) => {
+        if ((log.level === "error" || log.level === "warn") && problems.length < 50) problems.push(String(log.message));
+      },
+      workers,
+    } as Parameters<typeof convertV4MiniflareOptions>[0]),
+  );
+  await mf.ready;
+  const pid = [...workerdChildren()].find((candidate) => !before.has(candidate)) ?? null;
+  return {
+    mf,
+    url: (name) => mf.unsafeGetDirectURL(name),
+    pid,
+    problems,
+    dispose: () => mf.dispose(),
+  };
+}
+
+/** Peak and current resident set size of a process, from /proc (kB → bytes). */
+export function processMemory(pid: number): { peak_rss_bytes: number; rss_bytes: number } | null {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? NaN) * 1024;
+    return { peak_rss_bytes: field("VmHWM"), rss_bytes: field("VmRSS") };
+  } catch {
+    return null;
+  }
+}

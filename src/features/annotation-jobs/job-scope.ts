@@ -1,0 +1,146 @@
+/**
+ * The SQL every job-scoped operation (jobs, assignments, annotations, reviews, comments)
+ * starts from: the one job the caller may see, with what the caller may do on it, and
+ * the named checks a mutation must pass. All of it goes into the operation's single
+ * statement, so the access check, the state check and the change happen together.
+ *
+ * A mutation's statement selects the job (`jobScope`) and its checks (`checkColumns`),
+ * writes only `where passed`, and returns the job row with every check's outcome. The
+ * service then answers 404 when no job row came back, or the first failed check's error
+ * (their order is the precedence: 403 before 412 before 409), which keeps the decision
+ * in the statement and only its explanation in TypeScript.
+ */
+import { sql, type SQL } from "drizzle-orm";
+import { jobVisible } from "../../lib/access.ts";
+import { ApiError } from "../../lib/errors.ts";
+import { decodeCursor } from "../../lib/pagination.ts";
+import type { AuthenticatedContext } from "../../lib/service-context.ts";
+import { can, hasRole, isPlatformAdmin, type Principal } from "../auth/principal.ts";
+import type { PermissionName } from "../../db/seed/catalog.ts";
+import type { JobActor, JobStatus } from "./job-status.ts";
+
+/** Managing a project's jobs: platform admins, and a pm on the projects where they are our_pm. */
+export function managesProject(principal: Principal, projectAlias: string): SQL {
+  if (isPlatformAdmin(principal)) return sql`true`;
+  if (principal.org_kind === "platform" && hasRole(principal, "pm")) {
+    return sql`coalesce(${sql.raw(projectAlias)}.our_pm_id = ${principal.user_id}::integer, false)`;
+  }
+  return sql`false`;
+}
+
+function holdsAssignment(principal: Principal, jobAlias: string, roles: readonly string[]): SQL {
+  if (isPlatformAdmin(principal)) return sql`true`;
+  if (principal.org_kind !== "platform") return sql`false`;
+  const list = sql.join(roles.map((role) => sql`${role}::assignment_role`), sql`, `);
+  return sql`exists (select 1 from assignment scope_assignment
+    where scope_assignment.job_id = ${sql.raw(jobAlias)}.job_id and scope_assignment.user_id = ${principal.user_id}::integer
+      and scope_assignment.role in (${list}))`;
+}
+
+/** Booleans: is the caller this job's manager, its annotator, its reviewer (reviewer or qc)? Admins are all three. */
+export function capacityColumns(principal: Principal, jobAlias: string, projectAlias: string): SQL {
+  return sql`${managesProject(principal, projectAlias)} as caller_manages,
+    ${holdsAssignment(principal, jobAlias, ["annotator"])} as caller_annotates,
+    ${holdsAssignment(principal, jobAlias, ["reviewer", "qc"])} as caller_reviews`;
+}
+
+export type JobScopeRow = {
+  job_id: number;
+  project_id: number;
+  org_id: number;
+  table_id: number;
+  name: string;
+  status: JobStatus;
+  row_start: number;
+  row_end: number;
+  version: string;
+  project_status: string;
+  annotated: number;
+  caller_manages: boolean;
+  caller_annotates: boolean;
+  caller_reviews: boolean;
+};
+
+/**
+ * Two CTEs for the live job `jobId` if the caller may see it (soft-deleted ones too with
+ * `deleted: "included"`): `target`, the annotation_job row itself, and `scope`, that row with its
+ * project's org and status, its progress (`annotated`), its version (updated_at's text)
+ * and the caller's capacities. With `lock` the job row is locked for the transaction:
+ * every operation that depends on the job's status (saves, submit, reviews, PATCH)
+ * takes it, so they serialise per job and each sees the status the previous one left.
+ */
+export function jobScope(ctx: AuthenticatedContext, jobId: number, options: { lock?: boolean; deleted?: "hidden" | "included" } = {}): SQL {
+  const { principal } = ctx;
+  return sql`target as (
+      select j.* from annotation_job j join project p on p.project_id = j.project_id
+      where j.job_id = ${jobId}::integer and p.deleted_at is null
+        and ${options.deleted === "included" ? sql`true` : sql`j.deleted_at is null`}
+        and ${jobVisible(principal, "j")}
+      ${options.lock ? sql`for no key update of j` : sql``}
+    ), scope as (
+      select target.*, target.updated_at::text as version, p.org_id, p.status as project_status,
+        (select count(*)::int from annotation scope_annotation where scope_annotation.job_id = target.job_id) as annotated,
+        ${capacityColumns(principal, "target", "p")}
+      from target join project p on p.project_id = target.project_id
+    )`;
+}
+
+/** A named condition a mutation needs; `fail` explains it when it does not hold. */
+export type Check<R> = { name: string; holds: SQL; fail: (row: R) => ApiError };
+
+/** The checks as boolean columns `check_<name>`, and `passed` (all of them), for a SELECT over the scope CTE. */
+export function checkColumns<R>(checks: readonly Check<R>[]): SQL {
+  if (checks.length === 0) return sql`true as passed`;
+  const columns = checks.map((check) => sql`coalesce((${check.holds}), false) as ${sql.raw(`check_${check.name}`)}`);
+  const all = sql.join(checks.map((check) => sql`coalesce((${check.holds}), false)`), sql` and `);
+  return sql`${sql.join(columns, sql`, `)}, (${all}) as passed`;
+}
+
+/** The error of the first check the row failed, in declaration order (null when all passed). */
+export function firstFailure<R extends Record<string, unknown>>(row: R, checks: readonly Check<R>[]): ApiError | null {
+  const failed = checks.find((check) => row[`check_${check.name}`] !== true);
+  return failed ? failed.fail(row) : null;
+}
+
+/** The permission-and-assignment check of a capacity: e.g. annotating needs annotation:write and an annotator assignment. */
+export function capacity(principal: Principal, actor: JobActor, permission: PermissionName): SQL {
+  if (!can(principal, permission)) return sql`false`;
+  const column = { annotator: "caller_annotates", reviewer: "caller_reviews", manager: "caller_manages" }[actor];
+  return sql.raw(`scope.${column}`);
+}
+
+export function jobNotFound(jobId: number): ApiError {
+  return new ApiError("not_found", `Annotation job ${jobId} does not exist.`);
+}
+
+export type JobScopedRows<R> = { job: { status: JobStatus; row_start: number; row_end: number }; rows: R[] };
+
+/**
+ * A read of rows that belong to a visible job, in one query: `items` is a lateral
+ * subquery over the `scope` CTE (the job) that returns the page, `key` one of its
+ * non-null columns. Resolves to null when the job is not visible (the caller's 404),
+ * else the job's status and range with the page (empty when the job has none).
+ */
+export async function jobScopedRows<R>(ctx: AuthenticatedContext, jobId: number, items: SQL, key: string, orderBy: SQL): Promise<JobScopedRows<R> | null> {
+  const result = await ctx.db.execute(sql`with ${jobScope(ctx, jobId)}
+    select scope.status as scope_status, scope.row_start as scope_row_start, scope.row_end as scope_row_end, listed.*
+    from scope left join lateral (${items}) listed on true
+    order by ${orderBy}`);
+  const rows = result.rows as (R & { scope_status: JobStatus; scope_row_start: number; scope_row_end: number })[];
+  const first = rows[0];
+  if (!first) return null;
+  return {
+    job: { status: first.scope_status, row_start: first.scope_row_start, row_end: first.scope_row_end },
+    rows: rows.filter((row) => (row as Record<string, unknown>)[key] !== null),
+  };
+}
+
+/** The id a `next_cursor` of a list ordered by `name` (an id column) continues after; null without a cursor. */
+export function idAfter(cursor: string | undefined, name: string): number | null {
+  if (!cursor) return null;
+  const position = decodeCursor(cursor, name);
+  if (typeof position.id !== "number" || !Number.isSafeInteger(position.id)) {
+    throw new ApiError("validation_failed", "The cursor is not valid for this list.", { errors: [{ path: "query.cursor", message: "invalid cursor" }] });
+  }
+  return position.id;
+}

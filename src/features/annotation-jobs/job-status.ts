@@ -1,0 +1,138 @@
+/**
+ * The annotation job status machine: the one table that the services' guards, the 409
+ * details and the OpenAPI descriptions are all generated from.
+ *
+ * not_started → in_progress → submitted → reviewed, and a rejected review sends a
+ * submitted job back to in_progress. `reviewed` is final: an approved job's annotations
+ * are the delivered result (exports read them), so nothing moves it again.
+ *
+ * Each move names who may make it. "annotator" / "reviewer" mean an assignment on the
+ * job in that role (qc counts as a reviewer); "manager" is the project's pm; a platform
+ * admin may make every move.
+ */
+import { annotationJobStatus } from "../../db/schema/enums.ts";
+
+export const JOB_STATUSES = annotationJobStatus.enumValues;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+export type JobActor = "annotator" | "reviewer" | "manager";
+
+export type JobTransition = {
+  /** The verb, also the audit action `annotation_job.<name>`. */
+  name: "start" | "submit" | "approve" | "reject";
+  from: JobStatus;
+  to: JobStatus;
+  /** What makes the move: a PATCH of `status`, a side effect of saving, or a review. */
+  via: string;
+  /** Whether `PATCH /annotation-jobs/{job_id}` `{status}` may request it. */
+  patchable: boolean;
+  by: readonly JobActor[];
+  condition?: string;
+};
+
+export const JOB_TRANSITIONS: readonly JobTransition[] = [
+  {
+    name: "start",
+    from: "not_started",
+    to: "in_progress",
+    via: "the first annotation saved on the job, or `PATCH {status: in_progress}`",
+    patchable: true,
+    by: ["annotator", "manager"],
+  },
+  {
+    name: "submit",
+    from: "in_progress",
+    to: "submitted",
+    via: "`PATCH {status: submitted}`",
+    patchable: true,
+    by: ["annotator"],
+    condition: "every row of the job's range has an annotation",
+  },
+  {
+    name: "approve",
+    from: "submitted",
+    to: "reviewed",
+    via: "`POST /annotation-jobs/{job_id}/reviews {status: approved}`",
+    patchable: false,
+    by: ["reviewer", "manager"],
+  },
+  {
+    name: "reject",
+    from: "submitted",
+    to: "in_progress",
+    via: "`POST /annotation-jobs/{job_id}/reviews {status: rejected, comments}`",
+    patchable: false,
+    by: ["reviewer", "manager"],
+    condition: "the review carries comments saying what to fix",
+  },
+];
+
+/**
+ * Project statuses that the first started job moves to in_progress: work has begun,
+ * whatever the project said before. `completed` reopens (new jobs were cut after
+ * completion); `archived` projects take no new jobs, so they never get here.
+ */
+export const PROJECT_STATUSES_STARTED_BY_WORK = ["draft", "ready_for_annotation", "completed"] as const;
+
+export function transitionsFrom(status: JobStatus): readonly JobTransition[] {
+  return JOB_TRANSITIONS.filter((transition) => transition.from === status);
+}
+
+export function findTransition(from: JobStatus, to: JobStatus): JobTransition | undefined {
+  return JOB_TRANSITIONS.find((transition) => transition.from === from && transition.to === to);
+}
+
+/** The move a `PATCH {status: to}` requests (each status is reached by at most one patchable move). */
+export function patchMoveTo(to: JobStatus): JobTransition | undefined {
+  return JOB_TRANSITIONS.find((transition) => transition.patchable && transition.to === to);
+}
+
+export function transitionNamed(name: JobTransition["name"]): JobTransition {
+  const transition = JOB_TRANSITIONS.find((candidate) => candidate.name === name);
+  if (!transition) throw new Error(`no job transition ${name}`);
+  return transition;
+}
+
+const ACTOR_NAMES: Record<JobActor, string> = {
+  annotator: "an assigned annotator",
+  reviewer: "an assigned reviewer or qc",
+  manager: "the project's pm",
+};
+
+/** "an assigned annotator or a platform admin", "…, the project's pm or a platform admin". */
+export function describeActors(actors: readonly JobActor[]): string {
+  const names = actors.map((actor) => ACTOR_NAMES[actor]);
+  return `${names.join(", ")} or a platform admin`;
+}
+
+function describeMove(transition: JobTransition): string {
+  return `\`${transition.to}\` (${transition.name}: ${transition.via}${transition.condition ? `; only when ${transition.condition}` : ""})`;
+}
+
+/** The 409 detail for a move the machine does not allow: the legal moves from where the job is. */
+export function illegalMoveDetail(jobId: number, from: JobStatus, to: JobStatus): string {
+  const legal = transitionsFrom(from);
+  const moves = legal.length === 0
+    ? `${from} is final: no moves are allowed from it`
+    : `the legal moves from ${from} are ${legal.map(describeMove).join("; ")}`;
+  const requested = findTransition(from, to);
+  if (requested && !requested.patchable) {
+    return `Job ${jobId} cannot move from ${from} to ${to} with PATCH; that move is made by ${requested.via}.`;
+  }
+  return `Job ${jobId} cannot move from ${from} to ${to}; ${moves}.`;
+}
+
+/** The `status` field's OpenAPI description, so the reference cannot drift from the table. */
+export function describeJobStatusMachine(): string {
+  const lines = JOB_TRANSITIONS.map((transition) =>
+    `- \`${transition.from}\` → \`${transition.to}\` (**${transition.name}**): ${transition.via}; by ${describeActors(transition.by)}` +
+    (transition.condition ? `; only when ${transition.condition}` : "") +
+    ".",
+  );
+  return [
+    "Job status. New jobs start as `not_started`. The moves (anything else is 409, naming the legal moves):",
+    ...lines,
+    "- `reviewed` is final.",
+    `Starting a job moves its project to \`in_progress\` when the project is ${PROJECT_STATUSES_STARTED_BY_WORK.map((status) => `\`${status}\``).join(", ").replace(/, ([^,]+)$/, " or $1")}.`,
+  ].join("\n");
+}

@@ -1,0 +1,28 @@
+import { etagOf } from "../../lib/etag.ts";
+import { authenticatedContext } from "../../lib/service-context.ts";
+import type { AppRouteHandler } from "../../lib/types.ts";
+import type * as routes from "./annotations.routes.ts";
+import * as annotations from "./annotations.service.ts";
+
+export const listJobItems: AppRouteHandler<typeof routes.listJobItems> = async (c) =>
+  c.json(await annotations.listItems(authenticatedContext(c), c.req.valid("param").job_id, c.req.valid("query")), 200);
+
+export const getAnnotation: AppRouteHandler<typeof routes.getAnnotation> = async (c) => {
+  const { job_id, row_index } = c.req.valid("param");
+  const annotation = await annotations.getAnnotation(authenticatedContext(c), job_id, row_index);
+  c.header("ETag", etagOf(annotations.annotationVersionTag(annotation)));
+  return c.json(annotation, 200);
+};
+
+export const saveAnnotation: AppRouteHandler<typeof routes.saveAnnotation> = async (c) => {
+  const { job_id, row_index } = c.req.valid("param");
+  const expected = annotations.expectedVersion(c.req.header("if-match"), job_id, row_index);
+  const annotation = await annotations.saveAnnotation(authenticatedContext(c), job_id, row_index, c.req.valid("json").data, expected);
+  c.header("ETag", etagOf(annotations.annotationVersionTag(annotation)));
+  return annotation.version === 1 ? c.json(annotation, 201) : c.json(annotation, 200);
+};
+
+export const listAnnotationHistory: AppRouteHandler<typeof routes.listAnnotationHistory> = async (c) => {
+  const { job_id, row_index } = c.req.valid("param");
+  return c.json(await annotations.listHistory(authenticatedContext(c), job_id, row_index, c.req.valid("query")), 200);
+};

@@ -1,0 +1,118 @@
+import { z } from "@hono/zod-openapi";
+import { problem } from "../../lib/openapi-responses.ts";
+import { cursorSchema, limitSchema, pageSchema } from "../../lib/pagination.ts";
+import { booleanQuery } from "../../lib/query-params.ts";
+import { protectedRoute } from "../../lib/routes.ts";
+
+const TAG = "Annotations";
+
+const jobParams = z.object({ job_id: z.coerce.number().int().positive().openapi({ param: { name: "job_id", in: "path" } }) });
+const itemParams = jobParams.extend({
+  row_index: z.coerce.number().int().min(0).max(2_147_483_647).openapi({ param: { name: "row_index", in: "path" } }),
+});
+
+const annotationData = z
+  .record(z.string(), z.unknown())
+  .openapi({ description: "The annotation: a JSON object, its keys as the project's labelling scheme defines.", example: { label: "positive" } });
+
+const READ_RULE =
+  "Staff read the items of the jobs they are assigned to, pms those of their projects; a client organization reads the results of its jobs once they are reviewed (approved), and gets 403 before.";
+
+export const AnnotationSchema = z
+  .object({
+    job_id: z.number().int(),
+    row_index: z.number().int(),
+    data: annotationData,
+    version: z.number().int().openapi({ description: "Increments on every save; the ETag carries it." }),
+    updated_by: z.number().int().nullable(),
+    created_at: z.string(),
+    updated_at: z.string(),
+  })
+  .openapi("Annotation");
+
+export const ItemSchema = z
+  .object({
+    row_index: z.number().int(),
+    data: z.record(z.string(), z.unknown()).openapi({ description: "The parsed row, keyed by column name." }),
+    annotation: z
+      .object({ data: annotationData, version: z.number().int(), updated_by: z.number().int().nullable(), updated_at: z.string() })
+      .nullable()
+      .openapi({ description: "The row's current annotation; null until one is saved." }),
+  })
+  .openapi("JobItem");
+
+export const RevisionSchema = z
+  .object({
+    revision_id: z.number().int(),
+    version: z.number().int(),
+    data: annotationData,
+    created_by: z.number().int().nullable(),
+    created_at: z.string(),
+  })
+  .openapi("AnnotationRevision");
+
+const annotationEtag = { ETag: { description: "The annotation's version, for If-Match.", schema: { type: "string" as const } } };
+
+export const listJobItems = protectedRoute({
+  method: "get",
+  path: "/annotation-jobs/{job_id}/items",
+  operationId: "listJobItems",
+  tags: [TAG],
+  summary: "The job's rows with their current annotation, by row_index",
+  description: READ_RULE,
+  request: {
+    params: jobParams,
+    query: z.object({
+      limit: limitSchema,
+      cursor: cursorSchema,
+      annotated: booleanQuery("Only rows with (true) or without (false) an annotation."),
+    }),
+  },
+  responses: { 200: { description: "A page of items.", content: { "application/json": { schema: pageSchema(ItemSchema) } } } },
+});
+
+export const getAnnotation = protectedRoute({
+  method: "get",
+  path: "/annotation-jobs/{job_id}/items/{row_index}/annotation",
+  operationId: "getAnnotation",
+  tags: [TAG],
+  summary: "A row's current annotation",
+  description: `${READ_RULE} 404 when the row is outside the job's range or has no annotation yet.`,
+  request: { params: itemParams },
+  responses: { 200: { description: "The annotation.", headers: annotationEtag, content: { "application/json": { schema: AnnotationSchema } } } },
+});
+
+export const saveAnnotation = protectedRoute({
+  method: "put",
+  path: "/annotation-jobs/{job_id}/items/{row_index}/annotation",
+  operationId: "saveAnnotation",
+  tags: [TAG],
+  summary: "Save a row's annotation (every save is kept as a revision)",
+  description:
+    "By the job's assigned annotator (or a platform admin) while the job is `not_started` or `in_progress`; the first save starts the job " +
+    "(and its project, if not yet started). Send `If-Match` with the ETag you read to refuse a lost update (412 if someone saved since; " +
+    "an If-Match on a row without an annotation is 412 too). Without `If-Match` the save applies whatever the current version " +
+    "(last write wins), which is what a single annotator working through rows wants. 201 for the row's first annotation, 200 after.",
+  request: {
+    params: itemParams,
+    headers: z.object({ "if-match": z.string().optional().openapi({ description: "The annotation's ETag as last read." }) }),
+    body: { required: true, content: { "application/json": { schema: z.strictObject({ data: annotationData }) } } },
+  },
+  responses: {
+    200: { description: "Saved; the row had an annotation.", headers: annotationEtag, content: { "application/json": { schema: AnnotationSchema } } },
+    201: { description: "Saved; the row's first annotation.", headers: annotationEtag, content: { "application/json": { schema: AnnotationSchema } } },
+    ...problem("conflict", "The job is submitted (awaiting review) or reviewed (final): its annotations cannot change."),
+    ...problem("precondition_failed", "If-Match is stale: the annotation was saved since you read it."),
+  },
+});
+
+export const listAnnotationHistory = protectedRoute({
+  method: "get",
+  path: "/annotation-jobs/{job_id}/items/{row_index}/annotation/history",
+  operationId: "listAnnotationHistory",
+  tags: [TAG],
+  summary: "Every saved revision of a row's annotation, oldest first",
+  description: READ_RULE,
+  request: { params: itemParams, query: z.object({ limit: limitSchema, cursor: cursorSchema }) },
+  responses: { 200: { description: "A page of revisions.", content: { "application/json": { schema: pageSchema(RevisionSchema) } } } },
+});

@@ -1,0 +1,293 @@
+import { sql, type SQL } from "drizzle-orm";
+import { auditInsert } from "../../lib/audit.ts";
+import { staleVersion, versionFromIfMatch } from "../../lib/etag.ts";
+import { ApiError } from "../../lib/errors.ts";
+import { encodeCursor, type Page } from "../../lib/pagination.ts";
+import type { AuthenticatedContext } from "../../lib/service-context.ts";
+import { isoTimestamp } from "../../lib/sql-values.ts";
+import { runWrite } from "../../lib/write.ts";
+import { can, type Principal } from "../auth/principal.ts";
+import { projectFollowsStart, transitionAudit } from "../annotation-jobs/job-effects.ts";
+import { capacity, checkColumns, firstFailure, idAfter, jobNotFound, jobScope, jobScopedRows, type Check, type JobScopeRow, type JobScopedRows } from "../annotation-jobs/job-scope.ts";
+import type { JobStatus } from "../annotation-jobs/job-status.ts";
+
+type AnnotationData = Record<string, unknown>;
+
+type AnnotationRow = {
+  job_id: number;
+  row_index: number;
+  data: AnnotationData;
+  version: number;
+  updated_by: number | null;
+  created_at: string;
+  updated_at: string;
+};
+
+function presentAnnotation(row: AnnotationRow) {
+  return {
+    job_id: row.job_id,
+    row_index: row.row_index,
+    data: row.data,
+    version: row.version,
+    updated_by: row.updated_by,
+    created_at: isoTimestamp(row.created_at),
+    updated_at: isoTimestamp(row.updated_at),
+  };
+}
+
+export type AnnotationView = ReturnType<typeof presentAnnotation>;
+
+/**
+ * The ETag names the row as well as the version (versions restart at 1 on every row),
+ * so an ETag read from one row can never satisfy an If-Match on another.
+ */
+export function annotationVersionTag(annotation: { job_id: number; row_index: number; version: number }): string {
+  return `${annotation.job_id}:${annotation.row_index}:${annotation.version}`;
+}
+
+/**
+ * The version an If-Match asks for on this row: null without one, 0 (matches nothing,
+ * so 412 once access is settled) for an ETag of another row or not ours at all.
+ */
+export function expectedVersion(header: string | undefined, jobId: number, rowIndex: number): number | null {
+  let tag: string | null;
+  try {
+    tag = versionFromIfMatch(header);
+  } catch {
+    return 0;
+  }
+  if (tag === null) return null;
+  const match = /^(\d+):(\d+):(\d+)$/.exec(tag);
+  if (!match || Number(match[1]) !== jobId || Number(match[2]) !== rowIndex) return 0;
+  return Number(match[3]);
+}
+
+// ---------------------------------------------------------------- reading rules
+
+/**
+ * Who may read a job's items, annotations and history: anyone with annotation:read who
+ * sees the job, except that a client organization sees results only once the job is
+ * reviewed (approved): before that they are work in progress, not a result.
+ */
+function assertMayReadResults(principal: Principal, jobId: number, status: JobStatus) {
+  if (!can(principal, "annotation:read")) {
+    throw new ApiError("forbidden", "Your role does not allow reading annotations (annotation:read).");
+  }
+  if (principal.org_kind === "client" && status !== "reviewed") {
+    throw new ApiError(
+      "forbidden",
+      `The results of job ${jobId} are available to your organization once it is reviewed (approved); it is ${status}.`,
+    );
+  }
+}
+
+function outOfRange(jobId: number, rowIndex: number, job: { row_start: number; row_end: number }) {
+  return new ApiError("not_found", `Job ${jobId} covers rows ${job.row_start}–${job.row_end}; row ${rowIndex} is not one of its items.`);
+}
+
+/** The page of a job-scoped read, or the 404/403 that replaces it. */
+async function readableRows<R>(ctx: AuthenticatedContext, jobId: number, items: SQL, key: string, orderBy: SQL): Promise<JobScopedRows<R>> {
+  const listed = await jobScopedRows<R>(ctx, jobId, items, key, orderBy);
+  if (!listed) throw jobNotFound(jobId);
+  assertMayReadResults(ctx.principal, jobId, listed.job.status);
+  return listed;
+}
+
+// ---------------------------------------------------------------- items
+
+type ItemRow = {
+  row_index: number;
+  data: Record<string, unknown>;
+  annotation_data: AnnotationData | null;
+  annotation_version: number | null;
+  annotation_updated_by: number | null;
+  annotation_updated_at: string | null;
+};
+
+function presentItem(row: ItemRow) {
+  return {
+    row_index: row.row_index,
+    data: row.data,
+    annotation: row.annotation_version === null
+      ? null
+      : {
+        data: row.annotation_data!,
+        version: row.annotation_version,
+        updated_by: row.annotation_updated_by,
+        updated_at: isoTimestamp(row.annotation_updated_at!),
+      },
+  };
+}
+
+/** The job's rows (row_start..row_end of its table) joined with their current annotation, by row_index. */
+export async function listItems(
+  ctx: AuthenticatedContext,
+  jobId: number,
+  query: { limit: number; cursor?: string | undefined; annotated?: boolean | undefined },
+): Promise<Page<ReturnType<typeof presentItem>>> {
+  const after = idAfter(query.cursor, "row_index");
+  const annotatedFilter = query.annotated === undefined ? sql`` : query.annotated ? sql`and a.job_id is not null` : sql`and a.job_id is null`;
+  const listed = await readableRows<ItemRow>(
+    ctx,
+    jobId,
+    sql`select r.row_index, r.data, a.data as annotation_data, a.version as annotation_version,
+        a.updated_by as annotation_updated_by, a.updated_at::text as annotation_updated_at
+      from file_table_row r
+      left join annotation a on a.job_id = scope.job_id and a.row_index = r.row_index
+      where r.table_id = scope.table_id and r.row_index between scope.row_start and scope.row_end
+        ${after === null ? sql`` : sql`and r.row_index > ${after}::integer`} ${annotatedFilter}
+      order by r.row_index limit ${query.limit + 1}`,
+    "row_index",
+    sql`listed.row_index`,
+  );
+  const page = listed.rows.slice(0, query.limit);
+  const last = page.at(-1);
+  return {
+    data: page.map(presentItem),
+    next_cursor: listed.rows.length > query.limit && last ? encodeCursor("row_index", null, last.row_index) : null,
+  };
+}
+
+// ---------------------------------------------------------------- one annotation
+
+export async function getAnnotation(ctx: AuthenticatedContext, jobId: number, rowIndex: number): Promise<AnnotationView> {
+  const listed = await readableRows<AnnotationRow>(
+    ctx,
+    jobId,
+    sql`select a.job_id, a.row_index, a.data, a.version, a.updated_by, a.created_at::text as created_at, a.updated_at::text as updated_at
+      from annotation a where a.job_id = scope.job_id and a.row_index = ${rowIndex}::integer`,
+    "job_id",
+    sql`listed.row_index`,
+  );
+  if (rowIndex < listed.job.row_start || rowIndex > listed.job.row_end) throw outOfRange(jobId, rowIndex, listed.job);
+  const row = listed.rows[0];
+  if (!row) throw new ApiError("not_found", `Row ${rowIndex} of job ${jobId} has no annotation yet.`);
+  return presentAnnotation(row);
+}
+
+type SaveRow = JobScopeRow & Record<string, unknown> & { saved: AnnotationRow | null };
+
+function lockedDetail(jobId: number, status: JobStatus): string {
+  return status === "submitted"
+    ? `Job ${jobId} is submitted and awaiting review; its annotations are locked until a reviewer rejects it.`
+    : `Job ${jobId} is reviewed (approved); its annotations are final and can no longer change.`;
+}
+
+/**
+ * One statement. The job row is locked (saves, submits and reviews of a job take turns),
+ * the checks run against it, and only if all pass: the annotation is written (with
+ * If-Match, an UPDATE that matches only the expected version, so of concurrent saves
+ * carrying the same ETag exactly one wins; without, an upsert), its revision kept, the
+ * job started if it was not, its project following, and every change audited.
+ */
+export async function saveAnnotation(
+  ctx: AuthenticatedContext,
+  jobId: number,
+  rowIndex: number,
+  data: AnnotationData,
+  expected: number | null,
+): Promise<AnnotationView> {
+  const checks: Check<SaveRow>[] = [
+    {
+      name: "may_annotate",
+      holds: capacity(ctx.principal, "annotator", "annotation:write"),
+      fail: () => new ApiError("forbidden", `Only the annotator assigned to job ${jobId} (or a platform admin) can save its annotations.`),
+    },
+    {
+      name: "in_range",
+      holds: sql`${rowIndex}::integer between scope.row_start and scope.row_end`,
+      fail: (row) => outOfRange(jobId, rowIndex, row),
+    },
+    {
+      name: "open",
+      holds: sql`scope.status in ('not_started', 'in_progress')`,
+      fail: (row) => new ApiError("conflict", lockedDetail(jobId, row.status)),
+    },
+  ];
+  const payload = sql`${JSON.stringify(data)}::jsonb`;
+  const write = expected === null
+    ? sql`insert into annotation (job_id, row_index, data, updated_by)
+        select checks.job_id, ${rowIndex}::integer, ${payload}, ${ctx.principal.user_id}::integer from checks where checks.passed
+        on conflict (job_id, row_index) do update
+          set data = excluded.data, version = annotation.version + 1, updated_by = excluded.updated_by, updated_at = now()
+        returning *`
+    : sql`update annotation a set data = ${payload}, version = a.version + 1, updated_by = ${ctx.principal.user_id}::integer, updated_at = now()
+        from checks
+        where checks.passed and a.job_id = checks.job_id and a.row_index = ${rowIndex}::integer and a.version = ${expected}::integer
+        returning a.*`;
+  const [rows = []] = await runWrite(ctx, [
+    sql`with ${jobScope(ctx, jobId, { lock: true })},
+      checks as (select scope.*, ${checkColumns(checks)} from scope),
+      saved as (${write}),
+      revision as (
+        insert into annotation_revision (job_id, row_index, version, data, created_by)
+        select saved.job_id, saved.row_index, saved.version, saved.data, saved.updated_by from saved
+        returning revision_id, job_id, row_index, version
+      ), audited as (
+        ${auditInsert(ctx, {
+          action: "annotation_revision.create",
+          entity_type: "annotation_revision",
+          entity_id: sql`revision.revision_id`,
+          org_id: sql`checks.org_id`,
+          project_id: sql`checks.project_id`,
+          before: sql`case when revision.version > 1 then jsonb_build_object('version', revision.version - 1) end`,
+          after: sql`jsonb_build_object('job_id', revision.job_id, 'row_index', revision.row_index, 'version', revision.version)`,
+        }, sql`revision cross join checks`)}
+      ), started as (
+        update annotation_job u set status = 'in_progress', updated_at = now()
+        from checks
+        where u.job_id = checks.job_id and checks.status = 'not_started' and exists (select 1 from saved)
+        returning u.job_id, u.project_id, u.status, checks.org_id, checks.status as previous_status, checks.project_status
+      ), audited_start as (
+        ${transitionAudit(ctx, "start", "started")}
+      ), ${projectFollowsStart(ctx, "started")}
+      select checks.*, (select row_to_json(s) from (
+          select saved.job_id, saved.row_index, saved.data, saved.version, saved.updated_by,
+            saved.created_at::text as created_at, saved.updated_at::text as updated_at from saved) s) as saved
+      from checks`,
+  ]);
+  const row = rows[0] as SaveRow | undefined;
+  if (!row) throw jobNotFound(jobId);
+  const failure = firstFailure(row, checks);
+  if (failure) throw failure;
+  // Every check passed but the UPDATE matched nothing: the row is not at the If-Match version.
+  if (!row.saved) throw staleVersion();
+  return presentAnnotation(row.saved);
+}
+
+// ---------------------------------------------------------------- history
+
+type RevisionRow = { revision_id: number | string; version: number; data: AnnotationData; created_by: number | null; created_at: string };
+
+export async function listHistory(
+  ctx: AuthenticatedContext,
+  jobId: number,
+  rowIndex: number,
+  query: { limit: number; cursor?: string | undefined },
+) {
+  const after = idAfter(query.cursor, "version");
+  const listed = await readableRows<RevisionRow>(
+    ctx,
+    jobId,
+    sql`select r.revision_id, r.version, r.data, r.created_by, r.created_at::text as created_at
+      from annotation_revision r
+      where r.job_id = scope.job_id and r.row_index = ${rowIndex}::integer
+        ${after === null ? sql`` : sql`and r.version > ${after}::integer`}
+      order by r.version limit ${query.limit + 1}`,
+    "revision_id",
+    sql`listed.version`,
+  );
+  if (rowIndex < listed.job.row_start || rowIndex > listed.job.row_end) throw outOfRange(jobId, rowIndex, listed.job);
+  const page = listed.rows.slice(0, query.limit);
+  const last = page.at(-1);
+  return {
+    data: page.map((revision) => ({
+      revision_id: Number(revision.revision_id),
+      version: revision.version,
+      data: revision.data,
+      created_by: revision.created_by,
+      created_at: isoTimestamp(revision.created_at),
+    })),
+    next_cursor: listed.rows.length > query.limit && last ? encodeCursor("version", null, last.version) : null,
+  };
+}

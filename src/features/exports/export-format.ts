@@ -1,0 +1,168 @@
+/**
+ * How an export's rows become bytes, per format. Deterministic: the same rows always
+ * give the same bytes, which is what lets a retried export regenerate the tail of its
+ * file from a saved keyset cursor and land byte-identical to a clean run.
+ *
+ * Each row's text (a JSON object, or a CSV record) is rendered by PostgreSQL in the
+ * chunk query itself (rowLineSql), and the writer only adds separators:
+ * - JSON values are the jsonb text as stored (`data::text`), never parsed and
+ *   re-serialised in JavaScript: numbers keep every digit (a JS number would round
+ *   12345678901234567890).
+ * - One text column per row instead of a dozen: measured through the Neon HTTP path,
+ *   a 5,000-row chunk arrives about twice as fast, and the Worker spends its CPU on
+ *   bytes, not on building strings.
+ */
+import { sql, type SQL } from "drizzle-orm";
+import { attachmentDisposition } from "../../storage/content-disposition.ts";
+import type { ExportFormat } from "./export-state.ts";
+
+/** One exported row as the chunk query reads it: its keyset position, its file version, its text. */
+export type ExportRow = { job_id: number; row_index: number; version_id: number; line: string };
+
+/**
+ * The CSV column set, decided once when the export starts (from the tables' declared
+ * columns and a pass over the annotation keys) and saved with the export, so a retry
+ * writes exactly the same header and cells.
+ */
+export type CsvColumns = {
+  /** Source columns: each table's declared columns, tables in the order of their first job, first occurrence wins. */
+  source: string[];
+  /** Top-level keys of object annotations, in byte order. */
+  annotation: string[];
+  /** Whether some annotation's data is not an object (a bare label, an array …): then an `annotation` column holds its JSON. */
+  annotation_scalar: boolean;
+};
+
+export const CSV_LEADING_COLUMNS = ["job_id", "table_id", "file_id", "version_id", "row_index"] as const;
+export const CSV_TRAILING_COLUMNS = ["status", "annotator_id", "annotated_at", "reviewer_id", "reviewed_at"] as const;
+
+const CONTENT_TYPES: Record<ExportFormat, string> = {
+  jsonl: "application/x-ndjson; charset=utf-8",
+  csv: "text/csv; charset=utf-8; header=present",
+  json: "application/json; charset=utf-8",
+};
+
+export function contentTypeOf(format: ExportFormat): string {
+  return CONTENT_TYPES[format];
+}
+
+/** The name a downloaded export is saved under. */
+export function exportFilename(file: { export_id: number; project_id: number; format: ExportFormat }): string {
+  return `project-${file.project_id}-export-${file.export_id}.${file.format}`;
+}
+
+/** The object's own metadata, so a download straight from the bucket is typed and named too. */
+export function httpMetadataOf(file: { export_id: number; project_id: number; format: ExportFormat }): R2HTTPMetadata {
+  return { contentType: contentTypeOf(file.format), contentDisposition: attachmentDisposition(exportFilename(file)) };
+}
+
+/**
+ * The columns the row text is made of, as SQL over the chunk query's aliases: `j` (the
+ * job, with `reviewer_id` and `reviewed_at` of its approving review), `t` (file_table),
+ * `v` (file_version), `r` (file_table_row), `a` (annotation, left-joined).
+ */
+const utcIso = (column: SQL) => sql`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+const jsonOrNull = (text: SQL) => sql`coalesce(${text}, 'null')`;
+const jsonStringOrNull = (text: SQL) => sql`coalesce('"' || ${text} || '"', 'null')`;
+
+/**
+ * `{job_id, table_id, file_id, version_id, row_index, data, annotation, status,
+ * annotator_id, annotated_at, reviewer_id, reviewed_at}` in this order, no whitespace
+ * between members (the jsonb text inside `data` and `annotation` keeps PostgreSQL's own
+ * `": "` and `", "`). The strings spliced in unescaped (status, timestamps) never hold a
+ * character JSON would escape.
+ */
+const JSON_OBJECT = sql`'{"job_id":' || j.job_id || ',"table_id":' || j.table_id || ',"file_id":' || v.file_id
+  || ',"version_id":' || t.version_id || ',"row_index":' || r.row_index || ',"data":' || r.data::text
+  || ',"annotation":' || ${jsonOrNull(sql`a.data::text`)} || ',"status":"' || j.status::text || '"'
+  || ',"annotator_id":' || ${jsonOrNull(sql`a.updated_by::text`)} || ',"annotated_at":' || ${jsonStringOrNull(utcIso(sql`a.updated_at`))}
+  || ',"reviewer_id":' || ${jsonOrNull(sql`j.reviewer_id::text`)} || ',"reviewed_at":' || ${jsonStringOrNull(utcIso(sql`j.reviewed_at`))}
+  || '}'`;
+
+/**
+ * RFC 4180 field: quoted when it holds a quote, comma, CR or LF, and when it is the empty
+ * string, so an empty string (`""`) stays distinct from a missing value (nothing), the
+ * convention PostgreSQL's COPY … CSV also follows. csvField (for the header) is the same
+ * rule in JavaScript.
+ */
+function csvFieldSql(text: SQL): SQL {
+  return sql`(case when ${text} is null then '' when ${text} = '' or ${text} ~ '[",\r\n]'
+    then '"' || replace(${text}, '"', '""') || '"' else ${text} end)`;
+}
+
+export function csvField(value: string): string {
+  if (value === "" || /[",\r\n]/.test(value)) return `"${value.replaceAll('"', '""')}"`;
+  return value;
+}
+
+/**
+ * Cells: ids as numbers; a source column or annotation key holding a string, its text;
+ * a number or boolean, its JSON text; an object or array, its JSON (jsonb's text form);
+ * null or missing, an empty field. `annotation` holds the JSON of an annotation that is
+ * not an object.
+ */
+function csvRecordSql(columns: CsvColumns): SQL {
+  const cells = [
+    sql`j.job_id::text`,
+    sql`j.table_id::text`,
+    sql`v.file_id::text`,
+    sql`t.version_id::text`,
+    sql`r.row_index::text`,
+    ...columns.source.map((name) => csvFieldSql(sql`(r.data ->> ${name}::text)`)),
+    ...columns.annotation.map((key) => csvFieldSql(sql`(case when jsonb_typeof(a.data) = 'object' then a.data ->> ${key}::text end)`)),
+    ...(columns.annotation_scalar ? [csvFieldSql(sql`(case when jsonb_typeof(a.data) <> 'object' then a.data::text end)`)] : []),
+    sql`j.status::text`,
+    sql`coalesce(a.updated_by::text, '')`,
+    sql`coalesce(${utcIso(sql`a.updated_at`)}, '')`,
+    sql`coalesce(j.reviewer_id::text, '')`,
+    sql`coalesce(${utcIso(sql`j.reviewed_at`)}, '')`,
+  ];
+  return sql.join(cells, sql` || ',' || `);
+}
+
+/** The SQL expression for one row's text in `format` (without its line break or separator). */
+export function rowLineSql(format: ExportFormat, columns: CsvColumns | null): SQL {
+  if (format !== "csv") return JSON_OBJECT;
+  if (!columns) throw new Error("a CSV export needs its column set");
+  return csvRecordSql(columns);
+}
+
+export function csvHeader(columns: CsvColumns): string[] {
+  return [
+    ...CSV_LEADING_COLUMNS,
+    ...columns.source,
+    ...columns.annotation.map((key) => `annotation.${key}`),
+    ...(columns.annotation_scalar ? ["annotation"] : []),
+    ...CSV_TRAILING_COLUMNS,
+  ];
+}
+
+/**
+ * The file is prefix + one piece per row + suffix. A piece may depend on whether it is
+ * the first row (JSON's separators) and the suffix on whether any row was written, both
+ * of which a resumed run knows from its saved state. Lines end in LF for JSONL, CRLF for
+ * CSV (RFC 4180).
+ */
+export type Layout = {
+  prefix(): string;
+  row(line: string, first: boolean): string;
+  suffix(rowsWritten: number): string;
+};
+
+export function layoutOf(format: ExportFormat, columns: CsvColumns | null): Layout {
+  switch (format) {
+    case "jsonl":
+      return { prefix: () => "", row: (line) => `${line}\n`, suffix: () => "" };
+    case "json":
+      return {
+        prefix: () => "[",
+        row: (line, first) => `${first ? "\n" : ",\n"}${line}`,
+        suffix: (rowsWritten) => (rowsWritten > 0 ? "\n]\n" : "]\n"),
+      };
+    case "csv": {
+      if (!columns) throw new Error("a CSV export needs its column set");
+      return { prefix: () => `${csvHeader(columns).map(csvField).join(",")}\r\n`, row: (line) => `${line}\r\n`, suffix: () => "" };
+    }
+  }
+}

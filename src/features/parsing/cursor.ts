@@ -1,0 +1,34 @@
+import type { ColumnStats } from "./column-types.ts";
+import type { Delimiter } from "./delimiter.ts";
+import type { FileFormat, TextEncoding } from "./formats.ts";
+import type { ReaderState } from "./readers/reader.ts";
+
+/**
+ * Where a running parse stands, saved on file_version.parse_cursor in the same
+ * statement as each chunk's rows. It is the single source of truth for resuming: a
+ * chunk message only says which offset it is for, and is acted on only if that is where
+ * the cursor stands.
+ */
+export type ParseCursor = {
+  format: FileFormat;
+  encoding: TextEncoding;
+  delimiter: Delimiter | null;
+  /** Size of the text being parsed (progress total). */
+  total: number;
+  /** Where the first chunk starts (past a byte-order mark): the offset of a message without one. */
+  start: number;
+  /** Next byte to read; every byte before it has its rows committed. */
+  offset: number;
+  /** Next row_index; also the table's row count so far. */
+  row_index: number;
+  /** Line number at `offset`, for error messages. */
+  line: number;
+  /** Chunks committed. */
+  chunk: number;
+  /** CSV: column names from the header, once read. */
+  header: string[] | null;
+  reader_state: ReaderState | null;
+  columns: ColumnStats[];
+  /** Whether the message for the chunk at `offset` has been sent. */
+  handed_off: boolean;
+};

@@ -1,0 +1,292 @@
+/// <reference types="vite/client" />
+import { createExecutionContext, createMessageBatch, env, getQueueResult } from "cloudflare:test";
+import { sql } from "drizzle-orm";
+import { describe, expect, it, vi } from "vitest";
+import { loadConfig } from "../src/env.ts";
+import { DEFAULT_PARSE_OPTIONS, runParseMessage, type ParseOptions, type ParseOutcome } from "../src/features/parsing/parse-run.ts";
+import { createLogger } from "../src/lib/logger.ts";
+import { consumeParseBatch, DEAD_LETTER_PARSE_ERROR } from "../src/queues/parse.ts";
+import type { ParseMessage } from "../src/queues/messages.ts";
+import { testDb } from "./helpers/db.ts";
+import { allRowsOf, createParseTarget, deliverBatch, parseDependencies, parseSnapshot, recordingQueue } from "./helpers/parse.ts";
+
+/**
+ * The parse consumer under at-least-once delivery. Chunked runs use a recording queue
+ * and deliver its messages one by one, so every interleaving here is deterministic.
+ */
+const encoder = new TextEncoder();
+
+/** 40 rows, some with quoted line breaks and delimiters, so chunk cuts land in awkward places. */
+function sampleCsv(rows = 40): Uint8Array {
+  const lines = ["id,label,amount"];
+  for (let i = 0; i < rows; i++) lines.push(i % 3 === 0 ? `${i},"multi\nline, ${i}",${i}.5` : `${i},plain ${i},${i}`);
+  return encoder.encode(`${lines.join("\r\n")}\r\n`);
+}
+
+function start(versionId: number): ParseMessage {
+  return { kind: "parse", version_id: versionId };
+}
+
+/** Delivers `first`, then every message the work sends, in order, until none is left. */
+async function drain(first: ParseMessage, options: ParseOptions) {
+  const { queue, sent } = recordingQueue();
+  const deps = parseDependencies(queue);
+  const delivered: ParseMessage[] = [];
+  const outcomes: ParseOutcome[] = [];
+  for (let next: ParseMessage | undefined = first; next; next = sent.shift()) {
+    delivered.push(next);
+    outcomes.push(await runParseMessage(next, deps, options));
+  }
+  return { delivered, outcomes };
+}
+
+async function cleanRun(bytes: Uint8Array, filename = "sample.csv", contentType = "text/csv") {
+  const target = await createParseTarget({ filename, contentType, bytes });
+  await drain(start(target.version_id), DEFAULT_PARSE_OPTIONS);
+  return parseSnapshot(target.version_id);
+}
+
+function batchOf(queue: string, bodies: ParseMessage[], attempts = 1) {
+  return createMessageBatch(
+    queue,
+    bodies.map((body, index) => ({ id: `message-${index}`, timestamp: new Date(), attempts, body })),
+  );
+}
+
+const small: ParseOptions = { chunkRows: 7, chunkPayloadBytes: DEFAULT_PARSE_OPTIONS.chunkPayloadBytes };
+
+describe("chunking", () => {
+  it("cuts a long file into chunks, each sent only after its rows and progress are committed", async () => {
+    const bytes = sampleCsv();
+    const target = await createParseTarget({ filename: "sample.csv", contentType: "text/csv", bytes });
+    const { queue, sent } = recordingQueue();
+    const deps = parseDependencies(queue);
+
+    expect(await runParseMessage(start(target.version_id), deps, small)).toBe("chunk-committed");
+    expect(sent).toHaveLength(1);
+    const [next] = sent;
+    // The next chunk starts right after row_index 6, i.e. after the header and 7 records.
+    const text = new TextDecoder().decode(bytes);
+    const afterSeventhRow = encoder.encode(text.slice(0, text.indexOf("\r\n7,") + 2)).length;
+    expect(next).toEqual({ kind: "parse", version_id: target.version_id, generation: 0, offset: afterSeventhRow });
+    const progress = await testDb().execute(sql`
+      select parse_status, parse_progress_done::int as done, parse_progress_total::int as total, (parse_cursor->>'handed_off')::boolean as handed_off
+      from file_version where version_id = ${target.version_id}`);
+    expect(progress.rows[0]).toEqual({ parse_status: "running", done: afterSeventhRow, total: bytes.length, handed_off: true });
+    expect((await allRowsOf(target.version_id)).map((row) => row.row_index)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+
+    sent.length = 0;
+    const rest = await drain(next!, small);
+    expect(rest.outcomes).toEqual(["chunk-committed", "chunk-committed", "chunk-committed", "chunk-committed", "succeeded"]);
+    expect(rest.delivered.map((message) => message.offset)).toEqual([...rest.delivered.map((message) => message.offset)].sort((a, b) => a! - b!));
+    expect(await parseSnapshot(target.version_id)).toEqual(await cleanRun(bytes));
+  });
+
+  it("cuts by payload size as well as by row count", async () => {
+    const bytes = sampleCsv(20);
+    const target = await createParseTarget({ filename: "sample.csv", contentType: "text/csv", bytes });
+    const { outcomes } = await drain(start(target.version_id), { chunkRows: 1_000, chunkPayloadBytes: 300 });
+    expect(outcomes.length).toBeGreaterThan(3);
+    expect(outcomes.at(-1)).toBe("succeeded");
+    expect(await parseSnapshot(target.version_id)).toEqual(await cleanRun(bytes));
+  });
+
+  it("streams a file of many R2 pieces, in UTF-8 and UTF-16, to the same rows", async () => {
+    const text = new TextDecoder().decode(sampleCsv(6_000)).replaceAll("plain", "plain é🎉");
+    const utf8 = encoder.encode(text);
+    const utf16 = new Uint8Array(2 + text.length * 2);
+    utf16.set([0xff, 0xfe]);
+    for (let i = 0; i < text.length; i++) new DataView(utf16.buffer).setUint16(2 + i * 2, text.charCodeAt(i), true);
+    expect(utf8.length).toBeGreaterThan(2 * 64 * 1024);
+
+    const chunked: ParseOptions = { chunkRows: 1_500, chunkPayloadBytes: DEFAULT_PARSE_OPTIONS.chunkPayloadBytes };
+    const snapshots = [];
+    for (const bytes of [utf8, utf16]) {
+      const target = await createParseTarget({ filename: "big.csv", contentType: "text/csv", bytes });
+      const { outcomes } = await drain(start(target.version_id), chunked);
+      expect(outcomes).toEqual(["chunk-committed", "chunk-committed", "chunk-committed", "succeeded"]);
+      snapshots.push(await parseSnapshot(target.version_id));
+    }
+    expect(snapshots[0]!.tables[0]!.row_count).toBe(6_000);
+    expect(snapshots[1]).toEqual(snapshots[0]);
+  });
+
+  const fixtures = import.meta.glob(
+    [
+      "./fixtures/parse/rfc4180.csv",
+      "./fixtures/parse/types-bom.csv",
+      "./fixtures/parse/utf16le.tsv",
+      "./fixtures/parse/utf16be.tsv",
+      "./fixtures/parse/array.json",
+      "./fixtures/parse/rows.jsonl",
+      "./fixtures/parse/notes.txt",
+      "./fixtures/parse/guide.md",
+    ],
+    { query: "?url&inline", import: "default", eager: true },
+  ) as Record<string, string>;
+  const contentTypes: Record<string, string> = { csv: "text/csv", tsv: "text/tab-separated-values", json: "application/json", jsonl: "application/x-ndjson", txt: "text/plain", md: "text/markdown" };
+
+  for (const [path, url] of Object.entries(fixtures)) {
+    const filename = path.slice(path.lastIndexOf("/") + 1);
+    it(`resumes ${filename} after every single row with the same result`, async () => {
+      const bytes = new Uint8Array(await (await fetch(url)).arrayBuffer());
+      const contentType = contentTypes[filename.slice(filename.lastIndexOf(".") + 1)]!;
+      const target = await createParseTarget({ filename, contentType, bytes });
+      const { outcomes } = await drain(start(target.version_id), { chunkRows: 1, chunkPayloadBytes: DEFAULT_PARSE_OPTIONS.chunkPayloadBytes });
+      const snapshot = await parseSnapshot(target.version_id);
+      // One chunk per row; the last one also finds the end of the file.
+      expect(outcomes).toEqual([...Array(snapshot.tables[0]!.row_count - 1).fill("chunk-committed"), "succeeded"]);
+      expect(snapshot).toEqual(await cleanRun(bytes, filename, contentType));
+    });
+  }
+});
+
+describe("exactly once under at-least-once delivery", () => {
+  it("a message delivered twice in one batch ends with the rows of a clean run", async () => {
+    const bytes = sampleCsv();
+    const target = await createParseTarget({ filename: "sample.csv", contentType: "text/csv", bytes });
+    const result = await deliverBatch(batchOf("grandscale-parse", [start(target.version_id), start(target.version_id)]));
+    expect(result.explicitAcks).toEqual(["message-0", "message-1"]);
+    expect(await parseSnapshot(target.version_id)).toEqual(await cleanRun(bytes));
+    expect(await allRowsOf(target.version_id)).toHaveLength(40);
+  });
+
+  it("concurrent duplicates of every chunk write each row once", async () => {
+    const bytes = sampleCsv();
+    const target = await createParseTarget({ filename: "sample.csv", contentType: "text/csv", bytes });
+    const { queue, sent } = recordingQueue();
+    const deps = parseDependencies(queue);
+    const outcomes: ParseOutcome[] = [];
+    for (let next: ParseMessage | undefined = start(target.version_id); next; next = sent.shift()) {
+      const body: ParseMessage = next;
+      outcomes.push(...(await Promise.all([runParseMessage(body, deps, small), runParseMessage(body, deps, small)])));
+    }
+    // Each chunk: one delivery does the work, its twin finds it done.
+    expect(outcomes.filter((outcome) => outcome === "duplicate")).toHaveLength(outcomes.length / 2);
+    expect(await parseSnapshot(target.version_id)).toEqual(await cleanRun(bytes));
+    expect(await allRowsOf(target.version_id)).toHaveLength(40);
+  });
+
+  it("a stale chunk message arriving later is acked without effect", async () => {
+    const target = await createParseTarget({ filename: "sample.csv", contentType: "text/csv", bytes: sampleCsv() });
+    const { delivered } = await drain(start(target.version_id), small);
+    const before = await parseSnapshot(target.version_id);
+    const { queue, sent } = recordingQueue();
+    for (const message of delivered) expect(await runParseMessage(message, parseDependencies(queue), small)).toBe("finished");
+    expect(sent).toEqual([]);
+    expect(await parseSnapshot(target.version_id)).toEqual(before);
+  });
+
+  it("a chunk whose write fails is retried and ends with no duplicates and no gaps", async () => {
+    const bytes = sampleCsv();
+    const target = await createParseTarget({ filename: "sample.csv", contentType: "text/csv", bytes });
+    const { queue, sent } = recordingQueue();
+    const deps = parseDependencies(queue);
+    const failing: ParseOptions = { ...small, faults: { beforeCommit: (chunk) => { if (chunk === 3) throw new Error("connection reset"); } } };
+
+    expect(await runParseMessage(start(target.version_id), deps, failing)).toBe("chunk-committed");
+    expect(await runParseMessage(sent.shift()!, deps, failing)).toBe("chunk-committed");
+    const third = sent.shift()!;
+    await expect(runParseMessage(third, deps, failing)).rejects.toThrow("connection reset");
+    expect((await allRowsOf(target.version_id)).map((row) => row.row_index)).toEqual([...Array(14).keys()]);
+    expect(sent).toEqual([]);
+
+    // The queue redelivers the failed message; this time the write goes through.
+    const { outcomes } = await drain(third, small);
+    expect(outcomes.at(-1)).toBe("succeeded");
+    expect(await parseSnapshot(target.version_id)).toEqual(await cleanRun(bytes));
+    expect((await allRowsOf(target.version_id)).map((row) => row.row_index)).toEqual([...Array(40).keys()]);
+  });
+
+  it("a crash after a chunk's commit, before its successor is sent, is repaired by the retry", async () => {
+    const bytes = sampleCsv();
+    const target = await createParseTarget({ filename: "sample.csv", contentType: "text/csv", bytes });
+    const { queue, sent } = recordingQueue();
+    const deps = parseDependencies(queue);
+    const crashing: ParseOptions = { ...small, faults: { afterCommit: (chunk) => { if (chunk === 2) throw new Error("isolate killed"); } } };
+
+    expect(await runParseMessage(start(target.version_id), deps, crashing)).toBe("chunk-committed");
+    const second = sent.shift()!;
+    await expect(runParseMessage(second, deps, crashing)).rejects.toThrow("isolate killed");
+    expect(sent).toEqual([]);
+    expect(await allRowsOf(target.version_id)).toHaveLength(14);
+
+    // Redelivered: its rows are in, so it only sends the message that was lost.
+    expect(await runParseMessage(second, deps, small)).toBe("handed-off");
+    expect(sent).toHaveLength(1);
+    const { outcomes } = await drain(sent.shift()!, small);
+    expect(outcomes.at(-1)).toBe("succeeded");
+    expect(await parseSnapshot(target.version_id)).toEqual(await cleanRun(bytes));
+  });
+
+  it("parses a workbook delivered twice at once into the same tables", async () => {
+    const url = Object.values(import.meta.glob("./fixtures/parse/workbook.xlsx", { query: "?url&inline", import: "default", eager: true }))[0] as string;
+    const bytes = new Uint8Array(await (await fetch(url)).arrayBuffer());
+    const contentType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+    const target = await createParseTarget({ filename: "workbook.xlsx", contentType, bytes });
+    const deps = parseDependencies(recordingQueue().queue);
+    const outcomes = await Promise.all([runParseMessage(start(target.version_id), deps), runParseMessage(start(target.version_id), deps)]);
+    expect(outcomes).toContain("succeeded");
+    expect(await parseSnapshot(target.version_id)).toEqual(await cleanRun(bytes, "workbook.xlsx", contentType));
+    expect(await allRowsOf(target.version_id)).toHaveLength(5);
+  });
+});
+
+describe("failures", () => {
+  const context = () => ({ config: loadConfig(env), logger: createLogger({ test: "parse-queue" }, "error") });
+
+  it("retries a transient failure with exponential delay", async () => {
+    const target = await createParseTarget({ filename: "sample.csv", contentType: "text/csv", bytes: sampleCsv() });
+    const unavailable: ParseOptions = { ...DEFAULT_PARSE_OPTIONS, faults: { beforeCommit: () => { throw new Error("database unavailable"); } } };
+    const delays: unknown[] = [];
+    for (const attempts of [1, 2, 3]) {
+      const batch = batchOf("grandscale-parse", [start(target.version_id)], attempts);
+      // The test queue records that a message was retried, not with which delay.
+      const retry = vi.spyOn(batch.messages[0]!, "retry");
+      await consumeParseBatch(batch, context(), unavailable);
+      const result = await getQueueResult(batch, createExecutionContext());
+      expect(result.explicitAcks).toEqual([]);
+      expect(result.retryMessages).toEqual([{ msgId: "message-0" }]);
+      delays.push(...retry.mock.calls.map(([options]) => options?.delaySeconds));
+    }
+    expect(delays).toEqual([10, 20, 40]);
+    expect((await parseSnapshot(target.version_id)).parse_status).toBe("running");
+  });
+
+  it("a poison message ends in the dead-letter queue, whose consumer fails the version", async () => {
+    const target = await createParseTarget({ filename: "sample.csv", contentType: "text/csv", bytes: sampleCsv() });
+    const unavailable: ParseOptions = { ...small, faults: { beforeCommit: () => { throw new Error("database unavailable"); } } };
+    const batch = batchOf("grandscale-parse", [start(target.version_id)], 6);
+    await consumeParseBatch(batch, context(), unavailable);
+    expect((await getQueueResult(batch, createExecutionContext())).retryMessages).toHaveLength(1);
+
+    // After max_retries the queue moves the message to grandscale-parse-dlq.
+    const dead = await deliverBatch(batchOf("grandscale-parse-dlq", [start(target.version_id)]));
+    expect(dead.explicitAcks).toEqual(["message-0"]);
+    expect(await parseSnapshot(target.version_id)).toEqual({ parse_status: "failed", parse_error: DEAD_LETTER_PARSE_ERROR, tables: [] });
+    // The half-built table is gone with it.
+    expect(await allRowsOf(target.version_id)).toEqual([]);
+  });
+
+  it("a dead letter for a parse that already finished changes nothing", async () => {
+    const target = await createParseTarget({ filename: "sample.csv", contentType: "text/csv", bytes: sampleCsv() });
+    await drain(start(target.version_id), DEFAULT_PARSE_OPTIONS);
+    const before = await parseSnapshot(target.version_id);
+    const dead = await deliverBatch(batchOf("grandscale-parse-dlq", [start(target.version_id)]));
+    expect(dead.explicitAcks).toEqual(["message-0"]);
+    expect(await parseSnapshot(target.version_id)).toEqual(before);
+  });
+
+  it("bad data is final at once: acked, not retried", async () => {
+    const target = await createParseTarget({ filename: "bad.jsonl", contentType: "application/x-ndjson", bytes: encoder.encode('{"a":1}\n{"a":\n') });
+    const result = await deliverBatch(batchOf("grandscale-parse", [start(target.version_id)]));
+    expect(result.explicitAcks).toEqual(["message-0"]);
+    expect(result.retryMessages).toEqual([]);
+    expect((await parseSnapshot(target.version_id)).parse_status).toBe("failed");
+  });
+
+  it("a message for a version that does not exist is acked", async () => {
+    const result = await deliverBatch(batchOf("grandscale-parse", [start(2_000_000_000)]));
+    expect(result.explicitAcks).toEqual(["message-0"]);
+  });
+});

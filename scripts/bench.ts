@@ -60,6 +60,7 @@ log(`  ${database.label}; Neon gateway ${gateway.url}`);
 
 let endpoints: EndpointReport[] = [];
 let recordings: Record<string, Recording[]> = {};
+let apiWorkerLog: string[] = [];
 let parse: QueueBenchReport | null = null;
 let exported: QueueBenchReport | null = null;
 let report: BenchReport;
@@ -87,11 +88,11 @@ try {
 
   log("isolate startup");
   const startup = await measureStartup(bundle, bindings, options.quick ? 1 : 3);
-  log(`  first /health ${startup.bundle_median_ms.toFixed(0)} ms (empty Worker ${startup.empty_worker_median_ms.toFixed(0)} ms)`);
+  log(`  first /health ${startup.bundle_median_ms.toFixed(0)} ms (empty script ${startup.empty_worker_median_ms.toFixed(0)} ms): isolate startup ≈ ${startup.isolate_startup_ms.toFixed(0)} ms`);
 
   if (options.steps.has("api")) {
     log(`load: ${options.concurrencies.join(", ")} connections, ${options.durationSeconds} s per run`);
-    ({ endpoints, recordings } = await runApiBench({ bundle, bindings, gatewayUrl: gateway.url, processes, dataset, load: options, log }));
+    ({ endpoints, recordings, workerLog: apiWorkerLog } = await runApiBench({ bundle, bindings, gatewayUrl: gateway.url, processes, dataset, load: options, log }));
   }
   if (options.steps.has("parse")) {
     log("parse bench");
@@ -117,6 +118,7 @@ try {
     parse,
     export: exported,
     sample_sql: Object.fromEntries(Object.entries(recordings).flatMap(([key, list]) => (list[0] ? [[key, list[0]]] : []))),
+    api_worker_log: apiWorkerLog,
     notes: [...notes, ...(parse?.notes ?? []).map((note) => `parse: ${note}`), ...(exported?.notes ?? []).map((note) => `export: ${note}`)],
   };
 } finally {

@@ -17,7 +17,7 @@ import type { Dataset } from "./dataset.ts";
 import { budgetNote, budgetOf, ENDPOINTS, type Endpoint, type Target } from "./endpoints.ts";
 import { buildFloorWorker, loadRecordings } from "./floor.ts";
 import type { Recording } from "./floor-worker.ts";
-import { roundTripsOf, runLoad, warmUp, type LoadRequest, type LoadResult, type LoadSpec } from "./load.ts";
+import { roundTripsOf, runLoad, settle, warmUp, type LoadRequest, type LoadResult, type LoadSpec } from "./load.ts";
 import { apiWorker, scriptWorker, startRuntime, type BenchBindings } from "./runtime.ts";
 import { callApi, createApiToken, signIn } from "./session.ts";
 import { startSqlRecorder, type SqlRecorder } from "./sql-recorder.ts";
@@ -147,7 +147,7 @@ export async function runApiBench(options: {
   dataset: Dataset;
   load: LoadOptions;
   log: (line: string) => void;
-}): Promise<{ endpoints: EndpointReport[]; recordings: Record<string, Recording[]> }> {
+}): Promise<{ endpoints: EndpointReport[]; recordings: Record<string, Recording[]>; workerLog: string[] }> {
   const { bundle, bindings, gatewayUrl, processes, dataset, load, log } = options;
   const recorder = await startSqlRecorder(gatewayUrl);
   const floorScript = await buildFloorWorker();
@@ -203,6 +203,7 @@ export async function runApiBench(options: {
 
     const stack = { workerd: runtime.pid, ...processes, bench: process.pid };
     const measured = async (spec: LoadSpec) => {
+      await settle(bindings.DATABASE_URL!);
       await warmUp(spec);
       const cpu = countCpu(stack);
       const result = await runLoad(spec);
@@ -237,8 +238,8 @@ export async function runApiBench(options: {
       }
       report.round_trips = roundTripVerdict(endpoint, distinct([...observed]), report.sample!.round_trips_recorded);
     }
-    if (runtime.problems.length) log(`  worker warnings/errors: ${runtime.problems.slice(0, 3).join(" | ").slice(0, 400)}`);
-    return { endpoints: reports, recordings };
+    if (runtime.problems.length) log(`  the Worker logged ${runtime.problems.length} warnings or errors, e.g. ${runtime.problems[0]!.slice(0, 200)}`);
+    return { endpoints: reports, recordings, workerLog: runtime.problems.slice(0, 5).map((line) => line.slice(0, 2000)) };
   } finally {
     await runtime.dispose();
     await recorder.close();

@@ -2,7 +2,8 @@
  * The production bundle, built exactly as `wrangler deploy` builds it
  * (`wrangler deploy --dry-run --outdir <dir>`: same esbuild settings, nodejs_compat
  * polyfills, define and minify flags as wrangler.toml says), and its size as uploaded:
- * every module of the output, source maps and the README excluded, gzipped.
+ * every module of the output, source maps and the README excluded, gzipped; and what
+ * it is made of (esbuild's metafile, which `--metafile` asks wrangler for).
  */
 import { spawn } from "node:child_process";
 import { readdirSync, readFileSync, statSync } from "node:fs";
@@ -16,7 +17,26 @@ export type Bundle = {
   modules: { name: string; bytes: number; gzip_bytes: number }[];
   bytes: number;
   gzip_bytes: number;
+  /** What the bytes are: the largest packages (and src/) by their share of the output, from esbuild's metafile. */
+  composition: { source: string; bytes: number; share: number }[];
 };
+
+/** Output bytes per npm package (src/ for ours), largest first, from esbuild's metafile. */
+function composition(metafile: string): Bundle["composition"] {
+  const meta = JSON.parse(readFileSync(metafile, "utf8")) as { outputs: Record<string, { inputs?: Record<string, { bytesInOutput: number }> }> };
+  const bySource = new Map<string, number>();
+  for (const output of Object.values(meta.outputs)) {
+    for (const [path, input] of Object.entries(output.inputs ?? {})) {
+      const source = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path)?.[1] ?? (path.startsWith("src/") ? "src" : "other");
+      bySource.set(source, (bySource.get(source) ?? 0) + input.bytesInOutput);
+    }
+  }
+  const total = [...bySource.values()].reduce((sum, bytes) => sum + bytes, 0) || 1;
+  return [...bySource]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 8)
+    .map(([source, bytes]) => ({ source, bytes, share: bytes / total }));
+}
 
 const ROOT = resolve(import.meta.dirname, "../..");
 
@@ -33,7 +53,9 @@ function run(command: string, args: string[]): Promise<string> {
 
 export async function buildBundle(outDir: string): Promise<Bundle> {
   const started = performance.now();
-  await run(resolve(ROOT, "node_modules/.bin/wrangler"), ["deploy", "--dry-run", "--outdir", outDir]);
+  // wrangler's entry under this Node (22): the `node` on PATH may be older than wrangler accepts.
+  const metafile = `${outDir}.meta.json`;
+  await run(process.execPath, [resolve(ROOT, "node_modules/wrangler/bin/wrangler.js"), "deploy", "--dry-run", "--outdir", outDir, "--metafile", metafile]);
   const build_ms = performance.now() - started;
   const modules = readdirSync(outDir)
     .filter((name) => !name.endsWith(".map") && name !== "README.md" && statSync(join(outDir, name)).isFile())
@@ -50,5 +72,6 @@ export async function buildBundle(outDir: string): Promise<Bundle> {
     modules,
     bytes: modules.reduce((sum, module) => sum + module.bytes, 0),
     gzip_bytes: modules.reduce((sum, module) => sum + module.gzip_bytes, 0),
+    composition: composition(metafile),
   };
 }

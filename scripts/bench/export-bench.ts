@@ -18,7 +18,7 @@ import { watchMemory } from "./memory.ts";
 import type { BenchBindings } from "./runtime.ts";
 import type { BenchDatabase } from "./services.ts";
 import { callApi, signIn } from "./session.ts";
-import { consumerWired, emptyReport, pollDatabase, startConsumerRuntime, throughput, type QueueBenchReport } from "./queue-bench.ts";
+import { consumerWired, emptyReport, flagMemory, keepWorkerLog, pollDatabase, startConsumerRuntime, throughput, type QueueBenchReport } from "./queue-bench.ts";
 
 const ROWS_PER_JOB = 10_000;
 
@@ -178,7 +178,8 @@ export async function runExportBench(options: {
     report.input = { bytes: state.size_bytes, rows };
     if (state.status !== "succeeded" && !timedOut) report.status = "failed";
     log(`  consumer: ${outcome} in ${seconds.toFixed(1)} s`);
-    if (runtime.problems.length) report.notes.push(`worker log: ${runtime.problems.slice(0, 3).join(" | ").slice(0, 500)}`);
+    flagMemory(report);
+    keepWorkerLog(report, runtime.problems);
   } finally {
     await runtime.dispose();
   }

@@ -7,6 +7,7 @@
  * Every response's Server-Timing header is read for its round-trip count.
  */
 import autocannon from "autocannon";
+import pg from "pg";
 
 export type LoadRequest = { path: string; body?: () => string };
 
@@ -110,4 +111,28 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
       ? { responses, min: Math.min(...counts), max: Math.max(...counts), histogram: Object.fromEntries([...roundTrips].map(([n, c]) => [String(n), c])) }
       : null,
   };
+}
+
+/**
+ * autocannon stops at the end of a run with requests still in flight; their queries go
+ * on in the database. Before the next run starts, wait until the database is idle: a
+ * query queues behind them (PGlite runs one statement at a time) and, on a server,
+ * no other session of the database may still be active (30 s at most).
+ */
+export async function settle(databaseUrl: string): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const deadline = performance.now() + 30_000;
+    while (performance.now() < deadline) {
+      const { rows } = await client.query(
+        `select count(*)::int as busy from pg_stat_activity
+          where datname = current_database() and state not in ('idle') and pid <> pg_backend_pid()`,
+      );
+      if (rows[0].busy === 0) return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  } finally {
+    await client.end();
+  }
 }

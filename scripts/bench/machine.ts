@@ -32,7 +32,8 @@ export function describeMachine(): MachineReport {
     load_average_at_end: null,
     node: process.version,
     workerd: quiet(`${root}node_modules/.bin/workerd --version`),
-    wrangler: quiet(`${root}node_modules/.bin/wrangler --version`).split("\n").pop() ?? "unknown",
+    // Under this Node: the `node` on PATH may be older than wrangler accepts.
+    wrangler: quiet(`"${process.execPath}" ${root}node_modules/wrangler/bin/wrangler.js --version`).split("\n").pop() ?? "unknown",
     os: quiet("uname -sr"),
   };
 }

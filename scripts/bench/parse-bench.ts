@@ -19,7 +19,7 @@ import { countCpu, type StackProcesses } from "./cpu.ts";
 import { watchMemory } from "./memory.ts";
 import { configuredBatchWindowSeconds, r2LoaderWorker, startRuntime, type BenchBindings } from "./runtime.ts";
 import type { BenchDatabase } from "./services.ts";
-import { consumerWired, emptyReport, pollDatabase, putFile, R2_LOADER, startConsumerRuntime, throughput, type QueueBenchReport } from "./queue-bench.ts";
+import { consumerWired, emptyReport, flagMemory, keepWorkerLog, pollDatabase, putFile, R2_LOADER, startConsumerRuntime, throughput, type QueueBenchReport } from "./queue-bench.ts";
 
 type ParseState = { parse_status: string | null; done: number; total: number | null; chunks: number | null; rows: number | null; parse_error: string | null };
 
@@ -147,7 +147,8 @@ export async function runParseBench(options: {
       );
     }
     log(`  consumer: ${outcome} in ${seconds.toFixed(1)} s`);
-    if (runtime.problems.length) report.notes.push(`worker log: ${runtime.problems.slice(0, 3).join(" | ").slice(0, 500)}`);
+    flagMemory(report);
+    keepWorkerLog(report, runtime.problems);
   } finally {
     await runtime.dispose();
   }

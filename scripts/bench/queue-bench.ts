@@ -30,10 +30,32 @@ export type QueueBenchReport = {
   memory: MemoryReport | null;
   setup_seconds: number;
   notes: string[];
+  /** The Worker's warnings and errors while it ran (first few), e.g. retried messages. */
+  worker_log: string[];
 };
 
 export function emptyReport(description: string, status: QueueBenchReport["status"], reason: string | null): QueueBenchReport {
-  return { status, reason, description, input: null, consumer: null, postgres_copy: null, ratio: null, memory: null, setup_seconds: 0, notes: [] };
+  return { status, reason, description, input: null, consumer: null, postgres_copy: null, ratio: null, memory: null, setup_seconds: 0, notes: [], worker_log: [] };
+}
+
+const ISOLATE_LIMIT_BYTES = 128 * 1024 * 1024;
+
+/** Flags an isolate peak near Workers' 128 MB memory limit. */
+export function flagMemory(report: QueueBenchReport): void {
+  const peak = report.memory?.isolate_peak_bytes;
+  if (peak && peak >= 0.8 * ISOLATE_LIMIT_BYTES) {
+    report.notes.push(
+      `the isolate's sampled heap peaked at ${(peak / 1024 / 1024).toFixed(1)} MiB, ${((peak / ISOLATE_LIMIT_BYTES) * 100).toFixed(0)}% of the 128 MB ` +
+        "isolate limit: a warning sign, not proof of an overflow (a sample includes garbage not yet collected, and V8 collects harder near its limit)",
+    );
+  }
+}
+
+/** Keeps the Worker's warnings in the report and says how many there were. */
+export function keepWorkerLog(report: QueueBenchReport, problems: string[]): void {
+  if (problems.length === 0) return;
+  report.worker_log = problems.slice(0, 5).map((line) => line.slice(0, 2000));
+  report.notes.push(`the Worker logged ${problems.length}${problems.length >= 50 ? "+" : ""} warnings or errors (first ones in worker_log), e.g. ${problems[0]!.slice(0, 160)}`);
 }
 
 /** MB = 10^6 bytes, as disk and network rates are quoted. */

@@ -22,6 +22,8 @@ export type BenchReport = {
   endpoints: EndpointReport[];
   parse: QueueBenchReport | null;
   export: QueueBenchReport | null;
+  /** The API Worker's warnings and errors during the load (first few). */
+  api_worker_log: string[];
   /** One recorded request per endpoint: the SQL each round trip carried (what the floor replays). */
   sample_sql: Record<string, Recording>;
   notes: string[];
@@ -37,6 +39,10 @@ export function writeReport(report: BenchReport): string[] {
   writeFileSync(json, `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(markdown, markdownReport(report));
   return [json, markdown];
+}
+
+function compositionLine(bundle: BenchReport["bundle"]): string {
+  return bundle.composition.map((part) => `${part.source} ${(part.share * 100).toFixed(0)}%`).join(", ");
 }
 
 const kib = (bytes: number | null | undefined) => (bytes === null || bytes === undefined ? "–" : `${(bytes / 1024).toFixed(0)} KiB`);
@@ -91,9 +97,9 @@ export function printReport(report: BenchReport): string {
     `GrandScale API bench — ${report.date} — ${report.machine.cpu_model}, ${report.machine.nproc} cores, ${mib(report.machine.memory_bytes)} RAM, load ${report.machine.load_average_at_start.map((n) => n.toFixed(1)).join(" ")}`,
     `database: ${report.database.label}`,
     report.dataset ? `dataset: ${Object.entries(report.dataset.counts).map(([table, n]) => `${n} ${table}`).join(", ")} (seeded in ${fixed(report.dataset.seed_seconds)} s)` : "dataset: not seeded",
-    `bundle: ${kib(report.bundle.bytes)} raw, ${kib(report.bundle.gzip_bytes)} gzipped (${report.bundle.modules.length} module${report.bundle.modules.length === 1 ? "" : "s"})`,
+    `bundle: ${kib(report.bundle.bytes)} raw, ${kib(report.bundle.gzip_bytes)} gzipped (${report.bundle.modules.length} module${report.bundle.modules.length === 1 ? "" : "s"}): ${compositionLine(report.bundle)}`,
     report.startup
-      ? `startup: first /health ${fixed(report.startup.bundle_median_ms, 0)} ms after starting workerd with the bundle, ${fixed(report.startup.empty_worker_median_ms, 0)} ms with an empty Worker → isolate startup ≈ ${fixed(report.startup.isolate_startup_ms, 0)} ms (median of ${report.startup.repetitions})`
+      ? `startup: first /health ${fixed(report.startup.bundle_median_ms, 0)} ms after starting workerd with the bundle, ${fixed(report.startup.empty_worker_median_ms, 0)} ms with the same Worker but an empty script → isolate startup ≈ ${fixed(report.startup.isolate_startup_ms, 0)} ms, ${fixed(report.startup.isolate_ready_ms, 0)} ms of it before the runtime is ready (compile + top level; median of ${report.startup.repetitions})`
       : "startup: not measured",
     "",
   ];
@@ -141,7 +147,7 @@ function queueMarkdown(name: string, bench: QueueBenchReport | null): string[] {
     `Isolate peak ${mib(bench.memory?.isolate_peak_bytes)} (sampled every ${bench.memory?.sample_interval_ms ?? "–"} ms); workerd peak RSS ` +
       `${mib(bench.memory?.process_peak_rss_bytes)}, +${mib(bench.memory?.process_peak_growth_bytes)} during the run. CPU while it ran: ` +
       `${Object.entries(consumer.cpu_seconds).map(([process, seconds]) => `${process} ${fixed(seconds)} s`).join(", ")}.` +
-      (bench.notes.length ? ` ${bench.notes.join(" ")}` : ""),
+      bench.notes.map((note) => ` ${note.charAt(0).toUpperCase()}${note.slice(1)}${note.endsWith(".") ? "" : "."}`).join(""),
     "",
   ];
 }
@@ -156,9 +162,10 @@ export function markdownReport(report: BenchReport): string {
     "",
     `Dataset: ${report.dataset ? Object.entries(report.dataset.counts).map(([table, n]) => `${n.toLocaleString("en-US")} ${table}`).join(", ") : "–"}.`,
     "",
-    `Bundle: ${kib(report.bundle.bytes)}, **${kib(report.bundle.gzip_bytes)} gzipped**. Startup: first /health ${fixed(report.startup?.bundle_median_ms, 0)} ms ` +
-      `after starting workerd with the bundle vs ${fixed(report.startup?.empty_worker_median_ms, 0)} ms for an empty Worker: ` +
-      `**isolate startup ≈ ${fixed(report.startup?.isolate_startup_ms, 0)} ms**.`,
+    `Bundle: ${kib(report.bundle.bytes)}, **${kib(report.bundle.gzip_bytes)} gzipped** (${compositionLine(report.bundle)}). ` +
+      `Startup: first /health ${fixed(report.startup?.bundle_median_ms, 0)} ms after starting workerd with the bundle vs ` +
+      `${fixed(report.startup?.empty_worker_median_ms, 0)} ms for the same Worker with an empty script: ` +
+      `**isolate startup ≈ ${fixed(report.startup?.isolate_startup_ms, 0)} ms** (${fixed(report.startup?.isolate_ready_ms, 0)} ms of it compiling and evaluating the bundle before the runtime is ready).`,
     "",
   ];
   const measured = report.endpoints.filter((endpoint) => endpoint.status === "measured");

@@ -16,6 +16,27 @@ export type AuditEvent = {
 };
 
 /**
+ * What a table's audit events are about: the entity type, the key column (the event's
+ * entity_id) and the columns that place the row in an organization and, for rows of a
+ * project, in that project.
+ */
+export type AuditSubject = {
+  entity: string;
+  key: string;
+  scope: readonly ("org_id" | "project_id")[];
+};
+
+/** An event's entity_type, entity_id, org_id and project_id, read from the row `row` (an alias or CTE name). */
+export function auditSubjectOf(subject: AuditSubject, row: string): Pick<AuditEvent, "entity_type" | "entity_id" | "org_id" | "project_id"> {
+  const column = (name: string) => sql.raw(`${row}.${name}`);
+  return {
+    entity_type: subject.entity,
+    entity_id: column(subject.key),
+    ...Object.fromEntries(subject.scope.map((name) => [name, column(name)])),
+  };
+}
+
+/**
  * The event_log INSERT for a mutation, to run in the same statement (as a CTE) or the
  * same batch as the change itself, so a change and its audit row commit together or
  * not at all. Values may be SQL referring to `from` (e.g. a CTE's RETURNING columns);

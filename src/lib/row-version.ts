@@ -6,8 +6,10 @@
  * inside the statement that changes the row, against the row locked by that statement.
  */
 import { sql, type SQL } from "drizzle-orm";
+import { auditInsert, auditSubjectOf, type AuditSubject } from "./audit.ts";
 import { staleVersion, versionFromIfMatch } from "./etag.ts";
 import { isTimestampText } from "./query-params.ts";
+import type { ServiceContext } from "./service-context.ts";
 
 /**
  * The version an `If-Match` asks for, or null without a precondition. A header that
@@ -38,4 +40,17 @@ export function changedFields(before: string, after: string, ignore: readonly st
     from jsonb_each(to_jsonb(${old})) o join jsonb_each(to_jsonb(${next})) n on n.key = o.key
     where o.value is distinct from n.value and o.key not in (${skip}))`;
   return { before: diff(sql`o.value`), after: diff(sql`n.value`) };
+}
+
+/**
+ * The `<entity>.update` event of a statement that locked the row as `target` and changed
+ * it as `updated`: exactly the fields that changed, and none when nothing was updated.
+ */
+export function updateAudit(ctx: Pick<ServiceContext, "principal" | "requestId">, subject: AuditSubject): SQL {
+  const key = sql.raw(subject.key);
+  return auditInsert(
+    ctx,
+    { action: `${subject.entity}.update`, ...auditSubjectOf(subject, "updated"), ...changedFields("target", "updated") },
+    sql`updated join target on target.${key} = updated.${key}`,
+  );
 }

@@ -1,13 +1,13 @@
 import { sql, type SQL } from "drizzle-orm";
 import type { PermissionName } from "../../db/seed/catalog.ts";
 import { fileVisible, projectVisible } from "../../lib/access.ts";
-import { auditInsert } from "../../lib/audit.ts";
 import { ApiError } from "../../lib/errors.ts";
 import { staleVersion } from "../../lib/etag.ts";
 import { toPage, type Page } from "../../lib/pagination.ts";
 import { assertMayIncludeDeleted, typedKeyset, type SortColumn } from "../../lib/query-params.ts";
-import { changedFields, versionMatches } from "../../lib/row-version.ts";
+import { updateAudit, versionMatches } from "../../lib/row-version.ts";
 import type { AuthenticatedContext } from "../../lib/service-context.ts";
+import { softDelete, type SoftDeletable } from "../../lib/soft-delete.ts";
 import { runWrite } from "../../lib/write.ts";
 import { can, type Principal } from "../auth/principal.ts";
 import {
@@ -51,11 +51,19 @@ function deny(permission: PermissionName): never {
   throw new ApiError("forbidden", `Your role does not allow this (${permission} is required).`);
 }
 
-const fileNotFound = (fileId: number) => new ApiError("not_found", `File ${fileId} does not exist.`);
+const fileNotFoundDetail = (fileId: number) => `File ${fileId} does not exist.`;
+const fileNotFound = (fileId: number) => new ApiError("not_found", fileNotFoundDetail(fileId));
+
+const FILE: SoftDeletable = { entity: "file", table: "file", alias: "f", key: "file_id", scope: ["org_id", "project_id"] };
+
+/** The live file as the caller may reach it (alias `f`). */
+function reachableFile(principal: Principal, fileId: number): SQL {
+  return sql`select f.* from file f where f.file_id = ${fileId} and ${fileReachable(principal, "f", false)}`;
+}
 
 /** For callers without the permission: 403 if they can see the file, 404 if not. */
 async function refuse(ctx: AuthenticatedContext, fileId: number, permission: PermissionName): Promise<never> {
-  const result = await ctx.db.execute(sql`select 1 from file f where f.file_id = ${fileId} and ${fileReachable(ctx.principal, "f", false)}`);
+  const result = await ctx.db.execute(sql`select 1 from (${reachableFile(ctx.principal, fileId)}) f`);
   if (result.rows.length > 0) deny(permission);
   throw fileNotFound(fileId);
 }
@@ -149,8 +157,7 @@ export async function updateFile(ctx: AuthenticatedContext, fileId: number, inpu
   }
   const [rows = []] = await runWrite(ctx, [
     sql`with target as (
-        select f.* from file f where f.file_id = ${fileId} and ${fileReachable(ctx.principal, "f", false)}
-        for update of f
+        ${reachableFile(ctx.principal, fileId)} for update of f
       ), checks as (
         select target.file_id, ${versionMatches(sql`target.updated_at`, version)} as version_ok,
           ${differences.length > 0 ? sql.join(differences, sql` or `) : sql`false`} as changed
@@ -160,14 +167,7 @@ export async function updateFile(ctx: AuthenticatedContext, fileId: number, inpu
         from checks where f.file_id = checks.file_id and checks.version_ok and checks.changed
         returning f.*
       ), audited as (
-        ${auditInsert(ctx, {
-          action: "file.update",
-          entity_type: "file",
-          entity_id: sql`updated.file_id`,
-          org_id: sql`updated.org_id`,
-          project_id: sql`updated.project_id`,
-          ...changedFields("target", "updated"),
-        }, sql`updated join target on target.file_id = updated.file_id`)}
+        ${updateAudit(ctx, FILE)}
       ), result as (
         select * from updated
         union all
@@ -184,31 +184,7 @@ export async function updateFile(ctx: AuthenticatedContext, fileId: number, inpu
 
 export async function deleteFile(ctx: AuthenticatedContext, fileId: number, version: string | null): Promise<void> {
   if (!can(ctx.principal, "file:delete")) await refuse(ctx, fileId, "file:delete");
-  const [rows = []] = await runWrite(ctx, [
-    sql`with target as (
-        select f.* from file f where f.file_id = ${fileId} and ${fileReachable(ctx.principal, "f", false)}
-        for update of f
-      ), checks as (
-        select target.file_id, ${versionMatches(sql`target.updated_at`, version)} as version_ok from target
-      ), deleted as (
-        update file f set deleted_at = now(), updated_at = now()
-        from checks where f.file_id = checks.file_id and checks.version_ok
-        returning f.*
-      ), audited as (
-        ${auditInsert(ctx, {
-          action: "file.delete",
-          entity_type: "file",
-          entity_id: sql`deleted.file_id`,
-          org_id: sql`deleted.org_id`,
-          project_id: sql`deleted.project_id`,
-          ...changedFields("target", "deleted"),
-        }, sql`deleted join target on target.file_id = deleted.file_id`)}
-      )
-      select checks.version_ok from checks`,
-  ]);
-  const row = rows[0] as { version_ok: boolean } | undefined;
-  if (!row) throw fileNotFound(fileId);
-  if (!row.version_ok) throw staleVersion();
+  await softDelete(ctx, FILE, { target: reachableFile(ctx.principal, fileId), version, notFound: fileNotFoundDetail(fileId) });
 }
 
 // ---------------------------------------------------------------- versions

@@ -7,8 +7,9 @@ import { toPage, type Page } from "../../lib/pagination.ts";
 import { refuse, requirePermission } from "../../lib/permissions.ts";
 import { postgresErrorOf, UNIQUE_VIOLATION } from "../../lib/postgres-errors.ts";
 import { assertMayIncludeDeleted, containsPattern, typedKeyset, type SortColumn } from "../../lib/query-params.ts";
-import { changedFields, ifMatchVersion, versionMatches } from "../../lib/row-version.ts";
+import { ifMatchVersion, updateAudit, versionMatches } from "../../lib/row-version.ts";
 import type { AuthenticatedContext } from "../../lib/service-context.ts";
+import { restore, softDelete, type SoftDeletable } from "../../lib/soft-delete.ts";
 import { isoTimestamp } from "../../lib/sql-values.ts";
 import { runWrite } from "../../lib/write.ts";
 import { can } from "../auth/principal.ts";
@@ -40,12 +41,19 @@ export type Versioned<T> = { body: T; etag: string };
 
 const versioned = (row: OrganizationRow): Versioned<OrganizationView> => ({ body: present(row), etag: etagOf(row.updated_at) });
 
-const notFound = (orgId: number) => new ApiError("not_found", `Organization ${orgId} does not exist.`);
+const notFoundDetail = (orgId: number) => `Organization ${orgId} does not exist.`;
+const notFound = (orgId: number) => new ApiError("not_found", notFoundDetail(orgId));
+
+const ORGANIZATION: SoftDeletable = { entity: "organization", table: "organization", alias: "o", key: "org_id", scope: ["org_id"] };
 
 /** The organization as the caller may see it (alias `o`), only if live when `liveOnly`. */
 function visibleOrganization(ctx: AuthenticatedContext, orgId: number, liveOnly: boolean): SQL {
   return sql`select o.* from organization o
     where o.org_id = ${orgId} and ${organizationVisible(ctx.principal, "o")} ${liveOnly ? sql`and o.deleted_at is null` : sql``}`;
+}
+
+function refuseOrganization(ctx: AuthenticatedContext, orgId: number, liveOnly: boolean, forbidden: string): Promise<never> {
+  return refuse(ctx, visibleOrganization(ctx, orgId, liveOnly), { forbidden, notFound: notFoundDetail(orgId) });
 }
 
 function conflictOnName(error: unknown): never {
@@ -122,23 +130,12 @@ export async function createOrganization(ctx: AuthenticatedContext, input: { nam
   }
 }
 
-type MutationRow = Partial<OrganizationRow> & { found: boolean; target_kind: string | null; changed: boolean };
+type UpdatedRow = Partial<OrganizationRow> & { found: boolean; changed: boolean };
 
 /** `target` locks the visible row, the change applies only if If-Match still holds: one statement tells 404, 412 and success apart. */
-function verdict(rows: MutationRow[] | undefined, orgId: number): MutationRow {
-  const row = rows![0]!;
-  if (!row.found) throw notFound(orgId);
-  return row;
-}
-
 export async function updateOrganization(ctx: AuthenticatedContext, orgId: number, input: { name: string }, ifMatch: string | undefined) {
   const version = ifMatchVersion(ifMatch);
-  if (!can(ctx.principal, "organization:update")) {
-    return refuse(ctx, visibleOrganization(ctx, orgId, true), {
-      forbidden: "Your roles do not allow changing this organization.",
-      notFound: `Organization ${orgId} does not exist.`,
-    });
-  }
+  if (!can(ctx.principal, "organization:update")) return refuseOrganization(ctx, orgId, true, "Your roles do not allow changing this organization.");
   try {
     const [rows] = await runWrite(ctx, [
       sql`with target as (
@@ -148,18 +145,13 @@ export async function updateOrganization(ctx: AuthenticatedContext, orgId: numbe
           from target where o.org_id = target.org_id and ${versionMatches(sql`target.updated_at`, version)}
           returning o.*
         ), audited as (
-          ${auditInsert(ctx, {
-            action: "organization.update",
-            entity_type: "organization",
-            entity_id: sql`updated.org_id`,
-            org_id: sql`updated.org_id`,
-            ...changedFields("target", "updated"),
-          }, sql`target join updated on updated.org_id = target.org_id`)}
+          ${updateAudit(ctx, ORGANIZATION)}
         )
         select exists (select 1 from target) as found, exists (select 1 from updated) as changed, ${COLUMNS}
         from (select 1) as anchor left join updated o on true`,
     ]);
-    const row = verdict(rows as MutationRow[], orgId);
+    const row = rows![0] as UpdatedRow;
+    if (!row.found) throw notFound(orgId);
     if (!row.changed) throw staleVersion();
     return versioned(row as OrganizationRow);
   } catch (error) {
@@ -169,64 +161,22 @@ export async function updateOrganization(ctx: AuthenticatedContext, orgId: numbe
 
 export async function deleteOrganization(ctx: AuthenticatedContext, orgId: number, ifMatch: string | undefined): Promise<void> {
   const version = ifMatchVersion(ifMatch);
-  if (!can(ctx.principal, "organization:delete")) {
-    return refuse(ctx, visibleOrganization(ctx, orgId, true), {
-      forbidden: "Only platform admins delete organizations.",
-      notFound: `Organization ${orgId} does not exist.`,
-    });
-  }
-  const [rows] = await runWrite(ctx, [
-    sql`with target as (
-        ${visibleOrganization(ctx, orgId, true)} for update of o
-      ), deleted as (
-        update organization o set deleted_at = now(), updated_at = now()
-        from target where o.org_id = target.org_id and target.kind = 'client' and ${versionMatches(sql`target.updated_at`, version)}
-        returning o.org_id, o.deleted_at
-      ), audited as (
-        ${auditInsert(ctx, {
-          action: "organization.delete",
-          entity_type: "organization",
-          entity_id: sql`deleted.org_id`,
-          org_id: sql`deleted.org_id`,
-          before: sql`jsonb_build_object('deleted_at', null)`,
-          after: sql`jsonb_build_object('deleted_at', deleted.deleted_at)`,
-        }, sql`deleted`)}
-      )
-      select exists (select 1 from target) as found, (select kind from target) as target_kind, exists (select 1 from deleted) as changed`,
-  ]);
-  const row = verdict(rows as MutationRow[], orgId);
-  if (row.target_kind === "platform") throw new ApiError("conflict", "The platform organization cannot be deleted.");
-  if (!row.changed) throw staleVersion();
+  if (!can(ctx.principal, "organization:delete")) return refuseOrganization(ctx, orgId, true, "Only platform admins delete organizations.");
+  await softDelete(ctx, ORGANIZATION, {
+    target: visibleOrganization(ctx, orgId, true),
+    version,
+    notFound: notFoundDetail(orgId),
+    deletable: { holds: sql`target.kind = 'client'`, refusal: "The platform organization cannot be deleted." },
+  });
 }
 
 export async function restoreOrganization(ctx: AuthenticatedContext, orgId: number) {
-  if (!can(ctx.principal, "organization:delete")) {
-    return refuse(ctx, visibleOrganization(ctx, orgId, false), {
-      forbidden: "Only platform admins restore organizations.",
-      notFound: `Organization ${orgId} does not exist.`,
-    });
-  }
-  const [rows] = await runWrite(ctx, [
-    sql`with target as (
-        ${visibleOrganization(ctx, orgId, false)} for update of o
-      ), restored as (
-        update organization o set deleted_at = null, updated_at = now()
-        from target where o.org_id = target.org_id and target.deleted_at is not null
-        returning o.*, target.deleted_at as was_deleted_at
-      ), audited as (
-        ${auditInsert(ctx, {
-          action: "organization.restore",
-          entity_type: "organization",
-          entity_id: sql`restored.org_id`,
-          org_id: sql`restored.org_id`,
-          before: sql`jsonb_build_object('deleted_at', restored.was_deleted_at)`,
-          after: sql`jsonb_build_object('deleted_at', null)`,
-        }, sql`restored`)}
-      )
-      select exists (select 1 from target) as found, exists (select 1 from restored) as changed, ${COLUMNS}
-      from (select 1) as anchor left join restored o on true`,
-  ]);
-  const row = verdict(rows as MutationRow[], orgId);
-  if (!row.changed) throw new ApiError("conflict", `Organization ${orgId} is not deleted.`);
-  return versioned(row as OrganizationRow);
+  if (!can(ctx.principal, "organization:delete")) return refuseOrganization(ctx, orgId, false, "Only platform admins restore organizations.");
+  const row = await restore<OrganizationRow>(ctx, ORGANIZATION, {
+    target: visibleOrganization(ctx, orgId, false),
+    answer: COLUMNS,
+    notFound: notFoundDetail(orgId),
+    notDeleted: `Organization ${orgId} is not deleted.`,
+  });
+  return versioned(row);
 }

@@ -5,7 +5,8 @@ import { ApiError, type FieldError } from "../../lib/errors.ts";
 import { toPage, type Page } from "../../lib/pagination.ts";
 import { postgresErrorOf, UNIQUE_VIOLATION } from "../../lib/postgres-errors.ts";
 import { assertMayIncludeDeleted, containsPattern, sqlList, typedKeyset, type SortColumn } from "../../lib/query-params.ts";
-import { changedFields, versionMatches } from "../../lib/row-version.ts";
+import { updateAudit, versionMatches } from "../../lib/row-version.ts";
+import { restore, softDelete, type SoftDeletable } from "../../lib/soft-delete.ts";
 import type { AuthenticatedContext } from "../../lib/service-context.ts";
 import { staleVersion } from "../../lib/etag.ts";
 import { runWrite, type Row } from "../../lib/write.ts";
@@ -47,6 +48,14 @@ function versioned(row: ProjectDetailRow): VersionedProject {
   return { project: presentProjectDetail(row), version: row.updated_at };
 }
 
+const PROJECT: SoftDeletable = { entity: "project", table: "project", alias: "p", key: "project_id", scope: ["org_id", "project_id"] };
+
+/** The project as the caller may see it (alias `p`), only if live when `liveOnly`. */
+function visibleProject(principal: Principal, projectId: number, liveOnly: boolean): SQL {
+  return sql`select p.* from project p
+    where p.project_id = ${projectId} and ${projectVisible(principal, "p")} ${liveOnly ? sql`and p.deleted_at is null` : sql``}`;
+}
+
 function deny(permission: PermissionName): never {
   throw new ApiError("forbidden", `Your role does not allow this (${permission} is required).`);
 }
@@ -56,14 +65,17 @@ function deny(permission: PermissionName): never {
  * project, 404 if not, so a refusal never tells an outsider that an id exists.
  */
 async function refuse(ctx: AuthenticatedContext, projectId: number, permission: PermissionName, liveOnly: boolean): Promise<never> {
-  const result = await ctx.db.execute(sql`select 1 from project p
-    where p.project_id = ${projectId} and ${projectVisible(ctx.principal, "p")} ${liveOnly ? sql`and p.deleted_at is null` : sql``}`);
+  const result = await ctx.db.execute(sql`select 1 from (${visibleProject(ctx.principal, projectId, liveOnly)}) p`);
   if (result.rows.length > 0) deny(permission);
   throw notFound(projectId);
 }
 
+function notFoundDetail(projectId: number) {
+  return `Project ${projectId} does not exist.`;
+}
+
 function notFound(projectId: number) {
-  return new ApiError("not_found", `Project ${projectId} does not exist.`);
+  return new ApiError("not_found", notFoundDetail(projectId));
 }
 
 function nameClash(error: unknown, name: string | undefined): never {
@@ -303,9 +315,7 @@ export async function updateProject(
   try {
     [rows = []] = await runWrite(ctx, [
       sql`with target as (
-          select p.* from project p
-          where p.project_id = ${projectId} and p.deleted_at is null and ${projectVisible(principal, "p")}
-          for update of p
+          ${visibleProject(principal, projectId, true)} for update of p
         ), checks as (
           select target.project_id, target.status as current_status,
             ${versionMatches(sql`target.updated_at`, version)} as version_ok,
@@ -321,14 +331,7 @@ export async function updateProject(
             and checks.client_pm_ok and checks.our_pm_ok and checks.changed
           returning p.*
         ), audited as (
-          ${auditInsert(ctx, {
-            action: "project.update",
-            entity_type: "project",
-            entity_id: sql`updated.project_id`,
-            org_id: sql`updated.org_id`,
-            project_id: sql`updated.project_id`,
-            ...changedFields("target", "updated"),
-          }, sql`updated join target on target.project_id = updated.project_id`)}
+          ${updateAudit(ctx, PROJECT)}
         ), result as (
           select * from updated
           union all
@@ -356,65 +359,21 @@ export async function updateProject(
 /** Soft delete: the project (and with it its files) disappears from every read until restored. */
 export async function deleteProject(ctx: AuthenticatedContext, projectId: number, version: string | null): Promise<void> {
   if (!can(ctx.principal, "project:delete")) await refuse(ctx, projectId, "project:delete", true);
-  const [rows = []] = await runWrite(ctx, [
-    sql`with target as (
-        select p.* from project p
-        where p.project_id = ${projectId} and p.deleted_at is null and ${projectVisible(ctx.principal, "p")}
-        for update of p
-      ), checks as (
-        select target.project_id, ${versionMatches(sql`target.updated_at`, version)} as version_ok from target
-      ), deleted as (
-        update project p set deleted_at = now(), updated_at = now()
-        from checks where p.project_id = checks.project_id and checks.version_ok
-        returning p.*
-      ), audited as (
-        ${auditInsert(ctx, {
-          action: "project.delete",
-          entity_type: "project",
-          entity_id: sql`deleted.project_id`,
-          org_id: sql`deleted.org_id`,
-          project_id: sql`deleted.project_id`,
-          ...changedFields("target", "deleted"),
-        }, sql`deleted join target on target.project_id = deleted.project_id`)}
-      )
-      select checks.version_ok from checks`,
-  ]);
-  const row = rows[0] as { version_ok: boolean } | undefined;
-  if (!row) throw notFound(projectId);
-  if (!row.version_ok) throw staleVersion();
+  await softDelete(ctx, PROJECT, { target: visibleProject(ctx.principal, projectId, true), version, notFound: notFoundDetail(projectId) });
 }
 
 export async function restoreProject(ctx: AuthenticatedContext, projectId: number): Promise<VersionedProject> {
   if (!can(ctx.principal, "project:delete")) await refuse(ctx, projectId, "project:delete", false);
-  let rows: Row[];
   try {
-    [rows = []] = await runWrite(ctx, [
-      sql`with target as (
-          select p.* from project p
-          where p.project_id = ${projectId} and ${projectVisible(ctx.principal, "p")}
-          for update of p
-        ), restored as (
-          update project p set deleted_at = null, updated_at = now()
-          from target where p.project_id = target.project_id and target.deleted_at is not null
-          returning p.*
-        ), audited as (
-          ${auditInsert(ctx, {
-            action: "project.restore",
-            entity_type: "project",
-            entity_id: sql`restored.project_id`,
-            org_id: sql`restored.org_id`,
-            project_id: sql`restored.project_id`,
-            ...changedFields("target", "restored"),
-          }, sql`restored join target on target.project_id = restored.project_id`)}
-        )
-        select (target.deleted_at is not null) as was_deleted, ${projectDetailColumns("restored")}
-        from target left join restored on true`,
-    ]);
+    return versioned(
+      await restore<ProjectDetailRow>(ctx, PROJECT, {
+        target: visibleProject(ctx.principal, projectId, false),
+        answer: projectDetailColumns(PROJECT.alias),
+        notFound: notFoundDetail(projectId),
+        notDeleted: `Project ${projectId} is not deleted; there is nothing to restore.`,
+      }),
+    );
   } catch (error) {
     nameClash(error, undefined);
   }
-  const row = rows[0] as (ProjectDetailRow & { was_deleted: boolean }) | undefined;
-  if (!row) throw notFound(projectId);
-  if (!row.was_deleted) throw new ApiError("conflict", `Project ${projectId} is not deleted; there is nothing to restore.`);
-  return versioned(row);
 }

@@ -14,6 +14,7 @@ import { postgresErrorOf, UNIQUE_VIOLATION } from "../../lib/postgres-errors.ts"
 import { assertMayIncludeDeleted, containsPattern, typedKeyset, type SortColumn } from "../../lib/query-params.ts";
 import { changedFields, ifMatchVersion, versionMatches } from "../../lib/row-version.ts";
 import type { AuthenticatedContext } from "../../lib/service-context.ts";
+import { restore, softDelete, type SoftDeletable } from "../../lib/soft-delete.ts";
 import { isoTimestamp } from "../../lib/sql-values.ts";
 import { runWrite } from "../../lib/write.ts";
 import { hashPassword } from "../auth/password.ts";
@@ -49,6 +50,9 @@ function userColumns(alias: string): SQL {
   return sql`${safeColumns(alias)}, ${roleNamesOf(sql`${sql.raw(alias)}.user_id`)} as roles`;
 }
 
+/** Soft delete and restore read back only the safe columns. */
+const USER: SoftDeletable = { entity: "user", table: `"user"`, alias: "u", key: "user_id", scope: ["org_id"], columns: safeColumns };
+
 function present(row: UserRow) {
   return {
     user_id: row.user_id,
@@ -68,7 +72,8 @@ export type UserView = ReturnType<typeof present>;
 
 const versioned = (row: UserRow) => ({ body: present(row), etag: etagOf(row.updated_at) });
 
-const notFound = (userId: number) => new ApiError("not_found", `User ${userId} does not exist.`);
+const notFoundDetail = (userId: number) => `User ${userId} does not exist.`;
+const notFound = (userId: number) => new ApiError("not_found", notFoundDetail(userId));
 const MANAGE_DENIED = "Your roles do not allow managing users.";
 
 /** The user as the caller may see it (alias `u`, safe columns only), only if live when `liveOnly`. */
@@ -78,7 +83,7 @@ function visibleUser(ctx: AuthenticatedContext, userId: number, liveOnly: boolea
 }
 
 function refuseManage(ctx: AuthenticatedContext, userId: number, liveOnly: boolean): Promise<never> {
-  return refuse(ctx, visibleUser(ctx, userId, liveOnly), { forbidden: MANAGE_DENIED, notFound: `User ${userId} does not exist.` });
+  return refuse(ctx, visibleUser(ctx, userId, liveOnly), { forbidden: MANAGE_DENIED, notFound: notFoundDetail(userId) });
 }
 
 function notYourself(ctx: AuthenticatedContext, userId: number, what: string) {
@@ -261,64 +266,33 @@ export async function deleteUser(ctx: AuthenticatedContext, userId: number, ifMa
   const version = ifMatchVersion(ifMatch);
   if (!can(ctx.principal, "user:manage")) return refuseManage(ctx, userId, true);
   notYourself(ctx, userId, "delete");
-  const [rows] = await runWrite(ctx, [
-    sql`with target as (
-        ${visibleUser(ctx, userId, true)} for update of u
-      ), deleted as (
-        update "user" u set deleted_at = now(), updated_at = now()
-        from target where u.user_id = target.user_id and ${versionMatches(sql`target.updated_at`, version)}
-        returning u.user_id, u.org_id, u.deleted_at
-      ), sessions as (
-        update refresh_token t set revoked_at = now() from deleted where t.user_id = deleted.user_id and t.revoked_at is null
-        returning t.token_id
-      ), api_tokens as (
-        update api_token t set revoked_at = now() from deleted where t.user_id = deleted.user_id and t.revoked_at is null
-        returning t.token_id
-      ), audited as (
-        ${auditInsert(ctx, {
-          action: "user.delete",
-          entity_type: "user",
-          entity_id: sql`deleted.user_id`,
-          org_id: sql`deleted.org_id`,
-          before: sql`jsonb_build_object('deleted_at', null)`,
-          after: sql`jsonb_build_object('deleted_at', deleted.deleted_at,
-            'sessions_revoked', (select count(*) from sessions), 'api_tokens_revoked', (select count(*) from api_tokens))`,
-        }, sql`deleted`)}
-      )
-      select exists (select 1 from target) as found, exists (select 1 from deleted) as changed`,
-  ]);
-  const row = rows![0] as MutationRow;
-  if (!row.found) throw notFound(userId);
-  if (!row.changed) throw staleVersion();
+  await softDelete(ctx, USER, {
+    target: visibleUser(ctx, userId, true),
+    version,
+    notFound: notFoundDetail(userId),
+    consequences: {
+      ctes: sql`sessions as (
+          update refresh_token t set revoked_at = now() from deleted where t.user_id = deleted.user_id and t.revoked_at is null
+          returning t.token_id
+        ), api_tokens as (
+          update api_token t set revoked_at = now() from deleted where t.user_id = deleted.user_id and t.revoked_at is null
+          returning t.token_id
+        )`,
+      summary: sql`jsonb_build_object('sessions_revoked', (select count(*) from sessions), 'api_tokens_revoked', (select count(*) from api_tokens))`,
+    },
+  });
 }
 
 /** Undoes a soft delete. Whoever may manage the user may restore them (include_deleted listing stays an admin tool). */
 export async function restoreUser(ctx: AuthenticatedContext, userId: number) {
   if (!can(ctx.principal, "user:manage")) return refuseManage(ctx, userId, false);
-  const [rows] = await runWrite(ctx, [
-    sql`with target as (
-        ${visibleUser(ctx, userId, false)} for update of u
-      ), restored as (
-        update "user" u set deleted_at = null, updated_at = now()
-        from target where u.user_id = target.user_id and target.deleted_at is not null
-        returning ${safeColumns("u")}, target.deleted_at as was_deleted_at
-      ), audited as (
-        ${auditInsert(ctx, {
-          action: "user.restore",
-          entity_type: "user",
-          entity_id: sql`restored.user_id`,
-          org_id: sql`restored.org_id`,
-          before: sql`jsonb_build_object('deleted_at', restored.was_deleted_at)`,
-          after: sql`jsonb_build_object('deleted_at', null)`,
-        }, sql`restored`)}
-      )
-      select exists (select 1 from target) as found, exists (select 1 from restored) as changed, ${userColumns("u")}
-      from (select 1) as anchor left join restored u on true`,
-  ]);
-  const row = rows![0] as MutationRow;
-  if (!row.found) throw notFound(userId);
-  if (!row.changed) throw new ApiError("conflict", `User ${userId} is not deleted.`);
-  return versioned(row as UserRow);
+  const row = await restore<UserRow>(ctx, USER, {
+    target: visibleUser(ctx, userId, false),
+    answer: userColumns(USER.alias),
+    notFound: notFoundDetail(userId),
+    notDeleted: `User ${userId} is not deleted.`,
+  });
+  return versioned(row);
 }
 
 // ---------------------------------------------------------------- roles

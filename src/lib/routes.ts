@@ -1,4 +1,4 @@
-import { createRoute, type RouteConfig } from "@hono/zod-openapi";
+import { createRoute, z, type RouteConfig } from "@hono/zod-openapi";
 import { authenticate } from "../middleware/authenticate.ts";
 import { idempotent } from "./idempotency.ts";
 import { authErrors, commonErrors } from "./openapi-responses.ts";
@@ -10,6 +10,16 @@ const idempotencyKeyHeader = {
   description: "Makes the POST safe to retry: a replay within 24 h returns the first response without repeating the work.",
   schema: { type: "string" as const, minLength: 1, maxLength: 255 },
 };
+
+/** A positive integer id in the path, e.g. `pathId("job_id")` for `/annotation-jobs/{job_id}`. */
+export function pathId(name: string) {
+  return z.coerce.number().int().positive().openapi({ param: { name, in: "path" } });
+}
+
+/** A request body that must be present and JSON of `schema`. */
+export function jsonBody<T extends z.ZodType>(schema: T) {
+  return { required: true, content: { "application/json": { schema } } };
+}
 
 type RouteDefinition = Omit<RouteConfig, "middleware" | "security">;
 

@@ -2,16 +2,15 @@ import { z } from "@hono/zod-openapi";
 import { problem } from "../../lib/openapi-responses.ts";
 import { cursorSchema, limitSchema, pageSchema, sortSchema } from "../../lib/pagination.ts";
 import { includeDeletedQuery } from "../../lib/query-params.ts";
-import { protectedRoute } from "../../lib/routes.ts";
+import { jsonBody, pathId, protectedRoute } from "../../lib/routes.ts";
 import { JOB_PRIORITIES, JobSchema, JobStatusSchema } from "./annotation-jobs.presenters.ts";
 import { MAX_JOBS_PER_REQUEST } from "./annotation-jobs.service.ts";
 import { describeJobStatusMachine } from "./job-status.ts";
 
 export const TAG = "Annotation jobs";
 
-const id = (name: string) => z.coerce.number().int().positive().openapi({ param: { name, in: "path" } });
-export const jobParams = z.object({ job_id: id("job_id") });
-const projectParams = z.object({ project_id: id("project_id") });
+export const jobParams = z.object({ job_id: pathId("job_id") });
+const projectParams = z.object({ project_id: pathId("project_id") });
 
 export const ifMatchHeader = z.object({
   "if-match": z.string().optional().openapi({
@@ -58,32 +57,25 @@ export const createAnnotationJobs = protectedRoute({
     "Only the project's pm or a platform admin may create jobs; an archived project takes none (409).",
   request: {
     params: projectParams,
-    body: {
-      required: true,
-      content: {
-        "application/json": {
-          schema: z
-            .strictObject({
-              name,
-              table_id: z.number().int().positive(),
-              row_start: rowIndex.optional(),
-              row_end: rowIndex.optional(),
-              split_size: z.number().int().min(1).max(1_000_000).optional(),
-              priority,
-              due_date: calendarDate
-                .nullable()
-                .optional()
-                .refine((value) => !value || value >= new Date().toISOString().slice(0, 10), "must not be in the past"),
-              estimated_hours: estimatedHours.nullable().optional(),
-              instructions: instructions.nullable().optional(),
-            })
-            .refine((body) => body.row_start === undefined || body.row_end === undefined || body.row_start <= body.row_end, {
-              message: "must not be greater than row_end",
-              path: ["row_start"],
-            }),
-        },
-      },
-    },
+    body: jsonBody(z
+      .strictObject({
+        name,
+        table_id: z.number().int().positive(),
+        row_start: rowIndex.optional(),
+        row_end: rowIndex.optional(),
+        split_size: z.number().int().min(1).max(1_000_000).optional(),
+        priority,
+        due_date: calendarDate
+          .nullable()
+          .optional()
+          .refine((value) => !value || value >= new Date().toISOString().slice(0, 10), "must not be in the past"),
+        estimated_hours: estimatedHours.nullable().optional(),
+        instructions: instructions.nullable().optional(),
+      })
+      .refine((body) => body.row_start === undefined || body.row_end === undefined || body.row_start <= body.row_end, {
+        message: "must not be greater than row_end",
+        path: ["row_start"],
+      })),
   },
   responses: {
     201: {
@@ -141,23 +133,16 @@ export const updateAnnotationJob = protectedRoute({
   request: {
     params: jobParams,
     headers: ifMatchHeader,
-    body: {
-      required: true,
-      content: {
-        "application/json": {
-          schema: z
-            .strictObject({
-              name: name.optional(),
-              priority: priority.optional(),
-              due_date: calendarDate.nullable().optional(),
-              estimated_hours: estimatedHours.nullable().optional(),
-              instructions: instructions.nullable().optional(),
-              status: JobStatusSchema.optional(),
-            })
-            .refine((body) => Object.values(body).some((value) => value !== undefined), "name at least one field to change"),
-        },
-      },
-    },
+    body: jsonBody(z
+      .strictObject({
+        name: name.optional(),
+        priority: priority.optional(),
+        due_date: calendarDate.nullable().optional(),
+        estimated_hours: estimatedHours.nullable().optional(),
+        instructions: instructions.nullable().optional(),
+        status: JobStatusSchema.optional(),
+      })
+      .refine((body) => Object.values(body).some((value) => value !== undefined), "name at least one field to change")),
   },
   responses: {
     200: { description: "The job as it now is.", headers: jobEtagHeader, content: { "application/json": { schema: JobSchema } } },

@@ -3,10 +3,10 @@ import { problem } from "../../lib/openapi-responses.ts";
 import { cursorSchema, limitSchema, pageSchema } from "../../lib/pagination.ts";
 import { booleanQuery } from "../../lib/query-params.ts";
 import { protectedRoute } from "../../lib/routes.ts";
+import { jobParams } from "../annotation-jobs/annotation-jobs.routes.ts";
 
 const TAG = "Annotations";
 
-const jobParams = z.object({ job_id: z.coerce.number().int().positive().openapi({ param: { name: "job_id", in: "path" } }) });
 const itemParams = jobParams.extend({
   row_index: z.coerce.number().int().min(0).max(2_147_483_647).openapi({ param: { name: "row_index", in: "path" } }),
 });

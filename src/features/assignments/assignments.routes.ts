@@ -2,7 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { assignmentRole } from "../../db/schema/enums.ts";
 import { problem } from "../../lib/openapi-responses.ts";
 import { cursorSchema, limitSchema, pageSchema } from "../../lib/pagination.ts";
-import { protectedRoute } from "../../lib/routes.ts";
+import { jsonBody, pathId, protectedRoute } from "../../lib/routes.ts";
 import { jobParams } from "../annotation-jobs/annotation-jobs.routes.ts";
 
 const TAG = "Assignments";
@@ -32,14 +32,7 @@ export const createAssignment = protectedRoute({
     "An annotator assignment lets its holder save annotations and submit; reviewer and qc assignments let their holders review.",
   request: {
     params: jobParams,
-    body: {
-      required: true,
-      content: {
-        "application/json": {
-          schema: z.strictObject({ user_id: z.number().int().positive(), role: z.enum(ASSIGNMENT_ROLES) }),
-        },
-      },
-    },
+    body: jsonBody(z.strictObject({ user_id: z.number().int().positive(), role: z.enum(ASSIGNMENT_ROLES) })),
   },
   responses: {
     201: { description: "The assignment.", content: { "application/json": { schema: AssignmentSchema } } },
@@ -71,6 +64,6 @@ export const deleteAssignment = protectedRoute({
   tags: [TAG],
   summary: "Remove an assignment",
   description: "The holder loses access to the job (unless they hold another assignment on it). The annotations they saved stay.",
-  request: { params: z.object({ assignment_id: z.coerce.number().int().positive().openapi({ param: { name: "assignment_id", in: "path" } }) }) },
+  request: { params: z.object({ assignment_id: pathId("assignment_id") }) },
   responses: { 204: { description: "Removed." } },
 });

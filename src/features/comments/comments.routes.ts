@@ -1,11 +1,10 @@
 import { z } from "@hono/zod-openapi";
 import { problem } from "../../lib/openapi-responses.ts";
 import { cursorSchema, limitSchema, pageSchema } from "../../lib/pagination.ts";
-import { protectedRoute } from "../../lib/routes.ts";
+import { jsonBody, protectedRoute } from "../../lib/routes.ts";
+import { jobParams } from "../annotation-jobs/annotation-jobs.routes.ts";
 
 const TAG = "Comments";
-
-const jobParams = z.object({ job_id: z.coerce.number().int().positive().openapi({ param: { name: "job_id", in: "path" } }) });
 
 export const CommentSchema = z
   .object({
@@ -28,17 +27,10 @@ export const createComment = protectedRoute({
   description: "Platform people who see the job (its pm, its assignees, admins) may comment; clients read the threads.",
   request: {
     params: jobParams,
-    body: {
-      required: true,
-      content: {
-        "application/json": {
-          schema: z.strictObject({
-            body: z.string().trim().min(1).max(10_000),
-            parent_comment_id: z.number().int().positive().nullable().optional().openapi({ description: "A comment of the same job to reply to." }),
-          }),
-        },
-      },
-    },
+    body: jsonBody(z.strictObject({
+      body: z.string().trim().min(1).max(10_000),
+      parent_comment_id: z.number().int().positive().nullable().optional().openapi({ description: "A comment of the same job to reply to." }),
+    })),
   },
   responses: {
     201: { description: "The comment.", content: { "application/json": { schema: CommentSchema } } },

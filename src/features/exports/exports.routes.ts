@@ -1,13 +1,11 @@
 import { z } from "@hono/zod-openapi";
 import { problem } from "../../lib/openapi-responses.ts";
 import { cursorSchema, limitSchema, pageSchema, sortSchema } from "../../lib/pagination.ts";
-import { protectedRoute } from "../../lib/routes.ts";
+import { pathId, protectedRoute } from "../../lib/routes.ts";
 import { EXPORT_FORMATS, EXPORT_SCOPES, EXPORT_STATUSES } from "./export-state.ts";
 import { ExportSchema } from "./exports.presenters.ts";
 
 const TAG = "Exports";
-
-const id = (name: string) => z.coerce.number().int().positive().openapi({ param: { name, in: "path" } });
 
 const idFilter = (what: string) =>
   z.array(z.number().int().positive()).min(1).max(1000).optional().openapi({ description: `Only rows of these ${what} (live ${what} of the project).` });
@@ -31,7 +29,7 @@ export const createExport = protectedRoute({
   summary: "Request an export of a project's annotation results",
   description: `Queues the export and answers at once (status \`queued\`); read it back until \`succeeded\` for its download URL. ${FORMATS_DESCRIPTION}`,
   request: {
-    params: z.object({ project_id: id("project_id") }),
+    params: z.object({ project_id: pathId("project_id") }),
     body: {
       required: true,
       content: {
@@ -61,7 +59,7 @@ export const listExports = protectedRoute({
   tags: [TAG],
   summary: "List a project's exports",
   request: {
-    params: z.object({ project_id: id("project_id") }),
+    params: z.object({ project_id: pathId("project_id") }),
     query: z.object({
       limit: limitSchema,
       cursor: cursorSchema,
@@ -78,7 +76,7 @@ export const getExport = protectedRoute({
   operationId: "getExport",
   tags: [TAG],
   summary: "Get an export: its status, progress and, once succeeded, a download URL",
-  request: { params: z.object({ export_id: id("export_id") }) },
+  request: { params: z.object({ export_id: pathId("export_id") }) },
   responses: {
     200: {
       description: "The export.",

@@ -3,12 +3,10 @@ import { fileStatus, fileType, language } from "../../db/schema/enums.ts";
 import { problem } from "../../lib/openapi-responses.ts";
 import { cursorSchema, limitSchema, pageSchema, sortSchema } from "../../lib/pagination.ts";
 import { includeDeletedQuery } from "../../lib/query-params.ts";
-import { protectedRoute } from "../../lib/routes.ts";
+import { pathId, protectedRoute } from "../../lib/routes.ts";
 import { FileSchema, FileVersionSchema } from "./files.presenters.ts";
 
 const TAG = "Files";
-
-const id = (name: string) => z.coerce.number().int().positive().openapi({ param: { name, in: "path" } });
 
 const ifMatchHeader = z.object({
   "if-match": z.string().optional().openapi({ description: "The ETag as you last read it; the change is refused with 412 if it has changed since." }),
@@ -29,7 +27,7 @@ export const listProjectFiles = protectedRoute({
   tags: [TAG],
   summary: "List a project's files",
   request: {
-    params: z.object({ project_id: id("project_id") }),
+    params: z.object({ project_id: pathId("project_id") }),
     query: z.object({
       limit: limitSchema,
       cursor: cursorSchema,
@@ -48,7 +46,7 @@ export const getFile = protectedRoute({
   operationId: "getFile",
   tags: [TAG],
   summary: "Get a file's metadata",
-  request: { params: z.object({ file_id: id("file_id") }), query: z.object({ include_deleted: includeDeletedQuery }) },
+  request: { params: z.object({ file_id: pathId("file_id") }), query: z.object({ include_deleted: includeDeletedQuery }) },
   responses: { 200: { description: "The file.", headers: etagHeader("file"), content: { "application/json": { schema: FileSchema } } } },
 });
 
@@ -60,7 +58,7 @@ export const updateFile = protectedRoute({
   summary: "Rename a file, set its status or language",
   description: "Send only the fields to change. A request that changes nothing answers the file as it is and records no event.",
   request: {
-    params: z.object({ file_id: id("file_id") }),
+    params: z.object({ file_id: pathId("file_id") }),
     headers: ifMatchHeader,
     body: {
       required: true,
@@ -87,7 +85,7 @@ export const deleteFile = protectedRoute({
   operationId: "deleteFile",
   tags: [TAG],
   summary: "Delete a file (soft)",
-  request: { params: z.object({ file_id: id("file_id") }), headers: ifMatchHeader },
+  request: { params: z.object({ file_id: pathId("file_id") }), headers: ifMatchHeader },
   responses: { 204: { description: "Deleted." }, ...problem("precondition_failed", "If-Match is stale.") },
 });
 
@@ -98,7 +96,7 @@ export const listFileVersions = protectedRoute({
   tags: [TAG],
   summary: "List a file's versions, pending uploads included",
   request: {
-    params: z.object({ file_id: id("file_id") }),
+    params: z.object({ file_id: pathId("file_id") }),
     query: z.object({ limit: limitSchema, cursor: cursorSchema, sort: sortSchema(["created_at"], "-created_at") }),
   },
   responses: { 200: { description: "A page of versions.", content: { "application/json": { schema: pageSchema(FileVersionSchema) } } } },
@@ -110,7 +108,7 @@ export const getFileVersion = protectedRoute({
   operationId: "getFileVersion",
   tags: [TAG],
   summary: "Get a file version, with its parse status and progress",
-  request: { params: z.object({ version_id: id("version_id") }) },
+  request: { params: z.object({ version_id: pathId("version_id") }) },
   responses: {
     200: { description: "The version.", headers: etagHeader("version"), content: { "application/json": { schema: FileVersionSchema } } },
   },

@@ -2,7 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { problem } from "../../lib/openapi-responses.ts";
 import { cursorSchema, limitSchema, pageSchema, sortSchema } from "../../lib/pagination.ts";
 import { includeDeletedQuery, searchQuery } from "../../lib/query-params.ts";
-import { protectedRoute } from "../../lib/routes.ts";
+import { jsonBody, protectedRoute } from "../../lib/routes.ts";
 
 const TAG = "Organizations";
 
@@ -28,7 +28,6 @@ const organizationBody = (description: string) => ({
   headers: etagHeader,
   content: { "application/json": { schema: OrganizationSchema } },
 });
-const json = <T extends z.ZodType>(schema: T) => ({ required: true, content: { "application/json": { schema } } });
 
 export const listOrganizations = protectedRoute({
   method: "get",
@@ -55,7 +54,7 @@ export const createOrganization = protectedRoute({
   operationId: "createOrganization",
   tags: [TAG],
   summary: "Create a client organization (platform admins)",
-  request: { body: json(z.object({ name })) },
+  request: { body: jsonBody(z.object({ name })) },
   responses: {
     201: organizationBody("The new client organization."),
     ...problem("conflict", "An organization with this name exists (names stay taken while an organization is soft-deleted)."),
@@ -78,7 +77,7 @@ export const updateOrganization = protectedRoute({
   operationId: "updateOrganization",
   tags: [TAG],
   summary: "Rename an organization (platform admins; client admins their own)",
-  request: { params: orgParams, headers: ifMatchHeaders, body: json(z.object({ name })) },
+  request: { params: orgParams, headers: ifMatchHeaders, body: jsonBody(z.object({ name })) },
   responses: {
     200: organizationBody("The updated organization."),
     ...problem("conflict", "Another organization has this name."),

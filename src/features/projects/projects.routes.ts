@@ -2,12 +2,12 @@ import { z } from "@hono/zod-openapi";
 import { problem } from "../../lib/openapi-responses.ts";
 import { cursorSchema, limitSchema, pageSchema, sortSchema } from "../../lib/pagination.ts";
 import { booleanQuery, includeDeletedQuery, searchQuery } from "../../lib/query-params.ts";
-import { protectedRoute } from "../../lib/routes.ts";
+import { pathId, protectedRoute } from "../../lib/routes.ts";
 import { ProjectDetailSchema, ProjectSchema, ProjectStatusSchema } from "./projects.presenters.ts";
 
 const TAG = "Projects";
 
-const projectParams = z.object({ project_id: z.coerce.number().int().positive().openapi({ param: { name: "project_id", in: "path" } }) });
+const projectParams = z.object({ project_id: pathId("project_id") });
 
 const ifMatchHeader = z.object({
   "if-match": z.string().optional().openapi({

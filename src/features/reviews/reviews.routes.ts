@@ -1,11 +1,10 @@
 import { z } from "@hono/zod-openapi";
 import { problem } from "../../lib/openapi-responses.ts";
 import { cursorSchema, limitSchema, pageSchema } from "../../lib/pagination.ts";
-import { protectedRoute } from "../../lib/routes.ts";
+import { jsonBody, protectedRoute } from "../../lib/routes.ts";
+import { jobParams } from "../annotation-jobs/annotation-jobs.routes.ts";
 
 const TAG = "Reviews";
-
-const jobParams = z.object({ job_id: z.coerce.number().int().positive().openapi({ param: { name: "job_id", in: "path" } }) });
 
 export const ReviewSchema = z
   .object({
@@ -30,22 +29,15 @@ export const createReview = protectedRoute({
     "for the annotator, and needs `comments` saying what to fix (the job shows them as `latest_review`).",
   request: {
     params: jobParams,
-    body: {
-      required: true,
-      content: {
-        "application/json": {
-          schema: z
-            .strictObject({
-              status: z.enum(["approved", "rejected"]),
-              comments: z.string().trim().max(20_000).nullable().optional(),
-            })
-            .refine((body) => body.status !== "rejected" || (body.comments ?? "").length > 0, {
-              message: "a rejection needs comments saying what to fix",
-              path: ["comments"],
-            }),
-        },
-      },
-    },
+    body: jsonBody(z
+      .strictObject({
+        status: z.enum(["approved", "rejected"]),
+        comments: z.string().trim().max(20_000).nullable().optional(),
+      })
+      .refine((body) => body.status !== "rejected" || (body.comments ?? "").length > 0, {
+        message: "a rejection needs comments saying what to fix",
+        path: ["comments"],
+      })),
   },
   responses: {
     201: { description: "The review; the job has moved.", content: { "application/json": { schema: ReviewSchema } } },

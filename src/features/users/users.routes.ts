@@ -2,7 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { problem } from "../../lib/openapi-responses.ts";
 import { cursorSchema, limitSchema, pageSchema, sortSchema } from "../../lib/pagination.ts";
 import { booleanQuery, includeDeletedQuery, searchQuery } from "../../lib/query-params.ts";
-import { protectedRoute } from "../../lib/routes.ts";
+import { jsonBody, protectedRoute } from "../../lib/routes.ts";
 
 const TAG = "Users";
 
@@ -36,7 +36,6 @@ const ifMatchHeaders = z.object({
 });
 const etagHeader = { ETag: { description: "The user's current version, for `If-Match`.", schema: { type: "string" as const } } };
 const userBody = (description: string) => ({ description, headers: etagHeader, content: { "application/json": { schema: UserSchema } } });
-const json = <T extends z.ZodType>(schema: T) => ({ required: true, content: { "application/json": { schema } } });
 const stale = problem("precondition_failed", "If-Match names a version that is no longer current.");
 
 export const listUsers = protectedRoute({
@@ -67,7 +66,7 @@ export const createUser = protectedRoute({
   tags: [TAG],
   summary: "Create a user (platform admins anywhere; client admins in their own organization, client roles only)",
   request: {
-    body: json(
+    body: jsonBody(
       z.object({
         email,
         full_name: fullName,
@@ -104,7 +103,7 @@ export const updateUser = protectedRoute({
   request: {
     params: userParams,
     headers: ifMatchHeaders,
-    body: json(
+    body: jsonBody(
       z
         .object({ email, full_name: fullName, is_active: z.boolean(), password })
         .partial()
@@ -147,7 +146,7 @@ export const setUserRoles = protectedRoute({
   request: {
     params: userParams,
     headers: ifMatchHeaders,
-    body: json(z.object({ roles: roleNames.openapi({ description: "The complete new set of role names; `[]` removes every role." }) })),
+    body: jsonBody(z.object({ roles: roleNames.openapi({ description: "The complete new set of role names; `[]` removes every role." }) })),
   },
   responses: { 200: userBody("The user with the new roles."), ...stale },
 });

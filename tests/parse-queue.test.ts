@@ -141,6 +141,84 @@ describe("chunking", () => {
   }
 });
 
+describe("time slices: one message, many chunks", () => {
+  const sliced: ParseOptions = { ...small, sliceMs: 60_000 };
+
+  it("commits chunk after chunk, each in its own statement, within one message", async () => {
+    const bytes = sampleCsv();
+    const target = await createParseTarget({ filename: "sample.csv", contentType: "text/csv", bytes });
+    const { queue, sent } = recordingQueue();
+    const committed: number[] = [];
+    const outcome = await runParseMessage(start(target.version_id), parseDependencies(queue), { ...sliced, faults: { afterCommit: (chunk) => void committed.push(chunk) } });
+    expect(outcome).toBe("succeeded");
+    expect(committed).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(sent).toEqual([]);
+    expect(await parseSnapshot(target.version_id)).toEqual(await cleanRun(bytes));
+  });
+
+  it("a slice of 0 ms commits one chunk and hands the rest to a new message", async () => {
+    const target = await createParseTarget({ filename: "sample.csv", contentType: "text/csv", bytes: sampleCsv() });
+    const { queue, sent } = recordingQueue();
+    expect(await runParseMessage(start(target.version_id), parseDependencies(queue), { ...small, sliceMs: 0 })).toBe("chunk-committed");
+    expect(sent).toHaveLength(1);
+    expect(await allRowsOf(target.version_id)).toHaveLength(7);
+  });
+
+  it("a crash after chunk k of a slice: the redelivered message sends the rest, ending with a clean run's rows", async () => {
+    const bytes = sampleCsv();
+    const target = await createParseTarget({ filename: "sample.csv", contentType: "text/csv", bytes });
+    const { queue, sent } = recordingQueue();
+    const deps = parseDependencies(queue);
+    const crashing: ParseOptions = { ...sliced, faults: { afterCommit: (chunk) => { if (chunk === 3) throw new Error("isolate killed"); } } };
+
+    await expect(runParseMessage(start(target.version_id), deps, crashing)).rejects.toThrow("isolate killed");
+    expect((await allRowsOf(target.version_id)).map((row) => row.row_index)).toEqual([...Array(21).keys()]);
+    expect(sent).toEqual([]);
+
+    expect(await runParseMessage(start(target.version_id), deps, sliced)).toBe("handed-off");
+    const { outcomes } = await drain(sent.shift()!, sliced);
+    expect(outcomes).toEqual(["succeeded"]);
+    expect(await parseSnapshot(target.version_id)).toEqual(await cleanRun(bytes));
+    expect((await allRowsOf(target.version_id)).map((row) => row.row_index)).toEqual([...Array(40).keys()]);
+  });
+
+  it("a write failing while the previous chunk commits leaves that chunk in and retries the rest", async () => {
+    const bytes = sampleCsv();
+    const target = await createParseTarget({ filename: "sample.csv", contentType: "text/csv", bytes });
+    const { queue, sent } = recordingQueue();
+    const deps = parseDependencies(queue);
+    const failing: ParseOptions = { ...sliced, faults: { beforeCommit: (chunk) => { if (chunk === 4) throw new Error("connection reset"); } } };
+
+    await expect(runParseMessage(start(target.version_id), deps, failing)).rejects.toThrow("connection reset");
+    expect((await allRowsOf(target.version_id)).map((row) => row.row_index)).toEqual([...Array(21).keys()]);
+
+    const { outcomes } = await drain(start(target.version_id), sliced);
+    expect(outcomes).toEqual(["handed-off", "succeeded"]);
+    expect(sent).toEqual([]);
+    expect(await parseSnapshot(target.version_id)).toEqual(await cleanRun(bytes));
+  });
+
+  it("two deliveries of one message at once: one does the work, each row is written once", async () => {
+    const bytes = sampleCsv();
+    const target = await createParseTarget({ filename: "sample.csv", contentType: "text/csv", bytes });
+    const deps = parseDependencies(recordingQueue().queue);
+    const outcomes = await Promise.all([runParseMessage(start(target.version_id), deps, sliced), runParseMessage(start(target.version_id), deps, sliced)]);
+    expect(outcomes.sort()).toEqual(["duplicate", "succeeded"]);
+    expect(await parseSnapshot(target.version_id)).toEqual(await cleanRun(bytes));
+    expect(await allRowsOf(target.version_id)).toHaveLength(40);
+  });
+
+  it("bad data found while a chunk commits fails the version and drops every row written", async () => {
+    const text = new TextDecoder().decode(sampleCsv()).replace("\r\n31,plain 31,31\r\n", "\r\n31,plain 31\r\n");
+    const target = await createParseTarget({ filename: "ragged.csv", contentType: "text/csv", bytes: encoder.encode(text) });
+    expect(await runParseMessage(start(target.version_id), parseDependencies(recordingQueue().queue), sliced)).toBe("failed");
+    const snapshot = await parseSnapshot(target.version_id);
+    expect(snapshot.parse_status).toBe("failed");
+    expect(snapshot.parse_error).toMatch(/row_index 31\): 2 fields, but the header has 3 columns/);
+    expect(await allRowsOf(target.version_id)).toEqual([]);
+  });
+});
+
 describe("exactly once under at-least-once delivery", () => {
   it("a message delivered twice in one batch ends with the rows of a clean run", async () => {
     const bytes = sampleCsv();

@@ -1,11 +1,14 @@
 /**
- * Streamed formats (CSV and kin, JSON array, JSON Lines, text, Markdown), one chunk per
- * queue message. A chunk reads from the saved cursor's byte offset until it holds
- * `chunkRows` rows or `chunkPayloadBytes` of them, commits rows + cursor in one
- * statement, and only then sends the message for the next chunk. Exactly once follows:
- * - a chunk message is acted on only when the saved cursor is at its offset, and the
- *   commit re-checks that under the row lock, so of two deliveries one writes;
- * - a crash after the commit but before the next message was sent leaves the cursor
+ * Streamed formats (CSV and kin, JSON array, JSON Lines, text, Markdown), in chunks of
+ * `chunkRows` rows or `chunkPayloadBytes` of them. Each chunk commits its rows and the
+ * advanced cursor in one statement. One message keeps reading and committing chunks for
+ * `sliceMs`, reading the next chunk while the previous one commits (the parser's CPU and
+ * the database's work overlap), then sends a message for the rest of the file. Exactly
+ * once follows:
+ * - a commit takes effect only if the saved cursor is at the chunk's start offset, and
+ *   a chunk is committed only after its predecessor's commit landed, so of two
+ *   deliveries working on the same file one writes each chunk and the other stops;
+ * - a crash after a commit but before the next message was sent leaves the cursor
  *   ahead of the message and `handed_off` false: the retried message sends it then;
  * - rows are keyed (table_id, row_index) and inserted ON CONFLICT DO NOTHING.
  */
@@ -30,15 +33,45 @@ function sourceOf(run: ParseRun, text: { encoding: ParseCursor["encoding"]; tota
   return textSource(run.deps.bucket, run.job.r2_key, run.job.size_bytes, text.encoding, text.total);
 }
 
-async function runChunk(run: ParseRun, cursor: ParseCursor, source: ByteSource): Promise<ParseOutcome> {
+type Commit = { chunk: number; claimed: Promise<boolean> };
+
+async function landed(run: ParseRun, commit: Commit | null): Promise<boolean> {
+  if (!commit) return true;
+  if (!(await commit.claimed)) return false;
+  run.options.faults?.afterCommit?.(commit.chunk);
+  return true;
+}
+
+async function runChunks(run: ParseRun, cursor: ParseCursor, source: ByteSource): Promise<ParseOutcome> {
   const { job, generation, options } = run;
   const table = job.tables.find((candidate) => candidate.position === 0);
   if (!table) throw new Error(`file version ${job.version_id} has a parse cursor but no table`);
+  const sliceEnds = Date.now() + (options.sliceMs ?? 0);
 
   const stats = new TableStats(cursor.columns, cursor.format === "csv" ? "text" : "typed");
   const rows = new RowBuffer();
-  const next: ParseCursor = { ...cursor, handed_off: false };
-  let done = true;
+  /** Where the chunk being read starts: the cursor its commit is conditional on. */
+  let from = cursor;
+  /** Where it ends so far. */
+  const position = { offset: cursor.offset, row_index: cursor.row_index, line: cursor.line, header: cursor.header, reader_state: cursor.reader_state };
+  /** The previous chunk's commit, in flight while this chunk is read. */
+  let previous: Commit | null = null;
+
+  const commit = (done: boolean): { next: ParseCursor; commit: Commit } => {
+    const next: ParseCursor = { ...from, ...position, chunk: from.chunk + 1, columns: stats.snapshot(), handed_off: false };
+    options.faults?.beforeCommit?.(next.chunk);
+    const finish = done
+      ? finishStatement(job, generation, run.actor, {
+          tables: [{ table_id: table.table_id, columns: toTableColumns(next.columns, next.row_index), row_count: next.row_index }],
+          claimOffset: next.offset,
+          requirementsTableId: job.file_type === "requirement" && isDocumentFormat(cursor.format) ? table.table_id : null,
+        })
+      : null;
+    const claimed = commitChunk(run.deps.db, job, generation, { fromOffset: from.offset, next, tableId: table.table_id, rows: rows.take(), finish });
+    // Awaited before anything else is committed, or in the finally below; never left unhandled meanwhile.
+    claimed.catch(() => {});
+    return { next, commit: { chunk: next.chunk, claimed } };
+  };
 
   const reader = openReader(cursor, source, {
     offset: cursor.offset,
@@ -47,47 +80,40 @@ async function runChunk(run: ParseRun, cursor: ParseCursor, source: ByteSource):
     header: cursor.header,
     state: cursor.reader_state,
   });
-  read: for await (const batch of reader) {
-    if (batch.header) {
-      stats.declare(batch.header, "the header");
-      next.header = batch.header;
-    }
-    for (const row of batch.rows) {
-      if (rows.isFull(options)) {
-        done = false;
-        break read;
+  try {
+    for await (const batch of reader) {
+      if (batch.header) {
+        stats.declare(batch.header, "the header");
+        position.header = batch.header;
       }
-      stats.observe(row.data, `row_index ${next.row_index}`);
-      rows.push(next.row_index, row.data);
-      next.row_index += 1;
-      next.offset = row.end;
-      next.line = row.nextLine;
-      next.reader_state = row.state ?? next.reader_state;
+      for (const row of batch.rows) {
+        if (rows.isFull(options)) {
+          if (!(await landed(run, previous))) return "duplicate";
+          previous = null;
+          const { next, commit: current } = commit(false);
+          if (Date.now() >= sliceEnds) {
+            if (!(await landed(run, current))) return "duplicate";
+            await handOff(run, next.offset);
+            return "chunk-committed";
+          }
+          previous = current;
+          from = next;
+        }
+        stats.observe(row.data, `row_index ${position.row_index}`);
+        rows.push(position.row_index, row.data);
+        position.row_index += 1;
+        position.offset = row.end;
+        position.line = row.nextLine;
+        position.reader_state = row.state ?? position.reader_state;
+      }
     }
+    if (!(await landed(run, previous))) return "duplicate";
+    previous = null;
+    return (await landed(run, commit(true).commit)) ? "succeeded" : "duplicate";
+  } finally {
+    // A parse error or a failed commit while another commit is in flight: let it settle first.
+    if (previous) await previous.claimed.catch(() => {});
   }
-  next.chunk += 1;
-  next.columns = stats.snapshot();
-
-  options.faults?.beforeCommit?.(next.chunk);
-  const finish = done
-    ? finishStatement(job, generation, run.actor, {
-        tables: [{ table_id: table.table_id, columns: toTableColumns(next.columns, next.row_index), row_count: next.row_index }],
-        claimOffset: next.offset,
-        requirementsTableId: job.file_type === "requirement" && isDocumentFormat(cursor.format) ? table.table_id : null,
-      })
-    : null;
-  const committed = await commitChunk(run.deps.db, job, generation, {
-    fromOffset: cursor.offset,
-    next,
-    tableId: table.table_id,
-    rows: rows.take(),
-    finish,
-  });
-  if (!committed) return "duplicate";
-  options.faults?.afterCommit?.(next.chunk);
-  if (done) return "succeeded";
-  await handOff(run, next.offset);
-  return "chunk-committed";
 }
 
 export async function beginChunkedParse(run: ParseRun, detected: DetectedFormat): Promise<ParseOutcome> {
@@ -112,11 +138,11 @@ export async function beginChunkedParse(run: ParseRun, detected: DetectedFormat)
   };
   const begun = await beginParse(run.deps.db, run.job, run.generation, cursor, [{ position: 0, name: tableNameOf(run.job.filename) }]);
   if (!begun.begun) return "duplicate";
-  return runChunk({ ...run, job: { ...run.job, tables: begun.tables } }, cursor, source);
+  return runChunks({ ...run, job: { ...run.job, tables: begun.tables } }, cursor, source);
 }
 
 export async function continueChunkedParse(run: ParseRun, cursor: ParseCursor, offset: number): Promise<ParseOutcome> {
-  if (offset === cursor.offset) return runChunk(run, cursor, await sourceOf(run, cursor));
+  if (offset === cursor.offset) return runChunks(run, cursor, await sourceOf(run, cursor));
   if (offset < cursor.offset && !cursor.handed_off) {
     await handOff(run, cursor.offset);
     return "handed-off";

@@ -9,6 +9,13 @@ export const PARSE_LIMITS = {
   chunkRows: 5_000,
   /** Serialised JSON of a chunk's rows: one INSERT parameter, well under Neon's request size. */
   chunkPayloadBytes: 4 * MiB,
+  /**
+   * How long one message keeps committing chunks before it hands the rest of the file to
+   * a fresh message. A batch of 10 parse messages then stays inside a queue consumer's
+   * 15 minutes of wall time, and its CPU time (at most its wall time) inside the 5 minutes
+   * wrangler.toml's `limits.cpu_ms` allows.
+   */
+  sliceMs: 60_000,
   /** Bytes sniffed for format and delimiter detection. */
   headBytes: 64 * 1024,
   /** Pieces fed to the parsers; bounds what one piece can expand into. */

@@ -20,11 +20,18 @@ export type ParseDependencies = { db: Database; bucket: R2Bucket; queue: Queue<P
 /** Test seams: make a chunk fail right before or right after its commit. Production passes none. */
 export type ChunkFaults = { beforeCommit?(chunk: number): void; afterCommit?(chunk: number): void };
 
-export type ParseOptions = { chunkRows: number; chunkPayloadBytes: number; faults?: ChunkFaults };
+export type ParseOptions = {
+  chunkRows: number;
+  chunkPayloadBytes: number;
+  /** Wall time one message keeps committing chunks; absent or 0: one chunk per message. */
+  sliceMs?: number;
+  faults?: ChunkFaults;
+};
 
 export const DEFAULT_PARSE_OPTIONS: ParseOptions = {
   chunkRows: PARSE_LIMITS.chunkRows,
   chunkPayloadBytes: PARSE_LIMITS.chunkPayloadBytes,
+  sliceMs: PARSE_LIMITS.sliceMs,
 };
 
 export type ParseOutcome =

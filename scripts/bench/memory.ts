@@ -1,10 +1,16 @@
 /**
- * Memory of a queue consumer while it works, two ways:
+ * Memory of a queue consumer while it works, three ways:
  *
- * - the isolate: V8's own account of the Worker's isolate (`Runtime.getHeapUsage` over
- *   the inspector: JS heap used + embedder heap + ArrayBuffer backing stores), sampled
- *   every 100 ms; the peak sample is what the 128 MB isolate limit is about. A spike
- *   shorter than the interval can be missed.
+ * - the isolate's live memory: every few seconds a heap snapshot over the inspector
+ *   (`HeapProfiler.takeHeapSnapshot`: V8 collects garbage, then walks what is still
+ *   reachable), summed over every object, plus the ArrayBuffer backing stores V8
+ *   reports right after it. Its peak is what the consumer holds at once, the figure to
+ *   compare with the 128 MB isolate limit. A snapshot pauses the isolate for a moment;
+ *   the consumer's rates are measured with those pauses in.
+ * - the isolate's heap: V8's own account (`Runtime.getHeapUsage`: heap used + embedder
+ *   heap + backing stores) every 100 ms. It counts garbage and pages not yet swept
+ *   (a collection asked for over the inspector does not change that reliably), so its
+ *   peak says how far the heap grew, not what the consumer needed.
  * - the process: workerd's peak resident set size (VmHWM in /proc/<pid>/status) minus
  *   its resident size just before the work started. An upper bound: the same process
  *   also hosts Miniflare's R2 and Queues simulators and the runtime itself.
@@ -13,8 +19,16 @@ import WebSocket from "ws";
 import { processMemory, type Runtime } from "./runtime.ts";
 
 export type MemoryReport = {
-  isolate_peak_bytes: number | null;
-  isolate_samples: number;
+  /** Reachable objects + backing stores, by heap snapshot, before the work: code, routes, schemas. */
+  isolate_live_idle_bytes: number | null;
+  /** The largest snapshot during the work, and what it was made of. */
+  isolate_live_peak_bytes: number | null;
+  isolate_live_peak_parts: { objects: number; array_buffers: number } | null;
+  /** Every snapshot: seconds since the work started, bytes. Flat means bounded; a climb means something is kept. */
+  isolate_live_series: [number, number][];
+  snapshot_interval_ms: number;
+  isolate_heap_peak_bytes: number | null;
+  heap_samples: number;
   sample_interval_ms: number;
   process_peak_rss_bytes: number | null;
   process_rss_before_bytes: number | null;
@@ -22,40 +36,109 @@ export type MemoryReport = {
 };
 
 const INTERVAL_MS = 100;
+const SNAPSHOT_INTERVAL_MS = 10_000;
 
 type HeapUsage = { usedSize: number; embedderHeapUsedSize?: number; backingStorageSize?: number };
+type InspectorMessage = { id?: number; method?: string; params?: { chunk?: string }; result?: HeapUsage };
+
+/** Sum of the self sizes of every node of a heap snapshot (the JSON V8 streams in chunks). */
+function snapshotBytes(json: string): number {
+  const snapshot = JSON.parse(json) as { snapshot: { meta: { node_fields: string[] } }; nodes: number[] };
+  const fields = snapshot.snapshot.meta.node_fields;
+  const selfSize = fields.indexOf("self_size");
+  let total = 0;
+  for (let i = selfSize; i < snapshot.nodes.length; i += fields.length) total += snapshot.nodes[i]!;
+  return total;
+}
+
+/** One inspector session: requests answered in order, results by id. */
+function inspectorSession(socket: WebSocket) {
+  let nextId = 0;
+  const waiting = new Map<number, (message: InspectorMessage) => void>();
+  let snapshotChunks: string[] = [];
+  const listeners: ((message: InspectorMessage) => void)[] = [];
+  socket.on("message", (data) => {
+    const message = JSON.parse(String(data)) as InspectorMessage;
+    if (message.method === "HeapProfiler.addHeapSnapshotChunk") snapshotChunks.push(message.params!.chunk!);
+    if (message.id !== undefined) waiting.get(message.id)?.(message);
+    for (const listener of listeners) listener(message);
+  });
+  const call = (method: string, params?: unknown) =>
+    new Promise<InspectorMessage>((resolve) => {
+      const id = ++nextId;
+      waiting.set(id, (message) => {
+        waiting.delete(id);
+        resolve(message);
+      });
+      if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ id, method, params }));
+      else resolve({});
+    });
+  return {
+    call,
+    async liveBytes(): Promise<{ objects: number; array_buffers: number } | null> {
+      snapshotChunks = [];
+      await call("HeapProfiler.takeHeapSnapshot", { reportProgress: false });
+      if (snapshotChunks.length === 0) return null;
+      const objects = snapshotBytes(snapshotChunks.join(""));
+      snapshotChunks = [];
+      const usage = (await call("Runtime.getHeapUsage")).result;
+      return { objects, array_buffers: usage?.backingStorageSize ?? 0 };
+    },
+  };
+}
+
+const heapBytes = (usage: HeapUsage) => usage.usedSize + (usage.embedderHeapUsedSize ?? 0) + (usage.backingStorageSize ?? 0);
 
 export async function watchMemory(runtime: Runtime, workerName: string): Promise<{ stop(): Promise<MemoryReport> }> {
   const before = runtime.pid ? processMemory(runtime.pid) : null;
   const inspector = await runtime.mf.getInspectorURL();
-  const socket = new WebSocket(new URL(`/core:user:${workerName}`, inspector).href);
+  const socket = new WebSocket(new URL(`/core:user:${workerName}`, inspector).href, { maxPayload: 1024 * 1024 * 1024 });
   await new Promise<void>((resolve, reject) => {
     socket.once("open", () => resolve());
     socket.once("error", reject);
   });
-  let peak: number | null = null;
-  let samples = 0;
-  let nextId = 0;
-  socket.on("message", (data) => {
-    const message = JSON.parse(String(data)) as { result?: HeapUsage };
-    const usage = message.result;
+  const session = inspectorSession(socket);
+  const total = (parts: { objects: number; array_buffers: number } | null) => (parts ? parts.objects + parts.array_buffers : null);
+
+  const idle = total(await session.liveBytes());
+  const started = performance.now();
+  const live = { peak: null as number | null, parts: null as MemoryReport["isolate_live_peak_parts"], series: [] as [number, number][] };
+  const heap = { peak: null as number | null, samples: 0 };
+
+  let stopped = false;
+  const snapshots = (async () => {
+    while (!stopped) {
+      await new Promise((resolve) => setTimeout(resolve, SNAPSHOT_INTERVAL_MS));
+      if (stopped) break;
+      const parts = await session.liveBytes();
+      const bytes = total(parts);
+      if (bytes === null) continue;
+      live.series.push([Math.round((performance.now() - started) / 100) / 10, bytes]);
+      if (bytes > (live.peak ?? 0)) Object.assign(live, { peak: bytes, parts });
+    }
+  })();
+  const timer = setInterval(async () => {
+    const usage = (await session.call("Runtime.getHeapUsage")).result;
     if (!usage || typeof usage.usedSize !== "number") return;
-    const bytes = usage.usedSize + (usage.embedderHeapUsedSize ?? 0) + (usage.backingStorageSize ?? 0);
-    peak = Math.max(peak ?? 0, bytes);
-    samples += 1;
-  });
-  const timer = setInterval(() => {
-    if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ id: ++nextId, method: "Runtime.getHeapUsage" }));
+    heap.peak = Math.max(heap.peak ?? 0, heapBytes(usage));
+    heap.samples += 1;
   }, INTERVAL_MS);
 
   return {
     async stop() {
+      stopped = true;
       clearInterval(timer);
+      await snapshots;
       socket.close();
       const after = runtime.pid ? processMemory(runtime.pid) : null;
       return {
-        isolate_peak_bytes: peak,
-        isolate_samples: samples,
+        isolate_live_idle_bytes: idle,
+        isolate_live_peak_bytes: live.peak,
+        isolate_live_peak_parts: live.parts,
+        isolate_live_series: live.series,
+        snapshot_interval_ms: SNAPSHOT_INTERVAL_MS,
+        isolate_heap_peak_bytes: heap.peak,
+        heap_samples: heap.samples,
         sample_interval_ms: INTERVAL_MS,
         process_peak_rss_bytes: after?.peak_rss_bytes ?? null,
         process_rss_before_bytes: before?.rss_bytes ?? null,

@@ -87,7 +87,7 @@ function queueLines(name: string, bench: QueueBenchReport | null): string[] {
     `  COPY       ${fixed(limit?.seconds)} s  ${fixed(limit?.mb_per_s)} MB/s  ${fixed(limit?.rows_per_s, 0)} rows/s  (${limit?.method ?? "–"})`,
     `  ratio      consumer ÷ COPY: ${fixed(bench.ratio?.mb_per_s, 3)} of its MB/s, ${fixed(bench.ratio?.rows_per_s, 3)} of its rows/s`,
     `  CPU        ${Object.entries(consumer.cpu_seconds).map(([name, seconds]) => `${name} ${fixed(seconds)} s`).join(", ")} (over ${fixed(consumer.seconds)} s of wall time)`,
-    `  memory     isolate peak ${mib(bench.memory?.isolate_peak_bytes)} (${bench.memory?.isolate_samples ?? 0} samples); workerd peak RSS ${mib(bench.memory?.process_peak_rss_bytes)} (+${mib(bench.memory?.process_peak_growth_bytes)} over its RSS before the run)`,
+    `  memory     isolate live peak ${mib(bench.memory?.isolate_live_peak_bytes)} (heap snapshots every ${(bench.memory?.snapshot_interval_ms ?? 0) / 1000} s, ${bench.memory?.isolate_live_series.length ?? 0} taken; ${mib(bench.memory?.isolate_live_idle_bytes)} idle), heap grew to ${mib(bench.memory?.isolate_heap_peak_bytes)} with garbage; workerd peak RSS ${mib(bench.memory?.process_peak_rss_bytes)} (+${mib(bench.memory?.process_peak_growth_bytes)} over its RSS before the run)`,
   ];
 }
 
@@ -144,7 +144,9 @@ function queueMarkdown(name: string, bench: QueueBenchReport | null): string[] {
       ],
     ),
     "",
-    `Isolate peak ${mib(bench.memory?.isolate_peak_bytes)} (sampled every ${bench.memory?.sample_interval_ms ?? "–"} ms); workerd peak RSS ` +
+    `Isolate: **${mib(bench.memory?.isolate_live_peak_bytes)} live at most** (heap snapshots every ${(bench.memory?.snapshot_interval_ms ?? 0) / 1000} s; ` +
+      `${mib(bench.memory?.isolate_live_idle_bytes)} of it is the idle isolate: code, routes, schemas); ` +
+      `the heap grew to ${mib(bench.memory?.isolate_heap_peak_bytes)} with garbage not yet collected (sampled every ${bench.memory?.sample_interval_ms ?? "–"} ms). workerd peak RSS ` +
       `${mib(bench.memory?.process_peak_rss_bytes)}, +${mib(bench.memory?.process_peak_growth_bytes)} during the run. CPU while it ran: ` +
       `${Object.entries(consumer.cpu_seconds).map(([process, seconds]) => `${process} ${fixed(seconds)} s`).join(", ")}.` +
       bench.notes.map((note) => ` ${note.charAt(0).toUpperCase()}${note.slice(1)}${note.endsWith(".") ? "" : "."}`).join(""),

@@ -118,6 +118,8 @@ export type Runtime = {
   pid: number | null;
   /** Worker log lines at warn level or above, for the report when something fails. */
   problems: string[];
+  /** How many log lines contained each of the `countLogLines` strings. */
+  logLineCounts: Map<string, number>;
   dispose(): Promise<void>;
 };
 
@@ -136,9 +138,13 @@ function workerdChildren(): Set<number> {
   return pids;
 }
 
-export async function startRuntime(workers: V4WorkerOptions[], options: { persistDir?: string; inspector?: boolean } = {}): Promise<Runtime> {
+export async function startRuntime(
+  workers: V4WorkerOptions[],
+  options: { persistDir?: string; inspector?: boolean; countLogLines?: string[] } = {},
+): Promise<Runtime> {
   const before = workerdChildren();
   const problems: string[] = [];
+  const logLineCounts = new Map((options.countLogLines ?? []).map((text) => [text, 0]));
   const mf = new Miniflare(
     convertV4MiniflareOptions({
       // No request.cf lookup (it would go to the internet).
@@ -148,6 +154,7 @@ export async function startRuntime(workers: V4WorkerOptions[], options: { persis
       // The Worker logs every request as production does; the lines are dropped here
       // (printing them would cost the load generator's process), problems are kept.
       handleStructuredLogs: (log: { level?: string; message?: string }) => {
+        for (const [text, count] of logLineCounts) if (log.message?.includes(text)) logLineCounts.set(text, count + 1);
         if ((log.level === "error" || log.level === "warn") && problems.length < 50) problems.push(String(log.message));
       },
       workers,
@@ -160,6 +167,7 @@ export async function startRuntime(workers: V4WorkerOptions[], options: { persis
     url: (name) => mf.unsafeGetDirectURL(name),
     pid,
     problems,
+    logLineCounts,
     dispose: () => mf.dispose(),
   };
 }

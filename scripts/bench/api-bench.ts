@@ -17,6 +17,7 @@ import type { Dataset } from "./dataset.ts";
 import { budgetNote, budgetOf, ENDPOINTS, type Endpoint, type Target } from "./endpoints.ts";
 import { buildFloorWorker, loadRecordings } from "./floor.ts";
 import type { Recording } from "./floor-worker.ts";
+import { gatewayQueries } from "./gateway-queries.ts";
 import { roundTripsOf, runLoad, settle, warmUp, type LoadRequest, type LoadResult, type LoadSpec } from "./load.ts";
 import { apiWorker, scriptWorker, startRuntime, type BenchBindings } from "./runtime.ts";
 import { callApi, createApiToken, signIn } from "./session.ts";
@@ -202,8 +203,9 @@ export async function runApiBench(options: {
     await loadRecordings(floor, recordings);
 
     const stack = { workerd: runtime.pid, ...processes, bench: process.pid };
+    const database = gatewayQueries(gatewayUrl, bindings.DATABASE_URL!);
     const measured = async (spec: LoadSpec) => {
-      await settle(bindings.DATABASE_URL!);
+      await settle(database);
       await warmUp(spec);
       const cpu = countCpu(stack);
       const result = await runLoad(spec);

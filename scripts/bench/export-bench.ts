@@ -18,6 +18,7 @@ import { watchMemory } from "./memory.ts";
 import type { BenchBindings } from "./runtime.ts";
 import type { BenchDatabase } from "./services.ts";
 import { callApi, signIn } from "./session.ts";
+import { gatewayQueries, type Queryable } from "./gateway-queries.ts";
 import { consumerWired, emptyReport, flagMemory, keepWorkerLog, pollDatabase, startConsumerRuntime, throughput, type QueueBenchReport } from "./queue-bench.ts";
 
 const ROWS_PER_JOB = 10_000;
@@ -109,7 +110,7 @@ function copySelect(projectId: number): string {
     order by j.job_id, r.row_index`;
 }
 
-async function exportState(client: pg.Client, exportId: number): Promise<ExportState> {
+async function exportState(client: Queryable, exportId: number): Promise<ExportState> {
   const row = (await client.query(
     `select status, progress_done as done, progress_total as total, row_count, size_bytes, error, r2_key from export_log where export_id = $1`,
     [exportId],
@@ -154,7 +155,7 @@ export async function runExportBench(options: {
     }
     const exportId = Number(created.body.export_id);
     const { value: state, timedOut } = await pollDatabase(
-      database.url,
+      gatewayQueries(bindings.NEON_GATEWAY_URL!, database.url),
       timeoutSeconds,
       async (client) => {
         const value = await exportState(client, exportId);

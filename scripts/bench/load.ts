@@ -7,7 +7,7 @@
  * Every response's Server-Timing header is read for its round-trip count.
  */
 import autocannon from "autocannon";
-import pg from "pg";
+import type { Queryable } from "./gateway-queries.ts";
 
 export type LoadRequest = { path: string; body?: () => string };
 
@@ -116,23 +116,18 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
 /**
  * autocannon stops at the end of a run with requests still in flight; their queries go
  * on in the database. Before the next run starts, wait until the database is idle: a
- * query queues behind them (PGlite runs one statement at a time) and, on a server,
- * no other session of the database may still be active (30 s at most).
+ * query through the gateway queues behind them (on PGlite the gateway has a single
+ * connection) and, on a server, no other session of the database may still be active
+ * (30 s at most).
  */
-export async function settle(databaseUrl: string): Promise<void> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    const deadline = performance.now() + 30_000;
-    while (performance.now() < deadline) {
-      const { rows } = await client.query(
-        `select count(*)::int as busy from pg_stat_activity
-          where datname = current_database() and state not in ('idle') and pid <> pg_backend_pid()`,
-      );
-      if (rows[0].busy === 0) return;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  } finally {
-    await client.end();
+export async function settle(database: Queryable): Promise<void> {
+  const deadline = performance.now() + 30_000;
+  while (performance.now() < deadline) {
+    const { rows } = await database.query(
+      `select count(*)::int as busy from pg_stat_activity
+        where datname = current_database() and state not in ('idle') and pid <> pg_backend_pid()`,
+    );
+    if (rows[0]!.busy === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

@@ -19,6 +19,7 @@ import { countCpu, type StackProcesses } from "./cpu.ts";
 import { watchMemory } from "./memory.ts";
 import { configuredBatchWindowSeconds, r2LoaderWorker, startRuntime, type BenchBindings } from "./runtime.ts";
 import type { BenchDatabase } from "./services.ts";
+import { gatewayQueries, type Queryable } from "./gateway-queries.ts";
 import { consumerWired, emptyReport, flagMemory, keepWorkerLog, pollDatabase, putFile, R2_LOADER, startConsumerRuntime, throughput, type QueueBenchReport } from "./queue-bench.ts";
 
 /** What the parse consumer logs once per message it handled (src/queues/parse.ts). */
@@ -52,7 +53,7 @@ async function createVersion(databaseUrl: string, dataset: Dataset, bytes: numbe
   }
 }
 
-async function parseState(client: pg.Client, versionId: number): Promise<ParseState> {
+async function parseState(client: Queryable, versionId: number): Promise<ParseState> {
   const result = await client.query(
     `select parse_status, parse_progress_done as done, parse_progress_total as total, parse_error,
         (parse_cursor ->> 'chunk')::int as chunks,
@@ -118,7 +119,7 @@ export async function runParseBench(options: {
     // The cursor (and its chunk count) is cleared when the parse ends: keep the last one seen.
     let chunksSeen = 0;
     const { value: state, timedOut } = await pollDatabase(
-      database.url,
+      gatewayQueries(bindings.NEON_GATEWAY_URL!, database.url),
       timeoutSeconds,
       async (client) => {
         const value = await parseState(client, target.version_id);

@@ -6,9 +6,9 @@
 import { createReadStream, readFileSync, statSync } from "node:fs";
 import { request } from "node:http";
 import { resolve } from "node:path";
-import pg from "pg";
 import type { Bundle } from "./bundle.ts";
 import type { CpuAccount } from "./cpu.ts";
+import type { Queryable } from "./gateway-queries.ts";
 import type { MemoryReport } from "./memory.ts";
 import { apiWorker, startRuntime, type BenchBindings, type Runtime } from "./runtime.ts";
 
@@ -102,29 +102,23 @@ export async function putFile(runtime: Runtime, loader: string, key: string, pat
 
 export type Poll<T> = { done: boolean; value: T };
 
-/** Polls the database every 500 ms until `check` says done or the time is up; progress once a minute. */
+/** Polls the database (through the gateway) every 500 ms until `check` says done or the time is up; progress once a minute. */
 export async function pollDatabase<T>(
-  databaseUrl: string,
+  database: Queryable,
   timeoutSeconds: number,
-  check: (client: pg.Client) => Promise<Poll<T>>,
+  check: (database: Queryable) => Promise<Poll<T>>,
   onProgress?: (value: T) => void,
 ): Promise<{ value: T; timedOut: boolean; seconds: number }> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
   const started = performance.now();
   let lastReport = started;
-  try {
-    for (;;) {
-      const poll = await check(client);
-      const seconds = (performance.now() - started) / 1000;
-      if (poll.done || seconds > timeoutSeconds) return { value: poll.value, timedOut: !poll.done, seconds };
-      if (onProgress && performance.now() - lastReport > 60_000) {
-        lastReport = performance.now();
-        onProgress(poll.value);
-      }
-      await new Promise((resolvePromise) => setTimeout(resolvePromise, 500));
+  for (;;) {
+    const poll = await check(database);
+    const seconds = (performance.now() - started) / 1000;
+    if (poll.done || seconds > timeoutSeconds) return { value: poll.value, timedOut: !poll.done, seconds };
+    if (onProgress && performance.now() - lastReport > 60_000) {
+      lastReport = performance.now();
+      onProgress(poll.value);
     }
-  } finally {
-    await client.end();
+    await new Promise((resolvePromise) => setTimeout(resolvePromise, 500));
   }
 }

@@ -14,7 +14,7 @@ import { randomBytes } from "node:crypto";
 import type { Bundle } from "./bundle.ts";
 import { countCpu, type CpuAccount, type StackProcesses } from "./cpu.ts";
 import type { Dataset } from "./dataset.ts";
-import { budgetNote, budgetOf, ENDPOINTS, type Endpoint, type Target } from "./endpoints.ts";
+import { budgetNote, budgetOf, overBudgetReason, ENDPOINTS, type Endpoint, type Target } from "./endpoints.ts";
 import { buildFloorWorker, loadRecordings } from "./floor.ts";
 import type { Recording } from "./floor-worker.ts";
 import { gatewayQueries } from "./gateway-queries.ts";
@@ -116,8 +116,8 @@ function roundTripVerdict(endpoint: Endpoint, observed: number[], recorded: numb
     ? `${budgetNote(endpoint)}${disagreement}`
     : observed.length === 0
       ? "no Server-Timing header seen (is SERVER_TIMING on?)"
-      : `MISMATCH: observed ${observed.join("/")} against a budget of ${budget} (${budgetNote(endpoint)})${disagreement}; ` +
-        "sample_sql in latest.json shows what each round trip carries";
+      : `over budget: observed ${observed.join("/")} against a budget of ${budget} (${budgetNote(endpoint)})${disagreement}; ` +
+        `${overBudgetReason(endpoint) ?? "unexplained"}; sample_sql in latest.json shows what each round trip carries`;
   return { observed, budget, matches, note };
 }
 

@@ -46,7 +46,7 @@ log(`  ${(bundle.bytes / 1024).toFixed(0)} KiB, ${(bundle.gzip_bytes / 1024).toF
 
 log(process.env.DATABASE_URL ? "creating a fresh database on DATABASE_URL's server" : "starting a fresh embedded PGlite");
 const database = await startBenchDatabase(workDir);
-const gateway = await startGateway();
+const gateway = await startGateway(database);
 const processes = { gateway: gateway.pid, database: database.pid };
 // Ctrl-C: the children get the signal too; what is left is the database on a server and the work dir.
 process.once("SIGINT", () => {

@@ -6,9 +6,11 @@
  * IPC channel; it announces its address with one message and stops on SIGTERM.
  *
  *   service-host.ts pglite <dataDir>   PGlite on disk, served over the wire protocol
- *   service-host.ts gateway            the local Neon gateway
+ *   service-host.ts gateway [pgliteUrl]  the local Neon gateway (one connection at a
+ *                                        time to the PGlite at pgliteUrl, as in tests)
  */
 import { createReadStream } from "node:fs";
+import { registerEmbeddedPostgres } from "../lib/embedded-postgres.ts";
 import { startNeonGateway } from "../lib/neon-gateway.ts";
 import { PGlite } from "@electric-sql/pglite";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
@@ -17,6 +19,7 @@ type CopyRequest = { id: number; type: "copy-from"; statement: string; headerSta
 export type HostMessage = { type: "ready"; url: string } | { id: number; type: "copied"; rows: number; bytes: number } | { id: number; type: "failed"; error: string };
 
 const send = (message: HostMessage) => process.send!(message);
+/** pglite: its data directory; gateway: the PGlite it serves, if any. */
 const [kind, dataDir] = process.argv.slice(2);
 
 /**
@@ -74,7 +77,8 @@ async function hostPglite() {
   send({ type: "ready", url: `postgres://postgres:postgres@127.0.0.1:${port}/postgres` });
 }
 
-async function hostGateway() {
+async function hostGateway(embeddedUrl: string | undefined) {
+  if (embeddedUrl) registerEmbeddedPostgres(embeddedUrl);
   const gateway = await startNeonGateway();
   process.once("SIGTERM", async () => {
     await gateway.close();
@@ -84,5 +88,5 @@ async function hostGateway() {
 }
 
 if (kind === "pglite") await hostPglite();
-else if (kind === "gateway") await hostGateway();
+else if (kind === "gateway") await hostGateway(dataDir);
 else throw new Error(`unknown service ${kind}; expected pglite or gateway`);

@@ -126,7 +126,8 @@ export async function startBenchDatabase(workDir: string): Promise<BenchDatabase
   return database;
 }
 
-export async function startGateway(): Promise<{ url: string; pid: number | null; stop(): Promise<void> }> {
-  const hosted = await host(["gateway"]);
+/** The gateway; for the embedded database it keeps one connection at a time, as the tests' gateway does (see embedded-postgres.ts). */
+export async function startGateway(database: BenchDatabase): Promise<{ url: string; pid: number | null; stop(): Promise<void> }> {
+  const hosted = await host(database.embedded ? ["gateway", database.url] : ["gateway"]);
   return { url: hosted.url, pid: hosted.child.pid ?? null, stop: hosted.stop };
 }

@@ -19,6 +19,11 @@ export type EmbeddedPostgres = { url: string; stop(): Promise<void> };
  */
 const embeddedAddresses = new Set<string>();
 
+/** Marks a connection string as an embedded instance, e.g. one served by another process (the bench's). */
+export function registerEmbeddedPostgres(connectionString: string): void {
+  embeddedAddresses.add(new URL(connectionString).host);
+}
+
 export function isEmbeddedPostgres(connectionString: string): boolean {
   try {
     return embeddedAddresses.has(new URL(connectionString).host);
@@ -33,9 +38,10 @@ export async function startEmbeddedPostgres(options: { dataDir?: string; port?: 
   const server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: options.port ?? 0, maxConnections: 64 });
   await server.start();
   const port = Number(server.getServerConn().split(":").pop());
-  embeddedAddresses.add(`127.0.0.1:${port}`);
+  const url = `postgres://postgres:postgres@127.0.0.1:${port}/postgres`;
+  registerEmbeddedPostgres(url);
   return {
-    url: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`,
+    url,
     async stop() {
       embeddedAddresses.delete(`127.0.0.1:${port}`);
       await server.stop();

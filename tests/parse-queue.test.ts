@@ -23,6 +23,14 @@ function sampleCsv(rows = 40): Uint8Array {
   return encoder.encode(`${lines.join("\r\n")}\r\n`);
 }
 
+/** The sample CSV as a file version, with a recording queue and the consumer's dependencies. */
+async function sampleTarget() {
+  const bytes = sampleCsv();
+  const target = await createParseTarget({ filename: "sample.csv", contentType: "text/csv", bytes });
+  const { queue, sent } = recordingQueue();
+  return { bytes, target, sent, deps: parseDependencies(queue) };
+}
+
 function start(versionId: number): ParseMessage {
   return { kind: "parse", version_id: versionId };
 }
@@ -57,10 +65,7 @@ const small: ParseOptions = { chunkRows: 7, chunkPayloadBytes: DEFAULT_PARSE_OPT
 
 describe("chunking", () => {
   it("cuts a long file into chunks, each sent only after its rows and progress are committed", async () => {
-    const bytes = sampleCsv();
-    const target = await createParseTarget({ filename: "sample.csv", contentType: "text/csv", bytes });
-    const { queue, sent } = recordingQueue();
-    const deps = parseDependencies(queue);
+    const { bytes, target, sent, deps } = await sampleTarget();
 
     expect(await runParseMessage(start(target.version_id), deps, small)).toBe("chunk-committed");
     expect(sent).toHaveLength(1);
@@ -165,10 +170,7 @@ describe("time slices: one message, many chunks", () => {
   });
 
   it("a crash after chunk k of a slice: the redelivered message sends the rest, ending with a clean run's rows", async () => {
-    const bytes = sampleCsv();
-    const target = await createParseTarget({ filename: "sample.csv", contentType: "text/csv", bytes });
-    const { queue, sent } = recordingQueue();
-    const deps = parseDependencies(queue);
+    const { bytes, target, sent, deps } = await sampleTarget();
     const crashing: ParseOptions = { ...sliced, faults: { afterCommit: (chunk) => { if (chunk === 3) throw new Error("isolate killed"); } } };
 
     await expect(runParseMessage(start(target.version_id), deps, crashing)).rejects.toThrow("isolate killed");
@@ -183,10 +185,7 @@ describe("time slices: one message, many chunks", () => {
   });
 
   it("a write failing while the previous chunk commits leaves that chunk in and retries the rest", async () => {
-    const bytes = sampleCsv();
-    const target = await createParseTarget({ filename: "sample.csv", contentType: "text/csv", bytes });
-    const { queue, sent } = recordingQueue();
-    const deps = parseDependencies(queue);
+    const { bytes, target, sent, deps } = await sampleTarget();
     const failing: ParseOptions = { ...sliced, faults: { beforeCommit: (chunk) => { if (chunk === 4) throw new Error("connection reset"); } } };
 
     await expect(runParseMessage(start(target.version_id), deps, failing)).rejects.toThrow("connection reset");
@@ -230,10 +229,7 @@ describe("exactly once under at-least-once delivery", () => {
   });
 
   it("concurrent duplicates of every chunk write each row once", async () => {
-    const bytes = sampleCsv();
-    const target = await createParseTarget({ filename: "sample.csv", contentType: "text/csv", bytes });
-    const { queue, sent } = recordingQueue();
-    const deps = parseDependencies(queue);
+    const { bytes, target, sent, deps } = await sampleTarget();
     const outcomes: ParseOutcome[] = [];
     for (let next: ParseMessage | undefined = start(target.version_id); next; next = sent.shift()) {
       const body: ParseMessage = next;
@@ -256,10 +252,7 @@ describe("exactly once under at-least-once delivery", () => {
   });
 
   it("a chunk whose write fails is retried and ends with no duplicates and no gaps", async () => {
-    const bytes = sampleCsv();
-    const target = await createParseTarget({ filename: "sample.csv", contentType: "text/csv", bytes });
-    const { queue, sent } = recordingQueue();
-    const deps = parseDependencies(queue);
+    const { bytes, target, sent, deps } = await sampleTarget();
     const failing: ParseOptions = { ...small, faults: { beforeCommit: (chunk) => { if (chunk === 3) throw new Error("connection reset"); } } };
 
     expect(await runParseMessage(start(target.version_id), deps, failing)).toBe("chunk-committed");
@@ -277,10 +270,7 @@ describe("exactly once under at-least-once delivery", () => {
   });
 
   it("a crash after a chunk's commit, before its successor is sent, is repaired by the retry", async () => {
-    const bytes = sampleCsv();
-    const target = await createParseTarget({ filename: "sample.csv", contentType: "text/csv", bytes });
-    const { queue, sent } = recordingQueue();
-    const deps = parseDependencies(queue);
+    const { bytes, target, sent, deps } = await sampleTarget();
     const crashing: ParseOptions = { ...small, faults: { afterCommit: (chunk) => { if (chunk === 2) throw new Error("isolate killed"); } } };
 
     expect(await runParseMessage(start(target.version_id), deps, crashing)).toBe("chunk-committed");

@@ -13,6 +13,7 @@ import type { ByteSource } from "../byte-source.ts";
 import { describeBytes, PARSE_LIMITS } from "../limits.ts";
 import { ParseError } from "../parse-error.ts";
 import { decodeUtf8 } from "../utf8.ts";
+import { joinBytes } from "./join-bytes.ts";
 import { assertNoJsonNul, parseJsonText } from "./json-text.ts";
 import { rowPlace, type ParsedRow, type ReaderStart, type RowReader } from "./reader.ts";
 
@@ -92,7 +93,7 @@ export async function* readJsonArray(source: ByteSource, start: ReaderStart): Ro
         else if ((byte === BYTE.closeBrace || byte === BYTE.closeBracket) && --depth === 0) {
           parts.push(piece.subarray(elementStart, i + 1));
           const length = partsLength + i + 1 - elementStart;
-          const bytes = parts.length === 1 ? parts[0]! : concat(parts, length);
+          const bytes = joinBytes(parts, length);
           inElement = false;
           parts = [];
           partsLength = 0;
@@ -143,14 +144,4 @@ export async function* readJsonArray(source: ByteSource, start: ReaderStart): Ro
   if (inElement) throw fail(`The file ends inside the object starting at ${rowPlace(elementLine, rowIndex)}.`);
   if (phase === "before-array") throw fail("The file contains no JSON array.");
   if (phase !== "after-array") throw fail(`The file ends before the array is closed with "]" (after line ${line}).`);
-}
-
-function concat(parts: Uint8Array[], length: number): Uint8Array {
-  const joined = new Uint8Array(length);
-  let at = 0;
-  for (const part of parts) {
-    joined.set(part, at);
-    at += part.length;
-  }
-  return joined;
 }

@@ -1,6 +1,7 @@
 import type { ByteSource } from "../byte-source.ts";
 import { describeBytes } from "../limits.ts";
 import { ParseError } from "../parse-error.ts";
+import { joinBytes } from "./join-bytes.ts";
 
 const NEWLINE = 0x0a;
 const CARRIAGE_RETURN = 0x0d;
@@ -16,17 +17,6 @@ export type Line = {
 };
 
 type Options = { maxBytes: number; overlong: "error" | "split" };
-
-function join(parts: Uint8Array[], length: number): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  const joined = new Uint8Array(length);
-  let at = 0;
-  for (const part of parts) {
-    joined.set(part, at);
-    at += part.length;
-  }
-  return joined;
-}
 
 function withoutCarriageReturn(bytes: Uint8Array): Uint8Array {
   return bytes.length > 0 && bytes[bytes.length - 1] === CARRIAGE_RETURN ? bytes.subarray(0, -1) : bytes;
@@ -60,7 +50,7 @@ export async function* readLines(source: ByteSource, offset: number, firstLine: 
         if (options.overlong === "error") throw new ParseError(`line ${number} is longer than ${describeBytes(options.maxBytes)}.`);
         const cut = characterBoundary(piece.subarray(at, stop), options.maxBytes - partsLength);
         parts.push(piece.subarray(at, at + cut));
-        lines.push({ bytes: join(parts, partsLength + cut), number, end: position + at + cut, complete: false });
+        lines.push({ bytes: joinBytes(parts, partsLength + cut), number, end: position + at + cut, complete: false });
         parts = [];
         partsLength = 0;
         at += cut;
@@ -72,7 +62,7 @@ export async function* readLines(source: ByteSource, offset: number, firstLine: 
         break;
       }
       parts.push(piece.subarray(at, newline));
-      lines.push({ bytes: withoutCarriageReturn(join(parts, partsLength + newline - at)), number, end: position + newline + 1, complete: true });
+      lines.push({ bytes: withoutCarriageReturn(joinBytes(parts, partsLength + newline - at)), number, end: position + newline + 1, complete: true });
       number += 1;
       parts = [];
       partsLength = 0;
@@ -81,5 +71,5 @@ export async function* readLines(source: ByteSource, offset: number, firstLine: 
     position += piece.length;
     yield lines;
   }
-  if (partsLength > 0) yield [{ bytes: withoutCarriageReturn(join(parts, partsLength)), number, end: position, complete: true }];
+  if (partsLength > 0) yield [{ bytes: withoutCarriageReturn(joinBytes(parts, partsLength)), number, end: position, complete: true }];
 }

@@ -14,7 +14,7 @@
  */
 import { textSource, type ByteSource } from "./byte-source.ts";
 import { toTableColumns } from "./column-types.ts";
-import type { ParseCursor } from "./cursor.ts";
+import { firstCursor, type ParseCursor } from "./cursor.ts";
 import { isDocumentFormat, type DetectedFormat } from "./formats.ts";
 import { beginParse, commitChunk, finishStatement, markHandedOff } from "./parse-job.service.ts";
 import type { ParseOutcome, ParseRun } from "./parse-run.ts";
@@ -33,12 +33,13 @@ function sourceOf(run: ParseRun, text: { encoding: ParseCursor["encoding"]; tota
   return textSource(run.deps.bucket, run.job.r2_key, run.job.size_bytes, text.encoding, text.total);
 }
 
-type Commit = { chunk: number; claimed: Promise<boolean> };
+/** A chunk's commit in flight: the cursor it saves, and whether this delivery's claim won. */
+type Commit = { next: ParseCursor; claimed: Promise<boolean> };
 
 async function landed(run: ParseRun, commit: Commit | null): Promise<boolean> {
   if (!commit) return true;
   if (!(await commit.claimed)) return false;
-  run.options.faults?.afterCommit?.(commit.chunk);
+  run.options.faults?.afterCommit?.(commit.next.chunk);
   return true;
 }
 
@@ -57,7 +58,7 @@ async function runChunks(run: ParseRun, cursor: ParseCursor, source: ByteSource)
   /** The previous chunk's commit, in flight while this chunk is read. */
   let previous: Commit | null = null;
 
-  const commit = (done: boolean): { next: ParseCursor; commit: Commit } => {
+  const commit = (done: boolean): Commit => {
     const next: ParseCursor = { ...from, ...position, chunk: from.chunk + 1, columns: stats.snapshot(), handed_off: false };
     options.faults?.beforeCommit?.(next.chunk);
     const finish = done
@@ -70,7 +71,7 @@ async function runChunks(run: ParseRun, cursor: ParseCursor, source: ByteSource)
     const claimed = commitChunk(run.deps.db, job, generation, { fromOffset: from.offset, next, tableId: table.table_id, rows: rows.take(), finish });
     // Awaited before anything else is committed, or in the finally below; never left unhandled meanwhile.
     claimed.catch(() => {});
-    return { next, commit: { chunk: next.chunk, claimed } };
+    return { next, claimed };
   };
 
   const reader = openReader(cursor, source, {
@@ -90,14 +91,14 @@ async function runChunks(run: ParseRun, cursor: ParseCursor, source: ByteSource)
         if (rows.isFull(options)) {
           if (!(await landed(run, previous))) return "duplicate";
           previous = null;
-          const { next, commit: current } = commit(false);
+          const current = commit(false);
           if (Date.now() >= sliceEnds) {
             if (!(await landed(run, current))) return "duplicate";
-            await handOff(run, next.offset);
+            await handOff(run, current.next.offset);
             return "chunk-committed";
           }
           previous = current;
-          from = next;
+          from = current.next;
         }
         stats.observe(row.data, `row_index ${position.row_index}`);
         rows.push(position.row_index, row.data);
@@ -109,7 +110,7 @@ async function runChunks(run: ParseRun, cursor: ParseCursor, source: ByteSource)
     }
     if (!(await landed(run, previous))) return "duplicate";
     previous = null;
-    return (await landed(run, commit(true).commit)) ? "succeeded" : "duplicate";
+    return (await landed(run, commit(true))) ? "succeeded" : "duplicate";
   } finally {
     // A parse error or a failed commit while another commit is in flight: let it settle first.
     if (previous) await previous.claimed.catch(() => {});
@@ -120,22 +121,7 @@ export async function beginChunkedParse(run: ParseRun, detected: DetectedFormat)
   const source = await sourceOf(run, detected);
   // UTF-16 is transcoded without its byte-order mark; UTF-8 starts past its own.
   const start = detected.encoding === "utf-8" ? detected.bomLength : 0;
-  const cursor: ParseCursor = {
-    format: detected.format,
-    encoding: detected.encoding,
-    delimiter: detected.delimiter,
-    total: source.size,
-    start,
-    offset: start,
-    row_index: 0,
-    line: 1,
-    chunk: 0,
-    header: null,
-    reader_state: null,
-    columns: [],
-    // The message being handled is the one for the first chunk.
-    handed_off: true,
-  };
+  const cursor = firstCursor({ format: detected.format, encoding: detected.encoding, delimiter: detected.delimiter, total: source.size, start });
   const begun = await beginParse(run.deps.db, run.job, run.generation, cursor, [{ position: 0, name: tableNameOf(run.job.filename) }]);
   if (!begun.begun) return "duplicate";
   return runChunks({ ...run, job: { ...run.job, tables: begun.tables } }, cursor, source);

@@ -32,3 +32,21 @@ export type ParseCursor = {
   /** Whether the message for the chunk at `offset` has been sent. */
   handed_off: boolean;
 };
+
+/**
+ * The cursor a parse begins with: nothing read yet, resuming at `start`. The message
+ * being handled is the one for the first chunk, so its hand-off is done.
+ */
+export function firstCursor(origin: Pick<ParseCursor, "format" | "encoding" | "delimiter" | "total" | "start">): ParseCursor {
+  return {
+    ...origin,
+    offset: origin.start,
+    row_index: 0,
+    line: 1,
+    chunk: 0,
+    header: null,
+    reader_state: null,
+    columns: [],
+    handed_off: true,
+  };
+}

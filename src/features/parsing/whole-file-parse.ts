@@ -6,7 +6,7 @@
  * start and its idempotent writes land on the same (table_id, row_index) keys.
  */
 import { r2Source, readWhole } from "./byte-source.ts";
-import type { ParseCursor } from "./cursor.ts";
+import { firstCursor } from "./cursor.ts";
 import { describeBytes, PARSE_LIMITS } from "./limits.ts";
 import { ParseError } from "./parse-error.ts";
 import { beginParse, finishParse, finishStatement, writeRows, type TableRef } from "./parse-job.service.ts";
@@ -22,21 +22,7 @@ class NoLongerCurrent extends Error {}
 
 async function begin(run: ParseRun, format: "xlsx" | "pdf", tables: { position: number; name: string }[]): Promise<TableRef[] | null> {
   if (run.job.cursor) return run.job.tables;
-  const cursor: ParseCursor = {
-    format,
-    encoding: "utf-8",
-    delimiter: null,
-    total: run.job.size_bytes,
-    start: 0,
-    offset: 0,
-    row_index: 0,
-    line: 1,
-    chunk: 0,
-    header: null,
-    reader_state: null,
-    columns: [],
-    handed_off: true,
-  };
+  const cursor = firstCursor({ format, encoding: "utf-8", delimiter: null, total: run.job.size_bytes, start: 0 });
   const begun = await beginParse(run.deps.db, run.job, run.generation, cursor, tables);
   return begun.begun ? begun.tables : null;
 }

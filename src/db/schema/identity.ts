@@ -51,6 +51,10 @@ export const user = pgTable(
     full_name: text().notNull(),
     password_hash: text().notNull(),
     is_active: boolean().notNull().default(true),
+    // Access tokens carry the value they were issued under; deleting, deactivating, a role
+    // or password change bumps it, and every statement of a request made with an older
+    // token fails (see credential_guard in drizzle/0004).
+    credentials_version: integer().notNull().default(0),
     last_login_at: timestamptz(),
     created_at: createdAt(),
     updated_at: updatedAt(),

@@ -195,6 +195,13 @@ export const upload = pgTable(
     content_type: text().notNull(),
     sha256: text(),
     status: uploadStatus().notNull().default("pending"),
+    // `complete` claims the upload until then before hashing its object, so concurrent
+    // completes never hash the same object twice (they answer 409 meanwhile).
+    verify_lease_until: timestamptz(),
+    // The object (by ETag) a `complete` last hashed, and the SHA-256 it found when that
+    // did not match the declared one: a retry on the same object answers without hashing.
+    hashed_etag: text(),
+    hashed_sha256: text(),
     expires_at: timestamptz().notNull(),
     completed_at: timestamptz(),
     created_by: integer().references(() => user.user_id, { onDelete: "set null" }),
@@ -213,9 +220,12 @@ export const upload = pgTable(
     index("upload_created_by_idx").on(t.created_by),
     // Sweeps for expired pending uploads (abort their multipart uploads in R2).
     index("upload_status_expires_at_idx").on(t.status, t.expires_at),
+    // Quota usage per organization, summed in the statement that creates an upload.
+    index("upload_org_id_created_at_idx").on(t.org_id, t.created_at),
     check("upload_size_bytes_non_negative", sql`${t.size_bytes} >= 0`),
     check("upload_part_size_positive", sql`${t.part_size} IS NULL OR ${t.part_size} > 0`),
     check("upload_sha256_hex", sha256Shape(t.sha256)),
+    check("upload_hashed_sha256_hex", sha256Shape(t.hashed_sha256)),
     check("upload_expires_after_creation", sql`${t.expires_at} > ${t.created_at}`),
     check("upload_completed_after_creation", sql`${t.completed_at} IS NULL OR ${t.completed_at} >= ${t.created_at}`),
   ],

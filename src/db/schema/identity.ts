@@ -15,7 +15,7 @@ import {
   uniqueIndex,
   uuid,
 } from "drizzle-orm/pg-core";
-import { createdAt, deletedAt, identityKey, timestamptz, updatedAt } from "./columns.ts";
+import { byteCount, createdAt, deletedAt, identityKey, timestamptz, updatedAt } from "./columns.ts";
 import { organizationKind } from "./enums.ts";
 
 export const organization = pgTable(
@@ -25,6 +25,11 @@ export const organization = pgTable(
     // Unique across live and soft-deleted rows, so restoring an organization never clashes.
     name: text().notNull().unique(),
     kind: organizationKind().notNull().default("client"),
+    // Per-organization overrides of the upload quotas (features/uploads/upload-quotas.ts);
+    // NULL takes the deployment's default (QUOTA_* in wrangler.toml [vars]).
+    quota_open_uploads: integer(),
+    quota_upload_bytes_per_day: byteCount(),
+    quota_stored_bytes: byteCount(),
     created_at: createdAt(),
     updated_at: updatedAt(),
     deleted_at: deletedAt(),
@@ -33,6 +38,10 @@ export const organization = pgTable(
     // Exactly one operator organization.
     uniqueIndex("organization_single_platform_idx").on(t.kind).where(sql`${t.kind} = 'platform'`),
     check("organization_name_not_blank", sql`length(btrim(${t.name})) > 0`),
+    check(
+      "organization_quotas_non_negative",
+      sql`${t.quota_open_uploads} >= 0 AND ${t.quota_upload_bytes_per_day} >= 0 AND ${t.quota_stored_bytes} >= 0`,
+    ),
     index("organization_created_at_idx").on(t.created_at),
   ],
 );

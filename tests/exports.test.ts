@@ -39,6 +39,8 @@ const TABLE_1 = {
 };
 
 let client: Account;
+// Clients may export only approved results: the `all` scope is the platform's.
+let admin: Account;
 let fixture: ExportFixture;
 let jobA: number;
 let jobB: number;
@@ -46,7 +48,7 @@ let jobC: number;
 let jobD: number;
 
 beforeAll(async () => {
-  client = await registerClient();
+  [client, admin] = await Promise.all([registerClient(), createUser("admin")]);
   fixture = await createExportFixture({
     org_id: client.org_id,
     tables: [TABLE_0, TABLE_1],
@@ -150,10 +152,10 @@ async function download(exported: { download_url: string; sha256: string; size_b
   return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
 }
 
-async function exportAndDownload(body: Record<string, unknown>) {
-  const created = await requestExport(body);
+async function exportAndDownload(body: Record<string, unknown>, token = body.scope === "all" ? admin.token : client.token) {
+  const created = await requestExport(body, token);
   expect(created.status).toBe(201);
-  const done = await finished(created.body.export_id);
+  const done = await finished(created.body.export_id, token);
   expect(done.body).toMatchObject({ status: "succeeded", error: null });
   return { exported: done.body, text: await download(done.body) };
 }
@@ -231,11 +233,12 @@ describe("round trip: export → download → parse = the source rows and annota
   });
 });
 
-/** A CSV cell against its source value, per the documented flattening. */
+/** A CSV cell against its source value, per the documented flattening (strings that look like formulas get a `'`). */
 function expectCell(cell: string | null | undefined, value: unknown) {
   if (value === undefined || value === null) expect(cell).toBeNull();
   else if (typeof value === "object") expect(JSON.parse(cell!)).toEqual(value);
   else if (typeof value === "number") expect(Number(cell)).toBe(value);
+  else if (typeof value === "string" && /^[-=+@\t\r]/.test(value)) expect(cell).toBe(`'${value}`);
   else expect(cell).toBe(String(value));
 }
 
@@ -252,7 +255,7 @@ describe("filters", () => {
   it("a job or file that is not a live one of the project is a 422 naming it, and nothing is created", async () => {
     const other = await createExportFixture({ tables: [TABLE_1], jobs: [{ table: 0, row_start: 0, row_end: 0, status: "reviewed" }] });
     const before = await db.execute(sql`select count(*)::integer as n from export_log where project_id = ${fixture.project_id}`);
-    const response = await requestExport({ format: "csv", scope: "all", job_ids: [jobA, other.jobs[0]!.job_id], file_ids: [other.tables[0]!.file_id] });
+    const response = await requestExport({ format: "csv", scope: "all", job_ids: [jobA, other.jobs[0]!.job_id], file_ids: [other.tables[0]!.file_id] }, admin.token);
     expect(response.status).toBe(422);
     expect(response.headers.get("content-type")).toContain("application/problem+json");
     expect(response.body.errors).toEqual([
@@ -340,7 +343,8 @@ describe("the export resource", () => {
     const config = loadConfig(env);
     const principal: Principal = {
       user_id: client.user_id, org_id: client.org_id, org_kind: "client", roles: ["client_admin"],
-      permissions: new Set(["export:create", "export:read"]), credential: { kind: "access_token" },
+      permissions: new Set(["export:create", "export:read"]),
+      credential: { kind: "access_token" },
     };
     const refusingQueue = { send: async () => { throw new Error("queue unavailable"); } } as unknown as Queue;
     const ctx = {
@@ -387,6 +391,42 @@ describe("access", () => {
     expect((await request("GET", `/api/v1/exports/${byPm.body.export_id}`, { token: member.token })).status).toBe(200);
     expect((await requestExport({ format: "csv" }, otherPm.token)).status).toBe(404);
     expect((await request("GET", `/api/v1/exports/${byPm.body.export_id}`, { token: otherPm.token })).status).toBe(404);
+  });
+
+  it("a client asking for scope `all` is refused with 403 naming the rule, and nothing is created", async () => {
+    const member = await createUser("client_member", client.org_id);
+    const before = await db.execute(sql`select count(*)::integer as n from export_log where project_id = ${fixture.project_id}`);
+    for (const account of [client, member]) {
+      const refused = await requestExport({ format: "csv", scope: "all" }, account.token);
+      expect(refused.status).toBe(403);
+      expect(refused.roundTrips).toBe(1);
+      expect(refused.headers.get("content-type")).toContain("application/problem+json");
+      expect(refused.body).toMatchObject({ type: "urn:grandscale:problem:forbidden", status: 403 });
+      expect(refused.body.detail).toMatch(/Clients may export only approved results/);
+    }
+    const after = await db.execute(sql`select count(*)::integer as n from export_log where project_id = ${fixture.project_id}`);
+    expect(after.rows).toEqual(before.rows);
+  });
+
+  it("a client never reads an `all` export made by platform staff: not in the list, 404 by id", async () => {
+    const byAdmin = await requestExport({ format: "jsonl", scope: "all" }, admin.token);
+    expect(byAdmin.status).toBe(201);
+    const read = await request("GET", `/api/v1/exports/${byAdmin.body.export_id}`, { token: client.token });
+    expect(read.status).toBe(404);
+    expect(read.roundTrips).toBe(1);
+    const list = await request("GET", `/api/v1/projects/${fixture.project_id}/exports?limit=200`, { token: client.token });
+    expect(list.status).toBe(200);
+    expect(list.body.data.length).toBeGreaterThan(0);
+    expect(list.body.data.every((item: { scope: string }) => item.scope === "approved")).toBe(true);
+    expect((await request("GET", `/api/v1/exports/${byAdmin.body.export_id}`, { token: admin.token })).status).toBe(200);
+    await finished(byAdmin.body.export_id, admin.token);
+  });
+
+  it("declares the scope rule's 403 in /openapi.json", async () => {
+    const { body } = await request("GET", "/openapi.json");
+    const forbidden = body.paths["/api/v1/projects/{project_id}/exports"].post.responses["403"];
+    expect(forbidden.description).toMatch(/clients may export only approved results/);
+    expect(forbidden.content["application/problem+json"]).toBeDefined();
   });
 
   it("a soft-deleted project's exports are gone with it", async () => {

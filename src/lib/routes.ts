@@ -36,7 +36,8 @@ export function protectedRoute<R extends RouteDefinition>(definition: R) {
     ...route,
     security: [{ bearerAuth: [] }],
     middleware: [authenticate, ...middleware] as const,
-    responses: { ...definition.responses, ...authErrors, ...commonErrors },
+    // The route's own description of a shared status (e.g. what its 403 means) wins over the generic one.
+    responses: { ...authErrors, ...commonErrors, ...definition.responses },
   } as R & { security: { bearerAuth: string[] }[]; middleware: [typeof authenticate] });
 }
 

@@ -83,22 +83,33 @@ const JSON_OBJECT = sql`'{"job_id":' || j.job_id || ',"table_id":' || j.table_id
 /**
  * RFC 4180 field: quoted when it holds a quote, comma, CR or LF, and when it is the empty
  * string, so an empty string (`""`) stays distinct from a missing value (nothing), the
- * convention PostgreSQL's COPY … CSV also follows. csvField (for the header) is the same
- * rule in JavaScript.
+ * convention PostgreSQL's COPY … CSV also follows.
+ *
+ * Formula neutralisation (OWASP "CSV injection"): a cell whose text starts with `=`, `+`,
+ * `-`, `@`, tab or CR would run as a formula in a spreadsheet, so it gets a leading `'`
+ * and is always quoted (`"'=SUM(A1)"`). The one exception is a JSON number (`-2`,
+ * `-0.25`, `-1e-7`): a spreadsheet reads it as the number it is, never as a formula, so
+ * it stays as is. A string `"-2"` is still prefixed: a string cell is text, whatever it
+ * looks like. `jsonType` is the value's jsonb_typeof. csvField (the header, whose names
+ * are strings) is the same rule in JavaScript, byte for byte.
  */
-function csvFieldSql(text: SQL): SQL {
-  return sql`(case when ${text} is null then '' when ${text} = '' or ${text} ~ '[",\r\n]'
-    then '"' || replace(${text}, '"', '""') || '"' else ${text} end)`;
+function csvFieldSql(text: SQL, jsonType: SQL): SQL {
+  return sql`(case when ${text} is null then ''
+    when ${text} ~ '^[-=+@\t\r]' and ${jsonType} is distinct from 'number' then '"''' || replace(${text}, '"', '""') || '"'
+    when ${text} = '' or ${text} ~ '[",\r\n]' then '"' || replace(${text}, '"', '""') || '"' else ${text} end)`;
 }
 
+const FORMULA_START = /^[-=+@\t\r]/;
+
 export function csvField(value: string): string {
+  if (FORMULA_START.test(value)) return `"'${value.replaceAll('"', '""')}"`;
   if (value === "" || /[",\r\n]/.test(value)) return `"${value.replaceAll('"', '""')}"`;
   return value;
 }
 
 /**
- * Cells: ids as numbers; a source column or annotation key holding a string, its text;
- * a number or boolean, its JSON text; an object or array, its JSON (jsonb's text form);
+ * Cells: ids as numbers; a source column or annotation key holding a string, its text
+ * (formula-neutralised, see csvFieldSql); a number or boolean, its JSON text; an object or array, its JSON (jsonb's text form);
  * null or missing, an empty field. `annotation` holds the JSON of an annotation that is
  * not an object.
  */
@@ -109,9 +120,11 @@ function csvRecordSql(columns: CsvColumns): SQL {
     sql`v.file_id::text`,
     sql`t.version_id::text`,
     sql`r.row_index::text`,
-    ...columns.source.map((name) => csvFieldSql(sql`(r.data ->> ${name}::text)`)),
-    ...columns.annotation.map((key) => csvFieldSql(sql`(case when jsonb_typeof(a.data) = 'object' then a.data ->> ${key}::text end)`)),
-    ...(columns.annotation_scalar ? [csvFieldSql(sql`(case when jsonb_typeof(a.data) <> 'object' then a.data::text end)`)] : []),
+    ...columns.source.map((name) => csvFieldSql(sql`(r.data ->> ${name}::text)`, sql`jsonb_typeof(r.data -> ${name}::text)`)),
+    ...columns.annotation.map((key) =>
+      csvFieldSql(sql`(case when jsonb_typeof(a.data) = 'object' then a.data ->> ${key}::text end)`, sql`jsonb_typeof(a.data -> ${key}::text)`)),
+    // A string's JSON text starts with `"`: only a negative number starts with `-` here, and it stays.
+    ...(columns.annotation_scalar ? [csvFieldSql(sql`(case when jsonb_typeof(a.data) <> 'object' then a.data::text end)`, sql`jsonb_typeof(a.data)`)] : []),
     sql`j.status::text`,
     sql`coalesce(a.updated_by::text, '')`,
     sql`coalesce(${utcIso(sql`a.updated_at`)}, '')`,

@@ -37,7 +37,8 @@ export const createExport = protectedRoute({
           schema: z.strictObject({
             format: z.enum(EXPORT_FORMATS),
             scope: z.enum(EXPORT_SCOPES).default("approved").openapi({
-              description: "`approved`: rows of jobs that are reviewed with an approving verdict; `all`: rows of every live job.",
+              description: "`approved`: rows of jobs that are reviewed with an approving verdict; `all`: rows of every live job "
+                + "(platform roles only: from a client organization it is 403).",
             }),
             job_ids: idFilter("jobs"),
             file_ids: idFilter("files"),
@@ -48,6 +49,7 @@ export const createExport = protectedRoute({
   },
   responses: {
     201: { description: "The export, queued.", content: { "application/json": { schema: ExportSchema } } },
+    ...problem("forbidden", "The role may not request exports, or a client asked for `scope: all`: clients may export only approved results."),
     ...problem("service_unavailable", "The export could not be queued; it is recorded as failed. Try again."),
   },
 });

@@ -26,6 +26,15 @@ function reachableProject(principal: Principal, alias: string): SQL {
 const projectNotFound = (projectId: number) => new ApiError("not_found", `Project ${projectId} does not exist.`);
 const exportNotFound = (exportId: number) => new ApiError("not_found", `Export ${exportId} does not exist.`);
 const forbidden = (permission: string) => new ApiError("forbidden", `Your role does not allow this (${permission} is required).`);
+const CLIENT_SCOPE_RULE = "Clients may export only approved results (scope `approved`); scope `all` includes work not yet reviewed.";
+
+/** Whether the caller is a client (client_admin, client_member): their exports hold approved results only. */
+const isClient = (principal: Principal) => principal.org_kind === "client";
+
+/** The exports a caller may read: a client never sees an `all` export (made by platform staff), nor its download. */
+function exportReadable(principal: Principal, alias: string): SQL {
+  return isClient(principal) ? sql`${sql.raw(alias)}.scope = 'approved'` : sql`true`;
+}
 
 async function present(ctx: AuthenticatedContext, row: ExportRow): Promise<ExportView> {
   return presentExport(row, row.status === "succeeded" && row.r2_key ? await exportDownload(ctx.config, row) : null);
@@ -38,14 +47,16 @@ function idsParameter(ids: number[] | undefined) {
 }
 
 /**
- * One statement checks the project (404), the permission (403) and the filters (422:
+ * One statement checks the project (404), the permission and a client's scope (403) and the filters (422:
  * every job and file named must be a live one of this project), and creates the export
  * with its audit row. Then the message goes on the export queue; if that fails the
  * export is marked failed at once (503), so nothing stays queued that no consumer will
  * ever see.
  */
 export async function createExport(ctx: AuthenticatedContext, projectId: number, input: CreateExportInput): Promise<ExportView> {
-  const allowed = can(ctx.principal, "export:create");
+  const permitted = can(ctx.principal, "export:create");
+  const scopeAllowed = input.scope === "approved" || !isClient(ctx.principal);
+  const allowed = permitted && scopeAllowed;
   const filters: ExportFilters = {};
   if (input.job_ids) filters.job_ids = [...new Set(input.job_ids)].sort((a, b) => a - b);
   if (input.file_ids) filters.file_ids = [...new Set(input.file_ids)].sort((a, b) => a - b);
@@ -87,7 +98,8 @@ export async function createExport(ctx: AuthenticatedContext, projectId: number,
   ]);
   const result = rows[0] as { visible: number; missing_job_ids: number[]; missing_file_ids: number[]; created: ExportRow | null };
   if (result.visible === 0) throw projectNotFound(projectId);
-  if (!allowed) throw forbidden("export:create");
+  if (!permitted) throw forbidden("export:create");
+  if (!scopeAllowed) throw new ApiError("forbidden", CLIENT_SCOPE_RULE);
   const errors = [
     ...result.missing_job_ids.map((id) => ({ path: "body.job_ids", message: `job ${id} is not a live job of project ${projectId}` })),
     ...result.missing_file_ids.map((id) => ({ path: "body.file_ids", message: `file ${id} is not a live file of project ${projectId}` })),
@@ -119,7 +131,7 @@ export async function listExports(ctx: AuthenticatedContext, projectId: number, 
     select target.project_id as target_project_id, e.*
     from target left join lateral (
       select ${EXPORT_COLUMNS} from export_log e
-      where e.project_id = target.project_id and ${page.where}
+      where e.project_id = target.project_id and ${exportReadable(ctx.principal, "e")} and ${page.where}
         ${query.status ? sql`and e.status = ${query.status}::export_status` : sql``}
       order by ${page.orderBy} limit ${query.limit + 1}
     ) e on true
@@ -136,7 +148,7 @@ export async function listExports(ctx: AuthenticatedContext, projectId: number, 
 export async function getExport(ctx: AuthenticatedContext, exportId: number): Promise<{ export: ExportView; version: string }> {
   const result = await ctx.db.execute(sql`
     select ${EXPORT_COLUMNS} from export_log e join project p on p.project_id = e.project_id
-    where e.export_id = ${exportId} and ${reachableProject(ctx.principal, "p")}`);
+    where e.export_id = ${exportId} and ${reachableProject(ctx.principal, "p")} and ${exportReadable(ctx.principal, "e")}`);
   const row = result.rows[0] as ExportRow | undefined;
   if (!row) throw exportNotFound(exportId);
   if (!can(ctx.principal, "export:read")) throw forbidden("export:read");

@@ -2,7 +2,9 @@
  * What the HTTP API does with parsed files: list a version's tables, page through a
  * table's rows, request a reparse. Access is a parameter (which files the caller may
  * see, and whether it may change them), defaulting to the access policy; each function
- * is one statement, its access check inside it.
+ * is one statement, its access check inside it. A file is reachable only while it and
+ * its project are live: a soft-deleted project hides its files' tables, rows and
+ * reparse (404), as it hides the files themselves (files.service.ts).
  */
 import { sql, type SQL } from "drizzle-orm";
 import type { ParseMessage } from "../../queues/messages.ts";
@@ -43,6 +45,7 @@ export async function listTables(ctx: AuthenticatedContext, versionId: number, a
     select t.table_id, t.name, t.columns, t.row_count
     from file_version v
     join file f on f.file_id = v.file_id
+    join project p on p.project_id = f.project_id and p.deleted_at is null
     left join file_table t on t.version_id = v.version_id and t.state = 'active'
     where v.version_id = ${versionId} and f.deleted_at is null and ${access.visible("f")}
     order by t.position`);
@@ -65,6 +68,7 @@ export async function listRows(
     from file_table t
     join file_version v on v.version_id = t.version_id
     join file f on f.file_id = v.file_id
+    join project p on p.project_id = f.project_id and p.deleted_at is null
     left join lateral (
       select row_index, data from file_table_row
       where table_id = t.table_id and row_index > ${after}
@@ -97,6 +101,7 @@ export async function requestReparse(
     sql`with target as (
         select v.version_id, v.status, v.parse_status, v.parse_generation, f.org_id, f.project_id
         from file_version v join file f on f.file_id = v.file_id
+          join project p on p.project_id = f.project_id and p.deleted_at is null
         where v.version_id = ${versionId} and f.deleted_at is null and ${access.visible("f")}
       ), bumped as (
         update file_version v set parse_generation = v.parse_generation + 1, parse_status = 'queued', parse_error = null,

@@ -24,7 +24,7 @@ type TokenOptions = {
 async function token(options: TokenOptions = {}) {
   const jwk = signingKey();
   const key = options.key ?? ((await importJWK(jwk, "ES256")) as CryptoKey);
-  const jwt = new SignJWT({ org_id: account.org_id, org_kind: "client", roles: ["client_admin"], permissions: ["project:read"], ...options.claims })
+  const jwt = new SignJWT({ org_id: account.org_id, org_kind: "client", roles: ["client_admin"], permissions: ["project:read"], ver: 0, ...options.claims })
     .setProtectedHeader({ alg: "ES256", kid: jwk.kid, typ: "at+jwt", ...options.header })
     .setSubject(String(account.user_id))
     .setIssuer(options.issuer ?? env.JWT_ISSUER)
@@ -47,6 +47,10 @@ describe("access token verification", () => {
   it("accepts a well-formed token signed by the current key", async () => {
     const response = await request("GET", "/api/v1/auth/me", { token: await token() });
     expect(response.status).toBe(200);
+  });
+
+  it("rejects a token without the credentials version it was issued under", async () => {
+    await expectRejected(await token({ claims: { ver: undefined } }), /invalid/);
   });
 
   it("rejects an expired token", async () => {

@@ -343,8 +343,8 @@ describe("the export resource", () => {
     const config = loadConfig(env);
     const principal: Principal = {
       user_id: client.user_id, org_id: client.org_id, org_kind: "client", roles: ["client_admin"],
-      permissions: new Set(["export:create", "export:read"]),
-      credential: { kind: "access_token" },
+      permissions: new Set(["export:create", "export:read"]), credentials_version: 0,
+      credential: { kind: "access_token", session_id: null },
     };
     const refusingQueue = { send: async () => { throw new Error("queue unavailable"); } } as unknown as Queue;
     const ctx = {

@@ -30,7 +30,8 @@ async function contextFor(orgId: number, permissions: PermissionName[], role: Ro
     org_kind: "client",
     roles: [role],
     permissions: new Set(permissions),
-    credential: { kind: "access_token" },
+    credentials_version: 0,
+    credential: { kind: "access_token", session_id: null },
   };
   return { db: testDb(), config: loadConfig(env), logger: createLogger({ test: "parsing-service" }, "error"), requestId: unique("request"), principal, idempotency: null };
 }

@@ -10,6 +10,11 @@ export type IdempotencyRequest = {
   method: string;
   path: string;
   request_hash: string;
+  /**
+   * False for answers that carry a secret (tokens): those are never stored, so the key
+   * is taken already completed, in the change's own batch, and a replay is a 409.
+   */
+  storesResponse: boolean;
   /** Set once the reservation committed with the change (see runWrite). */
   reserved: boolean;
 };
@@ -28,8 +33,9 @@ const REPLAYED_HEADERS = ["content-type", "etag", "location"];
 export function idempotencyReservation(request: IdempotencyRequest): SQL[] {
   return [
     sql`delete from idempotency_key where caller = ${request.caller} and key = ${request.key} and expires_at <= now()`,
-    sql`insert into idempotency_key (caller, key, method, path, request_hash)
-      values (${request.caller}, ${request.key}, ${request.method}, ${request.path}, ${request.request_hash})`,
+    sql`insert into idempotency_key (caller, key, method, path, request_hash, status)
+      values (${request.caller}, ${request.key}, ${request.method}, ${request.path}, ${request.request_hash},
+        ${request.storesResponse ? "in_progress" : "completed"})`,
   ];
 }
 
@@ -48,8 +54,12 @@ type StoredKey = {
  * 422; the same key while the first request is still running is 409. Keys are scoped
  * to the caller (a user, or an anonymous client's address). Cost: the reservation rides
  * in the change's own batch; storing the response is the one extra round trip.
+ *
+ * Answers that carry a secret (sign-in, sign-up, refresh, a new API token) are never
+ * stored: the secret would sit in the table and be shown twice. Their key is taken
+ * completed with no stored status, and a replay is 409 `idempotency_key_used`.
  */
-export const idempotent = createMiddleware<AppEnv>(async (c, next) => {
+export const idempotent = (options: { storesResponse: boolean }) => createMiddleware<AppEnv>(async (c, next) => {
   const key = c.req.header("idempotency-key");
   if (key === undefined) return next();
   if (key.length < 1 || key.length > 255) {
@@ -66,6 +76,7 @@ export const idempotent = createMiddleware<AppEnv>(async (c, next) => {
     method: c.req.method,
     path: c.req.path,
     request_hash: await hashToken(`${c.req.method} ${c.req.path}\n${body}`),
+    storesResponse: options.storesResponse,
     reserved: false,
   };
   c.set("idempotency", request);
@@ -86,6 +97,9 @@ export const idempotent = createMiddleware<AppEnv>(async (c, next) => {
     if (stored.status === "in_progress") {
       throw new ApiError("conflict", "A request with this Idempotency-Key is still being processed; retry later.");
     }
+    if (stored.response_status === null) {
+      throw new ApiError("idempotency_key_used", "This Idempotency-Key was already used, and its answer carried a secret that is never shown twice; use a new key.");
+    }
     const headers = new Headers(stored.response_headers ?? {});
     headers.set("Idempotent-Replayed", "true");
     c.res = new Response(stored.response_body === null ? null : JSON.stringify(stored.response_body), {
@@ -95,7 +109,7 @@ export const idempotent = createMiddleware<AppEnv>(async (c, next) => {
     return;
   }
 
-  if (!request.reserved) return;
+  if (!request.reserved || !request.storesResponse) return;
   if (c.res.status >= 500) {
     await db.execute(sql`delete from idempotency_key where caller = ${caller} and key = ${key}`);
     return;

@@ -1,7 +1,8 @@
 import { createRoute, z, type RouteConfig } from "@hono/zod-openapi";
 import { authenticate } from "../middleware/authenticate.ts";
+import { rateLimit } from "../middleware/rate-limit.ts";
 import { idempotent } from "./idempotency.ts";
-import { authErrors, commonErrors } from "./openapi-responses.ts";
+import { authErrors, commonErrors, problem } from "./openapi-responses.ts";
 
 const idempotencyKeyHeader = {
   name: "Idempotency-Key",
@@ -21,33 +22,43 @@ export function jsonBody<T extends z.ZodType>(schema: T) {
   return { required: true, content: { "application/json": { schema } } };
 }
 
-type RouteDefinition = Omit<RouteConfig, "middleware" | "security">;
+type RouteDefinition = Omit<RouteConfig, "middleware" | "security"> & {
+  /** The answer carries a secret (tokens): Idempotency-Key never stores it, and a replay is 409. */
+  returnsSecret?: boolean;
+};
 
-function withIdempotency<R extends RouteDefinition>(route: R) {
-  if (route.method !== "post") return { route, middleware: [] as const };
+const storingIdempotency = idempotent({ storesResponse: true });
+const secretIdempotency = idempotent({ storesResponse: false });
+const secretReplay = problem("idempotency_key_used", "The Idempotency-Key was already used for a request whose answer carried a secret, which is never shown twice.");
+
+function withIdempotency<R extends RouteDefinition>(definition: R) {
+  const { returnsSecret, ...route } = definition;
+  if (route.method !== "post") return { route, middleware: [] as const, responses: route.responses };
   const parameters = [...((route as { parameters?: unknown[] }).parameters ?? []), idempotencyKeyHeader];
-  return { route: { ...route, parameters }, middleware: [idempotent] as const };
+  return returnsSecret
+    ? { route: { ...route, parameters }, middleware: [secretIdempotency] as const, responses: { ...secretReplay, ...route.responses } }
+    : { route: { ...route, parameters }, middleware: [storingIdempotency] as const, responses: route.responses };
 }
 
-/** A route that needs a signed-in caller: authentication, the shared error answers, and Idempotency-Key on POST. */
+/** A route that needs a signed-in caller: authentication, the per-caller rate limit, the shared error answers, and Idempotency-Key on POST. */
 export function protectedRoute<R extends RouteDefinition>(definition: R) {
-  const { route, middleware } = withIdempotency(definition);
+  const { route, middleware, responses } = withIdempotency(definition);
   return createRoute({
     ...route,
     security: [{ bearerAuth: [] }],
-    middleware: [authenticate, ...middleware] as const,
+    middleware: [authenticate, rateLimit, ...middleware] as const,
     // The route's own description of a shared status (e.g. what its 403 means) wins over the generic one.
-    responses: { ...authErrors, ...commonErrors, ...definition.responses },
-  } as R & { security: { bearerAuth: string[] }[]; middleware: [typeof authenticate] });
+    responses: { ...authErrors, ...commonErrors, ...responses },
+  } as unknown as R & { security: { bearerAuth: string[] }[]; middleware: [typeof authenticate] });
 }
 
 /** A route anyone may call (sign-up, sign-in): the shared error answers, and Idempotency-Key on POST. */
 export function publicRoute<R extends RouteDefinition>(definition: R) {
-  const { route, middleware } = withIdempotency(definition);
+  const { route, middleware, responses } = withIdempotency(definition);
   return createRoute({
     ...route,
     security: [],
     middleware: [...middleware] as const,
-    responses: { ...definition.responses, ...commonErrors },
-  } as R & { security: never[] });
+    responses: { ...responses, ...commonErrors },
+  } as unknown as R & { security: never[] });
 }

@@ -47,6 +47,8 @@ export type SoftDeleteRequest = {
    * reading `deleted`, and a jsonb object of what they did, for the audit event's `after`.
    */
   consequences?: { ctes: SQL; summary: SQL };
+  /** Further assignments of the deleting UPDATE itself (a row may be updated once per statement). */
+  alsoSet?: SQL;
 };
 
 export async function softDelete(ctx: ServiceContext, table: SoftDeletable, request: SoftDeleteRequest): Promise<void> {
@@ -58,7 +60,7 @@ export async function softDelete(ctx: ServiceContext, table: SoftDeletable, requ
     sql`with target as (
         ${request.target} for update of ${alias}
       ), deleted as (
-        update ${sql.raw(table.table)} ${alias} set deleted_at = now(), updated_at = now()
+        update ${sql.raw(table.table)} ${alias} set deleted_at = now(), updated_at = now()${request.alsoSet ? sql`, ${request.alsoSet}` : sql``}
         from target where ${keyMatch(table)} and ${deletable} and ${versionMatches(sql`target.updated_at`, request.version)}
         returning ${returnedColumns(table)}
       )${consequences ? sql`, ${consequences.ctes}` : sql``}, audited as (

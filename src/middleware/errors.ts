@@ -1,9 +1,12 @@
 import type { Context, ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { ConfigError } from "../env.ts";
+import { CREDENTIAL_REVOKED } from "../db/credential-guard.ts";
 import { ApiError, codeForStatus, toProblem } from "../lib/errors.ts";
 import { createLogger, errorFields } from "../lib/logger.ts";
+import { postgresErrorOf } from "../lib/postgres-errors.ts";
 import type { AppEnv } from "../lib/types.ts";
+import { revoked } from "./authenticate.ts";
 
 function respond(c: Context<AppEnv>, error: ApiError) {
   const requestId = c.get("requestId") ?? crypto.randomUUID();
@@ -22,6 +25,7 @@ export const onError: ErrorHandler<AppEnv> = (error, c) => {
     const code = codeForStatus(error.status);
     return respond(c, new ApiError(code, error.message || "The request could not be processed."));
   }
+  if (postgresErrorOf(error)?.code === CREDENTIAL_REVOKED) return respond(c, revoked());
   const logger = c.get("logger") ?? createLogger({ request_id: c.get("requestId") });
   if (error instanceof ConfigError) {
     logger.error("configuration error", errorFields(error));

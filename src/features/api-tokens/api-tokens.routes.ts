@@ -19,6 +19,7 @@ export const createApiToken = protectedRoute({
   method: "post",
   path: "/api-tokens",
   operationId: "createApiToken",
+  returnsSecret: true,
   tags: [TAG],
   summary: "Create an API token for scripts (the secret is shown only in this answer)",
   request: {

@@ -22,7 +22,7 @@ export async function authenticateApiToken(db: Database, token: string): Promise
   const hash = await hashToken(token);
   const result = await db.execute(sql`
     with found as (
-      select t.token_id, u.user_id, u.org_id, o.kind as org_kind
+      select t.token_id, u.user_id, u.org_id, o.kind as org_kind, u.credentials_version
       from api_token t
       join "user" u on u.user_id = t.user_id
       join organization o on o.org_id = u.org_id

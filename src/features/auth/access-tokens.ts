@@ -41,6 +41,9 @@ export type AccessTokenSubject = {
   org_kind: OrganizationKind;
   roles: readonly RoleName[];
   permissions: readonly PermissionName[];
+  credentials_version: number;
+  /** The refresh-token family the access token was issued from (null for other credentials). */
+  session_id: string | null;
 };
 
 export async function signAccessToken(config: Config, subject: AccessTokenSubject): Promise<string> {
@@ -50,6 +53,10 @@ export async function signAccessToken(config: Config, subject: AccessTokenSubjec
     org_kind: subject.org_kind,
     roles: subject.roles,
     permissions: subject.permissions,
+    // Revocation: the guard compares this with the user's current credentials_version.
+    ver: subject.credentials_version,
+    // A password change ends every session but this one.
+    ...(subject.session_id ? { sid: subject.session_id } : {}),
   })
     .setProtectedHeader({ alg: ALGORITHM, kid: signing.kid, typ: "at+jwt" })
     .setSubject(String(subject.user_id))
@@ -79,16 +86,17 @@ export async function verifyAccessToken(config: Config, token: string): Promise<
         if (!key) throw new InvalidAccessToken("the token was signed by an unknown key");
         return key;
       },
-      { algorithms: [ALGORITHM], issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, typ: "at+jwt", requiredClaims: ["sub", "exp", "nbf"] },
+      { algorithms: [ALGORITHM], issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, typ: "at+jwt", requiredClaims: ["sub", "exp", "nbf", "ver"] },
     );
-    const claims = payload as typeof payload & { org_id: number; org_kind: OrganizationKind; roles: RoleName[]; permissions: PermissionName[] };
+    const claims = payload as typeof payload & { org_id: number; org_kind: OrganizationKind; roles: RoleName[]; permissions: PermissionName[]; ver: number; sid?: string };
     return {
       user_id: Number(claims.sub),
       org_id: claims.org_id,
       org_kind: claims.org_kind,
       roles: claims.roles,
       permissions: new Set(claims.permissions),
-      credential: { kind: "access_token" },
+      credentials_version: claims.ver,
+      credential: { kind: "access_token", session_id: claims.sid ?? null },
     };
   } catch (error) {
     if (error instanceof InvalidAccessToken) throw error;

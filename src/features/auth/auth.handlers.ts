@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import { authenticatedContext, serviceContext } from "../../lib/service-context.ts";
 import type { AppEnv, AppRouteHandler } from "../../lib/types.ts";
 import type * as routes from "./auth.routes.ts";
+import * as account from "./account.service.ts";
 import * as auth from "./auth.service.ts";
 
 function clientAddress(c: Context<AppEnv>) {
@@ -22,4 +23,7 @@ export const logout: AppRouteHandler<typeof routes.logout> = async (c) => {
   return c.body(null, 204);
 };
 
-export const me: AppRouteHandler<typeof routes.me> = async (c) => c.json(await auth.currentUser(authenticatedContext(c)), 200);
+export const me: AppRouteHandler<typeof routes.me> = async (c) => c.json(await account.currentUser(authenticatedContext(c)), 200);
+
+export const updateMe: AppRouteHandler<typeof routes.updateMe> = async (c) =>
+  c.json(await account.updateCurrentUser(authenticatedContext(c), c.req.valid("json")), 200);

@@ -7,4 +7,5 @@ export const authRouter = createRouter()
   .openapi(routes.login, handlers.login)
   .openapi(routes.refresh, handlers.refresh)
   .openapi(routes.logout, handlers.logout)
-  .openapi(routes.me, handlers.me);
+  .openapi(routes.me, handlers.me)
+  .openapi(routes.updateMe, handlers.updateMe);

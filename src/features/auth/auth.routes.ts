@@ -24,6 +24,7 @@ export const register = publicRoute({
   method: "post",
   path: "/auth/register",
   operationId: "register",
+  returnsSecret: true,
   tags: [TAG],
   summary: "Create a client organization and its client_admin, signed in",
   request: {
@@ -38,7 +39,7 @@ export const register = publicRoute({
   },
   responses: {
     201: tokens("The organization and account exist; the caller is signed in."),
-    ...problem("conflict", "The email or the organization name is taken."),
+    ...problem("conflict", "The email or the organization name is taken, the Idempotency-Key is in use by a request still running, or it was used already (`idempotency_key_used`: answers carrying tokens are never replayed)."),
     ...problem("rate_limited", "Too many registrations from this address."),
   },
 });
@@ -47,13 +48,14 @@ export const login = publicRoute({
   method: "post",
   path: "/auth/login",
   operationId: "login",
+  returnsSecret: true,
   tags: [TAG],
   summary: "Sign in with email and password",
   request: { body: json(z.object({ email, password: z.string().min(1).max(128) })) },
   responses: {
     200: tokens("Signed in."),
     ...problem("unauthorized", "The email or password is incorrect (the answer does not say which)."),
-    ...problem("conflict", "The Idempotency-Key is in use by a request still running."),
+    ...problem("conflict", "The Idempotency-Key is in use by a request still running, or was used already (`idempotency_key_used`: answers carrying tokens are never replayed)."),
     ...problem("rate_limited", "Too many attempts for this account or from this address."),
   },
 });
@@ -64,13 +66,14 @@ export const refresh = publicRoute({
   method: "post",
   path: "/auth/refresh",
   operationId: "refreshTokens",
+  returnsSecret: true,
   tags: [TAG],
   summary: "Exchange a refresh token for a new pair (the old one stops working)",
   request: { body: refreshBody },
   responses: {
     200: tokens("A new access token and a new refresh token."),
     ...problem("unauthorized", "Invalid, expired or revoked; a reused token also revokes its whole family."),
-    ...problem("conflict", "The Idempotency-Key is in use by a request still running."),
+    ...problem("conflict", "The Idempotency-Key is in use by a request still running, or was used already (`idempotency_key_used`: answers carrying tokens are never replayed)."),
   },
 });
 
@@ -87,6 +90,24 @@ export const logout = publicRoute({
   },
 });
 
+const CurrentUserSchema = z
+  .object({
+    user: z.object({
+      user_id: z.number().int(),
+      email: z.string(),
+      full_name: z.string(),
+      is_active: z.boolean(),
+      last_login_at: z.string().nullable(),
+      created_at: z.string(),
+      updated_at: z.string(),
+    }),
+    organization: z.object({ org_id: z.number().int(), name: z.string(), kind: z.enum(["platform", "client"]), created_at: z.string() }),
+    roles: z.array(z.string()),
+    permissions: z.array(z.string()),
+    credential: z.enum(["access_token", "api_token"]),
+  })
+  .openapi("CurrentUser");
+
 export const me = protectedRoute({
   method: "get",
   path: "/auth/me",
@@ -94,29 +115,44 @@ export const me = protectedRoute({
   tags: [TAG],
   summary: "The caller: user, organization, roles and effective permissions",
   responses: {
+    200: { description: "The signed-in user.", content: { "application/json": { schema: CurrentUserSchema } } },
+  },
+});
+
+export const updateMe = protectedRoute({
+  method: "patch",
+  path: "/auth/me",
+  operationId: "updateCurrentUser",
+  tags: [TAG],
+  summary: "Change your own name or password (a password change ends every other session)",
+  request: {
+    body: json(
+      z
+        .object({
+          full_name: z.string().trim().min(1).max(200).optional(),
+          password: newPassword.optional(),
+          current_password: z.string().min(1).max(128).optional().openapi({ description: "Required with `password`." }),
+        })
+        .strict()
+        .refine((body) => body.full_name !== undefined || body.password !== undefined, "send full_name or password"),
+    ),
+  },
+  responses: {
     200: {
-      description: "The signed-in user.",
+      description:
+        "The updated account. After a password change it also carries a new `access_token` for this session: every other " +
+        "session, every access token issued before and every API token stop working; this session's refresh token goes on.",
       content: {
         "application/json": {
-          schema: z
-            .object({
-              user: z.object({
-                user_id: z.number().int(),
-                email: z.string(),
-                full_name: z.string(),
-                is_active: z.boolean(),
-                last_login_at: z.string().nullable(),
-                created_at: z.string(),
-                updated_at: z.string(),
-              }),
-              organization: z.object({ org_id: z.number().int(), name: z.string(), kind: z.enum(["platform", "client"]), created_at: z.string() }),
-              roles: z.array(z.string()),
-              permissions: z.array(z.string()),
-              credential: z.enum(["access_token", "api_token"]),
-            })
-            .openapi("CurrentUser"),
+          schema: CurrentUserSchema.extend({
+            access_token: z.string().optional(),
+            token_type: z.literal("Bearer").optional(),
+            expires_in: z.number().int().optional(),
+          }).openapi("UpdatedCurrentUser"),
         },
       },
     },
+    ...problem("conflict", "The password was changed by a concurrent request."),
+    ...problem("rate_limited", "Too many password attempts for this account."),
   },
 });

@@ -3,8 +3,7 @@ import { auditInsert } from "../../lib/audit.ts";
 import { ApiError } from "../../lib/errors.ts";
 import { generateToken, hashToken, TOKEN_PREFIXES } from "../../lib/opaque-tokens.ts";
 import { postgresErrorOf, UNIQUE_VIOLATION } from "../../lib/postgres-errors.ts";
-import type { AuthenticatedContext, ServiceContext } from "../../lib/service-context.ts";
-import { isoTimestamp } from "../../lib/sql-values.ts";
+import type { ServiceContext } from "../../lib/service-context.ts";
 import { runWrite } from "../../lib/write.ts";
 import { signAccessToken } from "./access-tokens.ts";
 import { hashPassword, needsRehash, verifyPassword } from "./password.ts";
@@ -19,7 +18,7 @@ function refreshExpiry(ctx: ServiceContext) {
   return sql`now() + make_interval(days => ${ctx.config.REFRESH_TOKEN_TTL_DAYS})`;
 }
 
-async function issueTokens(ctx: ServiceContext, subject: PrincipalRow, refreshToken: string): Promise<TokenPair> {
+async function issueTokens(ctx: ServiceContext, subject: PrincipalRow & { session_id: string }, refreshToken: string): Promise<TokenPair> {
   return {
     access_token: await signAccessToken(ctx.config, subject),
     refresh_token: refreshToken,
@@ -59,13 +58,14 @@ export async function register(
         ), created_user as (
           insert into "user" (org_id, email, full_name, password_hash)
           select org_id, ${email}, ${input.full_name.trim()}, ${passwordHash} from org
-          returning user_id, org_id, email, full_name
+          returning user_id, org_id, email, full_name, credentials_version
         ), granted as (
           insert into user_role (user_id, role_id)
           select created_user.user_id, role.role_id from created_user, role where role.name = 'client_admin'
         ), session as (
           insert into refresh_token (user_id, token_hash, expires_at)
           select user_id, ${refresh.hash}, ${refreshExpiry(ctx)} from created_user
+          returning family_id
         ), org_event as (
           ${auditInsert({ ...ctx, principal: null }, {
             action: "organization.create",
@@ -83,14 +83,15 @@ export async function register(
             after: sql`jsonb_build_object('email', created_user.email, 'full_name', created_user.full_name, 'roles', jsonb_build_array('client_admin'))`,
           }, sql`created_user`)}
         )
-        select created_user.user_id, created_user.org_id, 'client' as org_kind,
+        select created_user.user_id, created_user.org_id, 'client' as org_kind, created_user.credentials_version,
+          (select family_id from session) as session_id,
           json_build_array('client_admin') as roles,
           (select coalesce(json_agg(distinct p.name order by p.name), '[]'::json)
             from role r join role_permission rp on rp.role_id = r.role_id join permission p on p.permission_id = rp.permission_id
             where r.name = 'client_admin') as permissions
         from created_user`,
     ]);
-    return issueTokens(ctx, rows![0] as PrincipalRow, refresh.token);
+    return issueTokens(ctx, rows![0] as PrincipalRow & { session_id: string }, refresh.token);
   } catch (error) {
     const pgError = postgresErrorOf(error);
     if (pgError?.code === UNIQUE_VIOLATION && pgError.constraint?.startsWith("user_email")) {
@@ -114,7 +115,7 @@ export async function login(ctx: ServiceContext, input: { email: string; passwor
   const email = normaliseEmail(input.email);
   await throttle(ctx.config.LOGIN_LIMITER, [`login:account:${email}`, `login:address:${clientAddress}`]);
   const result = await ctx.db.execute(sql`
-    select u.user_id, u.org_id, o.kind as org_kind, u.password_hash, ${rolesAndPermissionsColumns(sql`u.user_id`)}
+    select u.user_id, u.org_id, o.kind as org_kind, u.credentials_version, u.password_hash, ${rolesAndPermissionsColumns(sql`u.user_id`)}
     from "user" u join organization o on o.org_id = u.org_id
     where u.email = ${email} and ${ACTIVE_USER}`);
   const found = result.rows[0] as LoginRow | undefined;
@@ -123,32 +124,39 @@ export async function login(ctx: ServiceContext, input: { email: string; passwor
 
   const rehash = needsRehash(found.password_hash) ? await hashPassword(input.password) : null;
   const refresh = await generateToken(TOKEN_PREFIXES.refreshToken);
-  const ctxAsUser = { ...ctx, principal: principalFromRow(found, { kind: "access_token" }) };
-  await runWrite(ctx, [
+  const ctxAsUser = { ...ctx, principal: principalFromRow(found, { kind: "access_token", session_id: null }) };
+  const [rows] = await runWrite(ctx, [
     sql`with session as (
         insert into refresh_token (user_id, token_hash, expires_at)
-        values (${found.user_id}, ${refresh.hash}, ${refreshExpiry(ctx)}) returning token_id
+        values (${found.user_id}, ${refresh.hash}, ${refreshExpiry(ctx)}) returning token_id, family_id
       ), signed_in as (
         update "user" set last_login_at = now() ${rehash ? sql`, password_hash = ${rehash}` : sql``}
         where user_id = ${found.user_id}
+      ), audited as (
+        ${auditInsert(ctxAsUser, {
+          action: "user.login",
+          entity_type: "user",
+          entity_id: found.user_id,
+          org_id: found.org_id,
+          after: sql`jsonb_build_object('password_rehashed', ${rehash !== null}::boolean)`,
+        })}
       )
-      ${auditInsert(ctxAsUser, {
-        action: "user.login",
-        entity_type: "user",
-        entity_id: found.user_id,
-        org_id: found.org_id,
-        after: sql`jsonb_build_object('password_rehashed', ${rehash !== null}::boolean)`,
-      })}`,
+      select family_id as session_id from session`,
   ]);
-  return issueTokens(ctx, found, refresh.token);
+  return issueTokens(ctx, { ...found, session_id: (rows![0] as { session_id: string }).session_id }, refresh.token);
 }
 
-type RefreshRow = Partial<PrincipalRow> & { reused: boolean };
+type RefreshRow = Partial<PrincipalRow & { session_id: string }> & { reused: boolean };
 
 /**
  * Rotation in one statement: the presented token is marked rotated and its successor
  * issued; a token that was already rotated is a replay (stolen or leaked), and the
  * whole family is revoked so neither the thief nor the owner can go on with it.
+ *
+ * Two refreshes of one token at once: the presented row is locked, so the second waits
+ * and then reads it as rotated, which is reuse. It cannot see the successor the first
+ * one inserted (that row is younger than its snapshot), so a family counts as revoked
+ * once any of its tokens is: the successor dies with the rest.
  */
 export async function refresh(ctx: ServiceContext, presented: string): Promise<TokenPair> {
   const presentedHash = await hashToken(presented);
@@ -158,9 +166,12 @@ export async function refresh(ctx: ServiceContext, presented: string): Promise<T
         select t.token_id, t.user_id, t.family_id, t.rotated_at, t.revoked_at, t.expires_at, u.org_id
         from refresh_token t join "user" u on u.user_id = t.user_id join organization o on o.org_id = u.org_id
         where t.token_hash = ${presentedHash} and ${ACTIVE_USER}
+        for update of t
       ), rotated as (
         update refresh_token set rotated_at = now()
         where token_id = (select token_id from presented) and rotated_at is null and revoked_at is null and expires_at > now()
+          and not exists (select 1 from refresh_token member
+            where member.family_id = (select family_id from presented) and member.revoked_at is not null)
         returning token_id, user_id, family_id
       ), revoked_family as (
         update refresh_token set revoked_at = now()
@@ -179,7 +190,8 @@ export async function refresh(ctx: ServiceContext, presented: string): Promise<T
         }, sql`presented where presented.rotated_at is not null`)}
       )
       select exists (select 1 from presented where rotated_at is not null) as reused,
-        u.user_id, u.org_id, o.kind as org_kind, ${rolesAndPermissionsColumns(sql`rotated.user_id`)}
+        u.user_id, u.org_id, o.kind as org_kind, u.credentials_version, rotated.family_id as session_id,
+        ${rolesAndPermissionsColumns(sql`rotated.user_id`)}
       from (select 1) as anchor
       left join rotated on true
       left join "user" u on u.user_id = rotated.user_id
@@ -188,7 +200,7 @@ export async function refresh(ctx: ServiceContext, presented: string): Promise<T
   const row = rows![0] as RefreshRow;
   if (row.reused) throw new ApiError("unauthorized", "This refresh token was already used; every session it belonged to is now revoked.");
   if (!row.user_id) throw new ApiError("unauthorized", "The refresh token is invalid, expired or revoked.");
-  return issueTokens(ctx, row as PrincipalRow, successor.token);
+  return issueTokens(ctx, row as PrincipalRow & { session_id: string }, successor.token);
 }
 
 /** Revokes the presented token's whole family. Unknown tokens are ignored: logout always succeeds. */
@@ -210,46 +222,4 @@ export async function logout(ctx: ServiceContext, presented: string): Promise<vo
         after: sql`jsonb_build_object('sessions_revoked', (select count(*) from revoked))`,
       }, sql`family`)}`,
   ]);
-}
-
-type MeRow = {
-  user_id: number;
-  email: string;
-  full_name: string;
-  is_active: boolean;
-  last_login_at: string | null;
-  created_at: string;
-  updated_at: string;
-  org_id: number;
-  org_name: string;
-  org_kind: "platform" | "client";
-  org_created_at: string;
-  roles: string[];
-  permissions: string[];
-};
-
-export async function currentUser(ctx: AuthenticatedContext) {
-  const result = await ctx.db.execute(sql`
-    select u.user_id, u.email, u.full_name, u.is_active, u.last_login_at, u.created_at, u.updated_at,
-      o.org_id, o.name as org_name, o.kind as org_kind, o.created_at as org_created_at,
-      ${rolesAndPermissionsColumns(sql`u.user_id`)}
-    from "user" u join organization o on o.org_id = u.org_id
-    where u.user_id = ${ctx.principal.user_id} and ${ACTIVE_USER}`);
-  const row = result.rows[0] as MeRow | undefined;
-  if (!row) throw new ApiError("unauthorized", "This account no longer exists or is disabled.");
-  return {
-    user: {
-      user_id: row.user_id,
-      email: row.email,
-      full_name: row.full_name,
-      is_active: row.is_active,
-      last_login_at: isoTimestamp(row.last_login_at),
-      created_at: isoTimestamp(row.created_at),
-      updated_at: isoTimestamp(row.updated_at),
-    },
-    organization: { org_id: row.org_id, name: row.org_name, kind: row.org_kind, created_at: isoTimestamp(row.org_created_at) },
-    roles: row.roles,
-    permissions: row.permissions,
-    credential: ctx.principal.credential.kind,
-  };
 }

@@ -20,6 +20,7 @@ export type PrincipalRow = {
   org_kind: OrganizationKind;
   roles: RoleName[];
   permissions: PermissionName[];
+  credentials_version: number;
 };
 
 export function principalFromRow(row: PrincipalRow, credential: Principal["credential"]): Principal {
@@ -29,6 +30,7 @@ export function principalFromRow(row: PrincipalRow, credential: Principal["crede
     org_kind: row.org_kind,
     roles: row.roles,
     permissions: new Set(row.permissions),
+    credentials_version: row.credentials_version,
     credential,
   };
 }

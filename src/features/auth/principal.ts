@@ -9,7 +9,9 @@ export type Principal = {
   org_kind: OrganizationKind;
   roles: readonly RoleName[];
   permissions: ReadonlySet<PermissionName>;
-  credential: { kind: "access_token" } | { kind: "api_token"; token_id: number };
+  /** The user's credentials_version when the credential was issued (see src/db/credential-guard.ts). */
+  credentials_version: number;
+  credential: { kind: "access_token"; session_id: string | null } | { kind: "api_token"; token_id: number };
 };
 
 export function hasRole(principal: Principal, role: RoleName): boolean {

@@ -12,6 +12,7 @@ import type { AuthenticatedContext } from "../../lib/service-context.ts";
 import { restore, softDelete, type SoftDeletable } from "../../lib/soft-delete.ts";
 import { isoTimestamp } from "../../lib/sql-values.ts";
 import { runWrite } from "../../lib/write.ts";
+import { bumpCredentialsVersion, revokeCredentials } from "../auth/credential-revocation.ts";
 import { can } from "../auth/principal.ts";
 
 type OrganizationRow = {
@@ -159,14 +160,26 @@ export async function updateOrganization(ctx: AuthenticatedContext, orgId: numbe
   }
 }
 
+/**
+ * Soft delete. The organization's users are refused from the next request on (the
+ * credential guard checks the organization), and their tokens are ended in the same
+ * statement, so restoring the organization revives no old credential.
+ */
 export async function deleteOrganization(ctx: AuthenticatedContext, orgId: number, ifMatch: string | undefined): Promise<void> {
   const version = ifMatchVersion(ifMatch);
   if (!can(ctx.principal, "organization:delete")) return refuseOrganization(ctx, orgId, true, "Only platform admins delete organizations.");
+  const revocation = revokeCredentials(sql`select user_id from members`, { apiTokens: true });
   await softDelete(ctx, ORGANIZATION, {
     target: visibleOrganization(ctx, orgId, true),
     version,
     notFound: notFoundDetail(orgId),
     deletable: { holds: sql`target.kind = 'client'`, refusal: "The platform organization cannot be deleted." },
+    consequences: {
+      ctes: sql`members as (
+          update "user" m set ${bumpCredentialsVersion("m")} from deleted where m.org_id = deleted.org_id returning m.user_id
+        ), ${revocation.ctes}`,
+      summary: revocation.summary,
+    },
   });
 }
 

@@ -17,6 +17,7 @@ import type { AuthenticatedContext } from "../../lib/service-context.ts";
 import { restore, softDelete, type SoftDeletable } from "../../lib/soft-delete.ts";
 import { isoTimestamp } from "../../lib/sql-values.ts";
 import { runWrite } from "../../lib/write.ts";
+import { bumpCredentialsVersion, revokeCredentials } from "../auth/credential-revocation.ts";
 import { hashPassword } from "../auth/password.ts";
 import { can, isPlatformAdmin } from "../auth/principal.ts";
 import { assertGrantable, grantable, grantCheckColumns, REQUESTED_ROLE_NAMES, REQUESTED_ROLES, type GrantChecks } from "./role-grants.ts";
@@ -216,11 +217,18 @@ export type UpdateUserInput = { email?: string | undefined; full_name?: string |
 
 type MutationRow = Partial<UserRow> & { found: boolean; changed: boolean };
 
+/**
+ * Deactivating a user or replacing their password ends everything they are signed in
+ * with, in the same statement: access tokens (credentials_version), refresh and API tokens.
+ */
 export async function updateUser(ctx: AuthenticatedContext, userId: number, input: UpdateUserInput, ifMatch: string | undefined) {
   const version = ifMatchVersion(ifMatch);
   if (!can(ctx.principal, "user:manage")) return refuseManage(ctx, userId, true);
   if (input.is_active === false) notYourself(ctx, userId, "deactivate");
+  if (input.is_active === true) notYourself(ctx, userId, "re-activate");
   const passwordHash = input.password === undefined ? null : await hashPassword(input.password);
+  const endsSessions = input.is_active === false || passwordHash !== null;
+  const revocation = revokeCredentials(sql`select user_id from updated`, { apiTokens: true });
   const changes = changedFields("target", "updated");
   try {
     const [rows] = await runWrite(ctx, [
@@ -232,10 +240,11 @@ export async function updateUser(ctx: AuthenticatedContext, userId: number, inpu
             full_name = coalesce(${input.full_name ?? null}::text, u.full_name),
             is_active = coalesce(${input.is_active ?? null}::boolean, u.is_active),
             password_hash = coalesce(${passwordHash}::text, u.password_hash),
+            ${endsSessions ? sql`${bumpCredentialsVersion("u")},` : sql``}
             updated_at = now()
           from target where u.user_id = target.user_id and ${versionMatches(sql`target.updated_at`, version)}
           returning ${safeColumns("u")}
-        ), audited as (
+        )${endsSessions ? sql`, ${revocation.ctes}` : sql``}, audited as (
           ${auditInsert(ctx, {
             action: "user.update",
             entity_type: "user",
@@ -243,7 +252,8 @@ export async function updateUser(ctx: AuthenticatedContext, userId: number, inpu
             org_id: sql`updated.org_id`,
             before: changes.before,
             // The password itself is never recorded, only that it was replaced.
-            after: sql`${changes.after} || ${passwordHash === null ? sql`'{}'::jsonb` : sql`'{"password_changed": true}'::jsonb`}`,
+            after: sql`${changes.after} || ${passwordHash === null ? sql`'{}'::jsonb` : sql`'{"password_changed": true}'::jsonb`}
+              || ${endsSessions ? revocation.summary : sql`'{}'::jsonb`}`,
           }, sql`target join updated on updated.user_id = target.user_id`)}
         )
         select exists (select 1 from target) as found, exists (select 1 from updated) as changed, ${userColumns("u")}
@@ -259,8 +269,9 @@ export async function updateUser(ctx: AuthenticatedContext, userId: number, inpu
 }
 
 /**
- * Soft delete. The user's refresh tokens and API tokens are revoked in the same
- * statement, so a later restore does not bring old credentials back to life.
+ * Soft delete. The user's access tokens (credentials_version), refresh tokens and API
+ * tokens are revoked in the same statement, so a later restore brings no old
+ * credential back to life.
  */
 export async function deleteUser(ctx: AuthenticatedContext, userId: number, ifMatch: string | undefined): Promise<void> {
   const version = ifMatchVersion(ifMatch);
@@ -270,22 +281,18 @@ export async function deleteUser(ctx: AuthenticatedContext, userId: number, ifMa
     target: visibleUser(ctx, userId, true),
     version,
     notFound: notFoundDetail(userId),
-    consequences: {
-      ctes: sql`sessions as (
-          update refresh_token t set revoked_at = now() from deleted where t.user_id = deleted.user_id and t.revoked_at is null
-          returning t.token_id
-        ), api_tokens as (
-          update api_token t set revoked_at = now() from deleted where t.user_id = deleted.user_id and t.revoked_at is null
-          returning t.token_id
-        )`,
-      summary: sql`jsonb_build_object('sessions_revoked', (select count(*) from sessions), 'api_tokens_revoked', (select count(*) from api_tokens))`,
-    },
+    alsoSet: bumpCredentialsVersion("u"),
+    consequences: revokeCredentials(sql`select user_id from deleted`, { apiTokens: true }),
   });
 }
 
-/** Undoes a soft delete. Whoever may manage the user may restore them (include_deleted listing stays an admin tool). */
+/**
+ * Undoes a soft delete. Whoever may manage the user may restore them (include_deleted
+ * listing stays an admin tool), except the user themselves.
+ */
 export async function restoreUser(ctx: AuthenticatedContext, userId: number) {
   if (!can(ctx.principal, "user:manage")) return refuseManage(ctx, userId, false);
+  notYourself(ctx, userId, "restore");
   const row = await restore<UserRow>(ctx, USER, {
     target: visibleUser(ctx, userId, false),
     answer: userColumns(USER.alias),
@@ -303,12 +310,15 @@ type RolesRow = Partial<UserRow> & GrantChecks & { found: boolean; current: bool
  * Replaces the role set in one statement: the target is locked, the requested roles are
  * judged against its organization's kind and the caller, and only then are grants
  * removed and added. The user's updated_at moves, so its ETag changes with its roles.
- * Access tokens carry roles: the user's new permissions apply from their next refresh.
+ * Access tokens carry roles, so the change ends them (credentials_version) and the
+ * user's refresh tokens: the new roles apply from the next sign-in. API tokens read the
+ * roles on every request and keep working under the new ones.
  */
 export async function setUserRoles(ctx: AuthenticatedContext, userId: number, roles: string[], ifMatch: string | undefined) {
   const version = ifMatchVersion(ifMatch);
   if (!can(ctx.principal, "user:manage")) return refuseManage(ctx, userId, true);
   notYourself(ctx, userId, "change the roles of");
+  const roleRevocation = revokeCredentials(sql`select user_id from touched`, { apiTokens: false });
   const [rows] = await runWrite(ctx, [
     sql`with target as (
         select t.*, o.kind::text as org_kind
@@ -333,16 +343,16 @@ export async function setUserRoles(ctx: AuthenticatedContext, userId: number, ro
         insert into user_role (user_id, role_id) select distinct allowed.user_id, requested.role_id from allowed, requested
         on conflict do nothing
       ), touched as (
-        update "user" u set updated_at = now() from allowed where u.user_id = allowed.user_id
+        update "user" u set updated_at = now(), ${bumpCredentialsVersion("u")} from allowed where u.user_id = allowed.user_id
         returning ${safeColumns("u")}
-      ), audited as (
+      ), ${roleRevocation.ctes}, audited as (
         ${auditInsert(ctx, {
           action: "user.set_roles",
           entity_type: "user",
           entity_id: sql`touched.user_id`,
           org_id: sql`touched.org_id`,
           before: sql`jsonb_build_object('roles', previous.roles)`,
-          after: sql`jsonb_build_object('roles', ${REQUESTED_ROLE_NAMES})`,
+          after: sql`jsonb_build_object('roles', ${REQUESTED_ROLE_NAMES}) || ${roleRevocation.summary}`,
         }, sql`touched, previous`)}
       )
       select checks.*, exists (select 1 from touched) as changed, ${safeColumns("u")}, ${REQUESTED_ROLE_NAMES} as roles

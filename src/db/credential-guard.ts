@@ -1,0 +1,56 @@
+/**
+ * Immediate revocation at no extra round trip. An access token is verified without the
+ * database, so by itself it would outlive a deletion, a deactivation or a role or
+ * password change until it expires. Instead, every database call an authenticated request
+ * makes is sent as one transaction whose first statement is `credential_guard(…)`
+ * (drizzle/0004_credential_guard.sql): it raises SQLSTATE GS401 when the caller is no
+ * longer allowed in, which aborts the transaction (nothing the request wrote survives)
+ * and answers 401. One HTTP request to Neon either way, so the round-trip count is
+ * unchanged; queue consumers and anonymous routes use the database unguarded.
+ */
+import { sql, type SQL } from "drizzle-orm";
+import type { Principal } from "../features/auth/principal.ts";
+import type { Database } from "./client.ts";
+
+export const CREDENTIAL_REVOKED = "GS401";
+
+/** The guard for a caller: an access token is held to its version, an API token to its row. */
+export function credentialGuard(principal: Principal): SQL {
+  const apiTokenId = principal.credential.kind === "api_token" ? principal.credential.token_id : null;
+  const version = principal.credential.kind === "access_token" ? principal.credentials_version : null;
+  return sql`select credential_guard(${principal.user_id}::integer, ${version}::integer, ${apiTokenId}::integer)`;
+}
+
+type Executable = ReturnType<Database["execute"]>;
+
+/**
+ * The request's database handle with the guard riding in front of every call.
+ * `execute` stays lazy (runWrite hands its statements to `batch`), so it returns a
+ * stand-in that runs `[guard, statement]` only when awaited, and `batch` unwraps
+ * stand-ins back to the statements they stand for.
+ */
+export function guardedDatabase(db: Database, guard: SQL): Database {
+  const statementOf = new WeakMap<object, Executable>();
+  const execute = (query: Parameters<Database["execute"]>[0]) => {
+    const statement = db.execute(query);
+    const standIn = Object.create(statement) as Executable;
+    Object.defineProperty(standIn, "then", {
+      value: (onFulfilled?: (value: unknown) => unknown, onRejected?: (reason: unknown) => unknown) =>
+        db.batch([db.execute(guard), statement]).then(([, result]) => result).then(onFulfilled, onRejected),
+    });
+    statementOf.set(standIn, statement);
+    return standIn;
+  };
+  const batch = async (queries: readonly Executable[]) => {
+    const statements = queries.map((query) => statementOf.get(query) ?? query);
+    const results = await db.batch([db.execute(guard), ...statements] as unknown as Parameters<Database["batch"]>[0]);
+    return results.slice(1);
+  };
+  return new Proxy(db, {
+    get(target, property, receiver) {
+      if (property === "execute") return execute;
+      if (property === "batch") return batch;
+      return Reflect.get(target, property, receiver);
+    },
+  });
+}

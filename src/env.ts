@@ -87,6 +87,8 @@ export const envSchema = z.object({
   REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(30),
   LOGIN_LIMITER: binding<RateLimit>("rate limiter", "limit"),
   REGISTER_LIMITER: binding<RateLimit>("rate limiter", "limit"),
+  /** Every authenticated request, per user or API token (middleware/rate-limit.ts). */
+  API_LIMITER: binding<RateLimit>("rate limiter", "limit"),
   R2_BUCKET_NAME: z.string().min(1),
   /**
    * R2's S3 API endpoint without the bucket; presigned URLs are path-style
@@ -115,6 +117,16 @@ export const envSchema = z.object({
     .default(DEFAULT_UPLOAD_CONTENT_TYPES.join(","))
     .transform((value) => value.split(",").map((type) => type.trim().toLowerCase()).filter(Boolean))
     .pipe(z.array(z.string().regex(/^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/, "must be type/subtype")).min(1, "must name at least one type")),
+  /**
+   * Upload quotas per organization (features/uploads/upload-quotas.ts), the defaults for
+   * organizations without their own (organization.quota_* columns). 0 refuses every upload.
+   * Open uploads: started, neither completed nor expired (429 at the limit).
+   */
+  QUOTA_OPEN_UPLOADS: z.coerce.number().int().min(0).max(1_000_000).default(100),
+  /** Bytes declared by the uploads started in any 24 hours (429 with Retry-After above it). */
+  QUOTA_UPLOAD_BYTES_PER_DAY: byteSize(0, Number.MAX_SAFE_INTEGER, 100 * GIB),
+  /** Bytes of the versions of live files plus those reserved by open uploads (413 above it). */
+  QUOTA_STORED_BYTES: byteSize(0, Number.MAX_SAFE_INTEGER, 1024 * GIB),
   FILES: binding<R2Bucket>("R2 bucket", "createMultipartUpload"),
   PARSE_QUEUE: binding<Queue>("queue producer", "sendBatch"),
   EXPORT_QUEUE: binding<Queue>("queue producer", "sendBatch"),

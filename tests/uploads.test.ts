@@ -88,6 +88,7 @@ describe("single PUT upload", () => {
       "Content-Type": "text/csv",
       "Content-Length": String(bytes.byteLength),
       "Content-Disposition": `attachment; filename="survey.csv"; filename*=UTF-8''survey.csv`,
+      "If-None-Match": "*",
     });
     const expiresIn = Date.parse(upload.expires_at) - Date.now();
     expect(expiresIn).toBeGreaterThan(3500_000);
@@ -95,7 +96,7 @@ describe("single PUT upload", () => {
 
     const url = new URL(upload.url);
     expect(`${url.origin}${url.pathname}`.startsWith(`${env.R2_S3_ENDPOINT}/grandscale-files/org/${client.org_id}/project/${project.project_id}/file/${upload.file_id}/`)).toBe(true);
-    expect(url.searchParams.get("X-Amz-SignedHeaders")).toBe("content-disposition;content-length;content-type;host");
+    expect(url.searchParams.get("X-Amz-SignedHeaders")).toBe("content-disposition;content-length;content-type;host;if-none-match");
     expect(url.searchParams.get("X-Amz-Expires")).toBe("3600");
     expect(await versionRow(upload.version_id)).toMatchObject({ status: "pending", version_number: null, parse_status: null });
 

@@ -70,7 +70,9 @@ export const createUpload = protectedRoute({
   summary: "Start an upload: presigned URL(s) to send the bytes straight to storage",
   description:
     "Creates the file (or, with `file_id`, a new version of it) in state pending and answers with where to PUT the bytes: " +
-    "one presigned URL, or above the multipart threshold one URL per part. Then call `POST /uploads/{upload_id}/complete`.",
+    "one presigned URL, or above the multipart threshold one URL per part. Then call `POST /uploads/{upload_id}/complete`. " +
+    "The single PUT's URL carries `If-None-Match: *`: it creates the object and can never replace it. " +
+    "Quotas per organization apply: `open_uploads`, `upload_bytes_per_day` and `stored_bytes`.",
   request: {
     params: z.object({ project_id: z.coerce.number().int().positive() }),
     body: { required: true, content: { "application/json": { schema: CreateUploadBody } } },
@@ -80,8 +82,15 @@ export const createUpload = protectedRoute({
       description: "The upload, with its presigned URL(s).",
       content: { "application/json": { schema: z.union([SingleUploadSchema, MultipartUploadSchema]) } },
     },
+    ...problem("forbidden", "The caller may see the project but not upload there, or the organization's `open_uploads` quota is 0."),
     ...problem("conflict", "The project is archived."),
-    ...problem("payload_too_large", "The declared size is above the per-file limit."),
+    ...problem("payload_too_large",
+      "The declared size is above the per-file limit, would take the organization above its `stored_bytes` quota, or alone exceeds its " +
+      "`upload_bytes_per_day` quota. The detail names the quota, its limit and the current use."),
+    ...problem("rate_limited",
+      "The organization is at its `open_uploads` quota, or this upload would take it above its `upload_bytes_per_day` quota (a rolling " +
+      "24 hours). `Retry-After` says when it fits again (the next expiry; the oldest uploads leaving the window). The detail names the " +
+      "quota, its limit and the current use."),
     ...problem("service_unavailable", "File storage is not configured or not reachable."),
   },
 });
@@ -104,14 +113,17 @@ export const completeUpload = protectedRoute({
   summary: "Finish an upload: verify the stored bytes, number the version, queue parsing",
   description:
     "Checks the object is in storage with the declared size (and SHA-256 when one was declared), marks the version ready " +
-    "with the next version number and queues it for parsing. Completing again answers the same version and does nothing else.",
+    "with the next version number and queues it for parsing. Completing again answers the same version and does nothing else. " +
+    "An object is hashed at most once: while one request verifies it, others answer 409 with `Retry-After`; after a SHA-256 " +
+    "mismatch a single PUT's bytes are removed so the same URL can take the right ones, and a retry on unchanged bytes is not hashed again.",
   request: {
     params: z.object({ upload_id: z.coerce.number().int().positive() }),
     body: { required: false, content: { "application/json": { schema: CompleteUploadBody } } },
   },
   responses: {
     200: { description: "The ready file version.", content: { "application/json": { schema: FileVersionSchema } } },
-    ...problem("conflict", "The upload expired, or its bytes have not been uploaded yet."),
+    ...problem("conflict", "The upload expired, its bytes have not been uploaded yet, or another request is verifying them (with `Retry-After`)."),
+    ...problem("validation_failed", "The stored bytes do not have the declared size or SHA-256, or the parts list is wrong."),
     ...problem("service_unavailable", "File storage is not configured or not reachable."),
   },
 });

@@ -1,10 +1,12 @@
 /**
  * Presigned uploads: bytes go from the client straight to R2; the API hands out signed
- * URLs, then verifies what arrived. Round trips: creating an upload is 1 (the access
- * check, file, version, upload and audit rows in one statement; a multipart upload adds
- * 1 to record R2's upload id, which R2 assigns only once the object key exists);
- * completing is 2 (read, then one batch that numbers the version), 1 when it was
- * already completed; a download URL is 1.
+ * URLs, then verifies what arrived. Round trips: creating an upload is 1 (one batch:
+ * lock the organization's row for its quotas, then the access check, quota check, file,
+ * version, upload and audit rows in one statement; a multipart upload adds 1 to record
+ * R2's upload id, which R2 assigns only once the object key exists); completing is 2
+ * (read and, when a SHA-256 is to be checked, claim the upload; then one batch that
+ * numbers the version), 1 when it was already completed or another request is verifying
+ * it, 2 when a claimed verification fails (the claim is given back); a download URL is 1.
  */
 import { sql, type SQL } from "drizzle-orm";
 import type { fileType } from "../../db/schema/enums.ts";
@@ -21,6 +23,7 @@ import { presignUrl } from "../../storage/presign.ts";
 import { s3Target } from "../../storage/s3-target.ts";
 import { can } from "../auth/principal.ts";
 import { presentFileVersion, type FileVersionRow, type FileVersionView } from "../files/files.presenters.ts";
+import { lockQuotaOwner, QUOTA_COLUMNS, quotaCheck, quotaRefusal, type QuotaRow } from "./upload-quotas.ts";
 
 export type CreateUploadInput = {
   filename: string;
@@ -68,7 +71,7 @@ function checkDeclaration(ctx: AuthenticatedContext, input: CreateUploadInput) {
   }
 }
 
-type CreatedRow = {
+type CreatedRow = QuotaRow & {
   visible: boolean;
   project_status: string | null;
   file_found: boolean;
@@ -95,10 +98,13 @@ function insertUpload(ctx: AuthenticatedContext, projectId: number, input: Creat
     ), existing as (
       select f.file_id, f.file_type from file f join target t on t.project_id = f.project_id
       where f.file_id = ${fileId}::integer and f.deleted_at is null and ${fileVisible(principal, "f")}
+    ), quota as (
+      ${quotaCheck(ctx, input.size_bytes)}
     ), permitted as (
       select t.project_id, t.org_id from target t
       where ${can(principal, "file:upload")}::boolean and t.status <> 'archived'
         and (${fileId}::integer is null or exists (select 1 from existing e where e.file_type = ${input.file_type}::file_type))
+        and coalesce((select fits from quota), false)
     ), new_file as (
       insert into file (project_id, org_id, filename, content_type, file_type, created_by)
       select project_id, org_id, ${input.filename}, ${input.content_type}, ${input.file_type}::file_type, ${principal.user_id}::integer
@@ -142,11 +148,12 @@ function insertUpload(ctx: AuthenticatedContext, projectId: number, input: Creat
     )
     select exists (select 1 from target) as visible, (select status from target) as project_status,
       exists (select 1 from existing) as file_found, (select file_type from existing) as existing_file_type,
-      created.upload_id, created.file_id, created.version_id, created.r2_key
+      created.upload_id, created.file_id, created.version_id, created.r2_key, ${QUOTA_COLUMNS}
     from (select 1) as one left join created on true`;
 }
 
-function explainRefusal(row: CreatedRow, projectId: number, input: CreateUploadInput, principalMayUpload: boolean): never {
+/** Throws why the statement created nothing, unless the reason is a quota (checked last). */
+function explainRefusal(row: CreatedRow, projectId: number, input: CreateUploadInput, principalMayUpload: boolean): void {
   if (!row.visible) throw new ApiError("not_found", `Project ${projectId} does not exist.`);
   if (!principalMayUpload) forbidden();
   if (row.project_status === "archived") throw new ApiError("conflict", `Project ${projectId} is archived; restore it to a live status before uploading.`);
@@ -156,7 +163,18 @@ function explainRefusal(row: CreatedRow, projectId: number, input: CreateUploadI
       errors: [{ path: "body.file_type", message: `must be ${row.existing_file_type}, the file's type` }],
     });
   }
-  throw new Error("upload insert refused without a known reason");
+}
+
+/**
+ * An Idempotency-Key is taken in the creating batch even when a quota refuses the upload.
+ * A 429 is an answer to retry later, so it must not be stored and replayed to that retry:
+ * the key is given back (one round trip, instead of the one that would store the answer).
+ */
+async function releaseIdempotencyKey(ctx: AuthenticatedContext): Promise<void> {
+  const { idempotency } = ctx;
+  if (!idempotency?.reserved) return;
+  await ctx.db.execute(sql`delete from idempotency_key where caller = ${idempotency.caller} and key = ${idempotency.key}`);
+  idempotency.reserved = false;
 }
 
 export async function createUpload(ctx: AuthenticatedContext, projectId: number, input: CreateUploadInput): Promise<SingleUploadView | MultipartUploadView> {
@@ -164,16 +182,29 @@ export async function createUpload(ctx: AuthenticatedContext, projectId: number,
   checkDeclaration(ctx, input);
   const plan = input.size_bytes > ctx.config.MULTIPART_THRESHOLD_BYTES ? planParts(input.size_bytes) : null;
   const { signedAt, expiresAt } = signingClock(ctx.config.UPLOAD_URL_TTL_SECONDS);
-  const [rows = []] = await runWrite(ctx, [insertUpload(ctx, projectId, input, plan, expiresAt)]);
+  const [, rows = []] = await runWrite(ctx, [lockQuotaOwner(projectId), insertUpload(ctx, projectId, input, plan, expiresAt)]);
   const row = rows[0] as CreatedRow;
-  if (row.upload_id === null || row.r2_key === null) explainRefusal(row, projectId, input, can(ctx.principal, "file:upload"));
+  if (row.upload_id === null || row.r2_key === null) {
+    explainRefusal(row, projectId, input, can(ctx.principal, "file:upload"));
+    const overQuota = quotaRefusal(row, input.size_bytes);
+    if (!overQuota) throw new Error("upload insert refused without a known reason");
+    if (overQuota.code === "rate_limited") await releaseIdempotencyKey(ctx);
+    throw overQuota;
+  }
   const ids = { upload_id: row.upload_id, file_id: row.file_id!, version_id: row.version_id!, expires_at: expiresAt.toISOString() };
   const key = row.r2_key;
   const contentDisposition = attachmentDisposition(input.filename);
   const expiresIn = ctx.config.UPLOAD_URL_TTL_SECONDS;
 
   if (!plan) {
-    const headers = { "Content-Type": input.content_type, "Content-Length": String(input.size_bytes), "Content-Disposition": contentDisposition };
+    // If-None-Match: * is signed too: the URL can create the object but never replace it,
+    // so the bytes `complete` verified are the bytes that stay (security review L-1).
+    const headers = {
+      "Content-Type": input.content_type,
+      "Content-Length": String(input.size_bytes),
+      "Content-Disposition": contentDisposition,
+      "If-None-Match": "*",
+    };
     const url = await presignUrl(target, {
       method: "PUT",
       operation: "PutObject",
@@ -229,21 +260,91 @@ type UploadState = FileVersionRow & {
   part_size: number | null;
   declared_size: number | string;
   declared_sha256: string | null;
+  hashed_etag: string | null;
+  hashed_sha256: string | null;
+  /** This request holds the hashing lease (only taken when a SHA-256 was declared). */
+  claimed: boolean;
+  /** Seconds left on a lease another request holds; null or ≤ 0 when none. */
+  lease_seconds_left: number | null;
 };
 
 export type CompleteUploadInput = { parts?: { part_number: number; etag: string }[] | undefined };
 
-async function loadUpload(ctx: AuthenticatedContext, uploadId: number): Promise<UploadState | undefined> {
+/**
+ * A request hashing an object holds the upload this long; it covers hashing the largest
+ * object within the Worker's CPU limit (wrangler.toml, 300 s, ~1.5 s per GiB). If the
+ * request dies, another may take over once it has run out.
+ */
+const HASH_LEASE_SECONDS = 300;
+/** For Retry-After while another request hashes: reading and hashing, with margin. */
+const HASH_BYTES_PER_SECOND = 256 * 1024 * 1024;
+
+/**
+ * One statement: the upload as the caller sees it and — when a SHA-256 is to be checked,
+ * the caller may upload, the upload is still open and no other request holds it — the
+ * hashing lease. The UPDATE re-checks the lease on the locked row, so of two concurrent
+ * completes exactly one gets it; the other answers 409 rather than hash the object again.
+ */
+async function claimUpload(ctx: AuthenticatedContext, uploadId: number): Promise<UploadState | undefined> {
   const result = await ctx.db.execute(sql`
-    select u.upload_id, u.status as upload_status, u.expires_at <= now() as expired, u.expires_at as upload_expires_at,
-      u.r2_key as object_key, u.multipart_upload_id, u.part_size, u.size_bytes as declared_size, u.sha256 as declared_sha256,
-      ${VERSION_COLUMNS}
-    from upload u
-    join project p on p.project_id = u.project_id and p.deleted_at is null
-    join file f on f.file_id = u.file_id and f.deleted_at is null
-    join file_version fv on fv.version_id = u.version_id
-    where u.upload_id = ${uploadId} and ${projectVisible(ctx.principal, "p")}`);
+    with found as (
+      select u.upload_id, u.status as upload_status, u.expires_at <= now() as expired, u.expires_at as upload_expires_at,
+        u.r2_key as object_key, u.multipart_upload_id, u.part_size, u.size_bytes as declared_size, u.sha256 as declared_sha256,
+        u.hashed_etag, u.hashed_sha256, ceil(extract(epoch from u.verify_lease_until - now()))::integer as lease_seconds_left,
+        ${VERSION_COLUMNS}
+      from upload u
+      join project p on p.project_id = u.project_id and p.deleted_at is null
+      join file f on f.file_id = u.file_id and f.deleted_at is null
+      join file_version fv on fv.version_id = u.version_id
+      where u.upload_id = ${uploadId} and ${projectVisible(ctx.principal, "p")}
+    ), claimed as (
+      update upload u set verify_lease_until = now() + make_interval(secs => ${HASH_LEASE_SECONDS})
+      from found
+      where u.upload_id = found.upload_id and ${can(ctx.principal, "file:upload")}::boolean
+        and u.status = 'pending' and u.expires_at > now() and u.sha256 is not null
+        and (u.part_size is null or u.multipart_upload_id is not null)
+        and (u.verify_lease_until is null or u.verify_lease_until <= now())
+      returning u.upload_id
+    )
+    select found.*, exists (select 1 from claimed) as claimed from found`);
   return result.rows[0] as UploadState | undefined;
+}
+
+/**
+ * Gives the lease back; after a hash that did not match, records which object (ETag) it
+ * was and what it hashed to, with an audit row, so a retry on the same object answers
+ * without hashing it again.
+ */
+async function releaseUpload(ctx: AuthenticatedContext, upload: UploadState, hashed: HashedObject | null): Promise<void> {
+  if (!hashed) {
+    await ctx.db.execute(sql`update upload set verify_lease_until = null where upload_id = ${upload.upload_id} and status = 'pending'`);
+    return;
+  }
+  await ctx.db.execute(sql`
+    with released as (
+      update upload set verify_lease_until = null, hashed_etag = ${hashed.etag}, hashed_sha256 = ${hashed.sha256}
+      where upload_id = ${upload.upload_id} and status = 'pending'
+      returning upload_id, version_id, project_id, org_id, sha256
+    ), audited as (
+      ${auditInsert(ctx, {
+        action: "file_version.verify_failed",
+        entity_type: "file_version",
+        entity_id: sql`released.version_id`,
+        org_id: sql`released.org_id`,
+        project_id: sql`released.project_id`,
+        after: sql`jsonb_build_object('upload_id', released.upload_id, 'declared_sha256', released.sha256,
+          'stored_sha256', ${hashed.sha256}::text, 'bytes_removed', ${hashed.removed}::boolean)`,
+      }, sql`released`)}
+    )
+    select upload_id from released`);
+}
+
+function completionInProgress(upload: UploadState): never {
+  const estimate = Math.ceil(Number(upload.declared_size) / HASH_BYTES_PER_SECOND) + 1;
+  const seconds = Math.max(1, Math.min(upload.lease_seconds_left ?? 1, estimate));
+  throw new ApiError("conflict", `Upload ${upload.upload_id} is being completed by another request, which is verifying its SHA-256; retry in ${seconds} s.`, {
+    headers: { "Retry-After": String(seconds) },
+  });
 }
 
 /** The parts list of a multipart upload must be exactly parts 1…N, each once (N from the part size it was cut with). */
@@ -278,11 +379,18 @@ async function assembleMultipart(ctx: AuthenticatedContext, upload: UploadState,
   }
 }
 
-/** Size, then (when declared) SHA-256 of the stored bytes. The version stays pending on any mismatch. */
-async function verifyObject(ctx: AuthenticatedContext, upload: UploadState): Promise<void> {
+type HashedObject = { etag: string; sha256: string; removed: boolean };
+
+/**
+ * Size, then (when declared) the SHA-256 of the stored bytes: hashed here, unless this
+ * very object (same ETag) was hashed by an earlier complete that found a mismatch.
+ * Answers what was hashed, or null when no SHA-256 was declared.
+ */
+async function verifyObject(ctx: AuthenticatedContext, upload: UploadState): Promise<HashedObject | null> {
   const object = await ctx.config.FILES.head(upload.object_key);
   if (!object) {
-    throw new ApiError("conflict", `Nothing has been uploaded for upload ${upload.upload_id} yet; PUT the bytes to its presigned URL(s) first.`);
+    const refused = upload.hashed_sha256 === null ? "" : ` (the bytes PUT before had the SHA-256 ${upload.hashed_sha256} and were removed)`;
+    throw new ApiError("conflict", `Nothing has been uploaded for upload ${upload.upload_id} yet${refused}; PUT the bytes to its presigned URL(s) first.`);
   }
   const declared = Number(upload.declared_size);
   if (object.size !== declared) {
@@ -290,14 +398,11 @@ async function verifyObject(ctx: AuthenticatedContext, upload: UploadState): Pro
       errors: [{ path: "size_bytes", message: `declared ${declared}, stored ${object.size}` }],
     });
   }
-  if (upload.declared_sha256) {
-    const actual = await objectSha256(ctx.config.FILES, upload.object_key);
-    if (actual !== upload.declared_sha256) {
-      throw new ApiError("validation_failed", `The stored file's SHA-256 is ${actual}, but the upload declared ${upload.declared_sha256}.`, {
-        errors: [{ path: "sha256", message: "does not match the stored bytes" }],
-      });
-    }
-  }
+  if (!upload.declared_sha256) return null;
+  const known = upload.hashed_etag === object.etag ? upload.hashed_sha256 : null;
+  const sha256 = known ?? (await objectSha256(ctx.config.FILES, upload.object_key));
+  if (sha256 === null) throw new ApiError("conflict", `The bytes of upload ${upload.upload_id} disappeared while being verified; PUT them again.`);
+  return { etag: object.etag, sha256, removed: false };
 }
 
 /**
@@ -311,7 +416,7 @@ function markReady(ctx: AuthenticatedContext, upload: UploadState): SQL[] {
   return [
     sql`select file_id from file where file_id = ${upload.file_id} for update`,
     sql`with completed as (
-        update upload set status = 'completed', completed_at = now()
+        update upload set status = 'completed', completed_at = now(), verify_lease_until = null
         where upload_id = ${upload.upload_id} and status = 'pending'
         returning upload_id, version_id, file_id, project_id, org_id
       ), numbered as (
@@ -344,7 +449,7 @@ function markReady(ctx: AuthenticatedContext, upload: UploadState): SQL[] {
 }
 
 export async function completeUpload(ctx: AuthenticatedContext, uploadId: number, input: CompleteUploadInput): Promise<FileVersionView> {
-  const upload = await loadUpload(ctx, uploadId);
+  const upload = await claimUpload(ctx, uploadId);
   if (!upload) throw new ApiError("not_found", `Upload ${uploadId} does not exist.`);
   if (!can(ctx.principal, "file:upload")) forbidden();
   if (upload.upload_status === "completed") return presentFileVersion(upload);
@@ -355,14 +460,37 @@ export async function completeUpload(ctx: AuthenticatedContext, uploadId: number
   if (upload.multipart_upload_id === null && upload.part_size !== null) {
     throw new ApiError("conflict", `Upload ${uploadId} never got its multipart upload from storage; start a new upload.`);
   }
-  if (upload.multipart_upload_id !== null) {
-    await assembleMultipart(ctx, upload, checkParts(upload, input));
-  } else if (input.parts !== undefined) {
-    throw new ApiError("validation_failed", `Upload ${uploadId} is a single PUT; parts are for multipart uploads.`, {
-      errors: [{ path: "body.parts", message: "must be absent for a single-PUT upload" }],
+  if (upload.declared_sha256 !== null && !upload.claimed) completionInProgress(upload);
+
+  let hashed: HashedObject | null;
+  try {
+    if (upload.multipart_upload_id !== null) {
+      await assembleMultipart(ctx, upload, checkParts(upload, input));
+    } else if (input.parts !== undefined) {
+      throw new ApiError("validation_failed", `Upload ${uploadId} is a single PUT; parts are for multipart uploads.`, {
+        errors: [{ path: "body.parts", message: "must be absent for a single-PUT upload" }],
+      });
+    }
+    hashed = await verifyObject(ctx, upload);
+  } catch (error) {
+    if (upload.claimed) await releaseUpload(ctx, upload, null);
+    throw error;
+  }
+
+  if (hashed && hashed.sha256 !== upload.declared_sha256) {
+    // A single PUT's URL may create the object but never replace it (If-None-Match: *), so
+    // the wrong bytes are removed, still under the lease, for the same URL to take the
+    // right ones. A multipart object cannot be sent again: its parts are spent.
+    if (upload.multipart_upload_id === null) {
+      await ctx.config.FILES.delete(upload.object_key);
+      hashed.removed = true;
+    }
+    await releaseUpload(ctx, upload, hashed);
+    const next = hashed.removed ? "PUT the right bytes to the same URL, then complete again" : "start a new upload";
+    throw new ApiError("validation_failed", `The stored file's SHA-256 is ${hashed.sha256}, but the upload declared ${upload.declared_sha256}; ${next}.`, {
+      errors: [{ path: "sha256", message: "does not match the stored bytes" }],
     });
   }
-  await verifyObject(ctx, upload);
 
   const [, transitioned = [], current = []] = await runWrite(ctx, markReady(ctx, upload));
   const row = current[0] as (FileVersionRow & { upload_status: string }) | undefined;

@@ -212,6 +212,6 @@ describe("column types and headers", () => {
   });
 
   it("normalises headers: trimmed, empty named by position, duplicates suffixed", () => {
-    expect(normalizeHeaders([" a ", "a", "a_2", "", "  ", null, "b"])).toEqual(["a", "a_2", "a_2_2", "column_4", "column_5", "column_6", "b"]);
+    expect(normalizeHeaders([" a ", "a", "a_2", "", "  ", null, "b"], "the header")).toEqual(["a", "a_2", "a_2_2", "column_4", "column_5", "column_6", "b"]);
   });
 });

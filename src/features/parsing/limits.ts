@@ -24,17 +24,61 @@ export const PARSE_LIMITS = {
   recordBytes: 1 * MiB,
   /** A text paragraph longer than this is split (paragraphs are otherwise unbounded). */
   paragraphBytes: 1 * MiB,
+  /** Columns of a table; a CSV header is checked against it before its names are normalised. */
   columns: 1_000,
+  /** Nesting of a JSON record (the object itself is level 1), as for API bodies: serialising deeper values overflows the stack. */
+  jsonDepth: 64,
   /** XLSX and PDF cannot resume mid-file: they are parsed whole, up to this size. */
   wholeFileBytes: 16 * MiB,
   /** Characters of an XLSX workbook's shared strings, which stay in memory. */
   sharedStringChars: 16 * MiB,
-  /** Decompressed XML of a workbook, a guard against ZIP bombs. */
-  workbookXmlBytes: 512 * MiB,
+  /** An XLSX workbook's small parts (workbook, relationships, styles), held whole while read. */
+  workbookPartBytes: 8 * MiB,
+  /** Characters of one XLSX cell value, inline string or shared string, checked as the text arrives. */
+  cellChars: 1_000_000,
+  /**
+   * Characters between two XML events (a text run, a tag with its attributes, a comment):
+   * saxes holds them until the event, so this bounds what it buffers. Room for one cell of
+   * `cellChars` and its markup.
+   */
+  xmlTokenChars: 2_000_000,
+  /** A worksheet's columns: XFD, the last column Excel has. Also the most cells one row may have. */
+  sheetColumns: 16_384,
+  /** Sheets of a workbook: each is a table, and a reader while the archive is streamed. */
+  sheets: 100,
+  /**
+   * Decompressed XML of a workbook, a guard against ZIP bombs: at most this many times the
+   * archive's size (real workbooks compress 5–20:1), never more than workbookXmlBytes, and
+   * always at least workbookXmlFloorBytes so a tiny, very regular workbook still parses.
+   * 128 MiB of SAX events is about 2 s of CPU.
+   */
+  workbookXmlRatio: 100,
+  workbookXmlFloorBytes: 16 * MiB,
+  workbookXmlBytes: 128 * MiB,
+  /** Pages of a PDF: each is a row, and pdf.js works through them one by one. */
+  pdfPages: 2_000,
+  /**
+   * Bytes a PDF's Flate streams expand to, checked before pdf.js sees the document: pdf.js
+   * keeps a decoded stream whole in memory, so this bounds what it can hold.
+   */
+  pdfInflatedBytes: 64 * MiB,
+  /** Characters of text extracted from one PDF, all of which becomes rows. */
+  pdfTextChars: 16_000_000,
 } as const;
 
 export type ParseLimits = typeof PARSE_LIMITS;
 
+/** "1,000,000": counts in messages, as a user reads them. */
+export function describeCount(count: number): string {
+  return count.toLocaleString("en-US");
+}
+
 export function describeBytes(bytes: number): string {
   return bytes >= MiB ? `${Math.round(bytes / MiB)} MiB` : `${Math.round(bytes / 1024)} KiB`;
+}
+
+/** The decompressed XML an XLSX archive of `archiveBytes` may expand to (see workbookXmlRatio). */
+export function workbookXmlLimit(archiveBytes: number): number {
+  const { workbookXmlRatio, workbookXmlFloorBytes, workbookXmlBytes } = PARSE_LIMITS;
+  return Math.min(workbookXmlBytes, Math.max(workbookXmlFloorBytes, archiveBytes * workbookXmlRatio));
 }

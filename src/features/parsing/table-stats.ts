@@ -1,5 +1,5 @@
 import { joinTypes, textValueType, typedValueType, type ColumnStats, type ColumnType } from "./column-types.ts";
-import { PARSE_LIMITS } from "./limits.ts";
+import { describeCount, PARSE_LIMITS } from "./limits.ts";
 import { ParseError } from "./parse-error.ts";
 
 export type ValueTyping = "text" | "typed";
@@ -26,7 +26,7 @@ export class TableStats {
     for (const name of names) {
       if (this.byName.has(name)) continue;
       if (this.columns.length >= PARSE_LIMITS.columns) {
-        throw new ParseError(`${where}: more than ${PARSE_LIMITS.columns} columns; at most ${PARSE_LIMITS.columns} are supported.`);
+        throw new ParseError(`${where}: more than ${describeCount(PARSE_LIMITS.columns)} columns; the limit is ${describeCount(PARSE_LIMITS.columns)} columns.`);
       }
       const column: ColumnStats = { name, type: null, non_null: 0 };
       this.columns.push(column);

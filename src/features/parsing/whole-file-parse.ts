@@ -51,13 +51,13 @@ async function* counted(pieces: AsyncIterable<Uint8Array>, count: (bytes: number
 
 async function parseWorkbook(run: ParseRun): Promise<ParseOutcome> {
   const source = r2Source(run.deps.bucket, run.job.r2_key, run.job.size_bytes);
-  const parts = await readWorkbookParts(source.read(0));
+  const parts = await readWorkbookParts(source.read(0), run.job.size_bytes);
   const tables = await begin(run, "xlsx", parts.sheets.map((sheet, position) => ({ position, name: sheet.name })));
   if (!tables) return "duplicate";
   const builders = new Map(tables.map((table) => [table.position, new TableBuilder(table.table_id, "typed", `sheet "${parts.sheets[table.position]?.name}"`)]));
 
   let progress = 0;
-  for await (const batches of readWorkbookSheets(counted(source.read(0), (bytes) => (progress += bytes)), parts)) {
+  for await (const batches of readWorkbookSheets(counted(source.read(0), (bytes) => (progress += bytes)), parts, run.job.size_bytes)) {
     for (const batch of batches) {
       const builder = builders.get(batch.position);
       if (!builder) continue;

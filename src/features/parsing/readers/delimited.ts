@@ -72,7 +72,7 @@ export async function* readDelimited(source: ByteSource, start: ReaderStart, del
       lastEnd = record.end;
       if (fields.length === 1 && fields[0]!.trim() === "") continue;
       if (!header) {
-        header = normalizeHeaders(fields);
+        header = normalizeHeaders(fields, `line ${lines.lineAt(record.end - 1) - countNewlines(fields)} (the header)`);
         batch.header = header;
         continue;
       }
@@ -106,7 +106,7 @@ export async function* readDelimited(source: ByteSource, start: ReaderStart, del
       case "CSV_QUOTE_NOT_CLOSED":
         return new ParseError(`The record starting at line ${recordLine} has a quoted field that is never closed (the file ends inside the quotes).`);
       case "CSV_MAX_RECORD_SIZE":
-        return new ParseError(`The record starting at line ${recordLine} is larger than ${describeBytes(PARSE_LIMITS.recordBytes)}.`);
+        return new ParseError(`The record starting at line ${recordLine} is larger than the limit of ${describeBytes(PARSE_LIMITS.recordBytes)} per record.`);
       case "CSV_INVALID_CLOSING_QUOTE":
         return new ParseError(`line ${start.line + Number(error.lines ?? 1) - 1}: a closing quote must be followed by a delimiter or a line break.`);
       default:

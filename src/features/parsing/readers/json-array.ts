@@ -14,7 +14,7 @@ import { describeBytes, PARSE_LIMITS } from "../limits.ts";
 import { ParseError } from "../parse-error.ts";
 import { decodeUtf8 } from "../utf8.ts";
 import { joinBytes } from "./join-bytes.ts";
-import { assertNoJsonNul, parseJsonText } from "./json-text.ts";
+import { assertNoJsonNul, parseJsonText, tooDeep } from "./json-text.ts";
 import { rowPlace, type ParsedRow, type ReaderStart, type RowReader } from "./reader.ts";
 
 type Phase = "before-array" | "before-first" | "before-element" | "after-element" | "after-array";
@@ -89,7 +89,9 @@ export async function* readJsonArray(source: ByteSource, start: ReaderStart): Ro
           else if (byte === BYTE.backslash) escaped = true;
           else if (byte === BYTE.quote) inString = false;
         } else if (byte === BYTE.quote) inString = true;
-        else if (byte === BYTE.openBrace || byte === BYTE.openBracket) depth += 1;
+        else if (byte === BYTE.openBrace || byte === BYTE.openBracket) {
+          if (++depth > PARSE_LIMITS.jsonDepth) throw fail(tooDeep(rowPlace(elementLine, rowIndex)));
+        }
         else if ((byte === BYTE.closeBrace || byte === BYTE.closeBracket) && --depth === 0) {
           parts.push(piece.subarray(elementStart, i + 1));
           const length = partsLength + i + 1 - elementStart;
@@ -134,7 +136,7 @@ export async function* readJsonArray(source: ByteSource, start: ReaderStart): Ro
       parts.push(piece.subarray(elementStart));
       partsLength += piece.length - elementStart;
       if (partsLength > PARSE_LIMITS.recordBytes) {
-        throw fail(`The object starting at ${rowPlace(elementLine, rowIndex)} is larger than ${describeBytes(PARSE_LIMITS.recordBytes)}.`);
+        throw fail(`The object starting at ${rowPlace(elementLine, rowIndex)} is larger than the limit of ${describeBytes(PARSE_LIMITS.recordBytes)} per record.`);
       }
     }
     position += piece.length;

@@ -6,7 +6,7 @@ import type { ByteSource } from "../byte-source.ts";
 import { PARSE_LIMITS } from "../limits.ts";
 import { ParseError } from "../parse-error.ts";
 import { decodeUtf8 } from "../utf8.ts";
-import { assertNoJsonNul, isJsonObject, parseJsonText } from "./json-text.ts";
+import { assertNoJsonNul, isJsonObject, parseJsonRecord } from "./json-text.ts";
 import { readLines } from "./lines.ts";
 import { describeJsonValue, type ParsedRow, type ReaderStart, type RowReader } from "./reader.ts";
 
@@ -18,7 +18,7 @@ export async function* readJsonLines(source: ByteSource, start: ReaderStart): Ro
       const where = `line ${line.number}`;
       const text = decodeUtf8(line.bytes, where);
       if (text.trim() === "") continue;
-      const value = parseJsonText(text, where);
+      const value = parseJsonRecord(text, where);
       if (!isJsonObject(value)) throw new ParseError(`${where}: expected a JSON object, found ${describeJsonValue(value)}.`);
       assertNoJsonNul(text, where);
       rows.push({ data: value, end: line.end, nextLine: line.number + 1 });

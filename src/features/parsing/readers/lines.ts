@@ -47,7 +47,7 @@ export async function* readLines(source: ByteSource, offset: number, firstLine: 
       const newline = piece.indexOf(NEWLINE, at);
       const stop = newline === -1 ? piece.length : newline;
       if (partsLength + (stop - at) > options.maxBytes) {
-        if (options.overlong === "error") throw new ParseError(`line ${number} is longer than ${describeBytes(options.maxBytes)}.`);
+        if (options.overlong === "error") throw new ParseError(`line ${number} is longer than the limit of ${describeBytes(options.maxBytes)} per record.`);
         const cut = characterBoundary(piece.subarray(at, stop), options.maxBytes - partsLength);
         parts.push(piece.subarray(at, at + cut));
         lines.push({ bytes: joinBytes(parts, partsLength + cut), number, end: position + at + cut, complete: false });

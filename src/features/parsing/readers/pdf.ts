@@ -4,26 +4,63 @@
  * PARSE_LIMITS.wholeFileBytes. Each page becomes a row `{ page, text }`; a page without
  * text (a scan) is an empty string, so page numbers stay aligned.
  *
+ * Hostile documents are bounded before and while pdf.js works: what their streams
+ * inflate to (pdf-streams.ts), their pages (PARSE_LIMITS.pdfPages, read from the page
+ * tree before any page is) and the text extracted (PARSE_LIMITS.pdfTextChars, counted
+ * page by page; pages are read one at a time, not all at once as unpdf's extractText
+ * does, so only one page's content is held).
+ *
  * unpdf is half the bundle and only PDFs need it: imported on first use, so an isolate
  * that never parses a PDF never evaluates it (the bundler keeps it in the one file, its
  * top level deferred), and cold starts stay short.
  */
+import type { getDocumentProxy } from "unpdf";
+import { describeCount, PARSE_LIMITS } from "../limits.ts";
 import { ParseError } from "../parse-error.ts";
+import { assertPdfInflatedSize } from "./pdf-streams.ts";
+
+// A type-only import: erased from the bundle, so unpdf still loads on first use.
+type PdfDocument = Awaited<ReturnType<typeof getDocumentProxy>>;
+
+async function pageTexts(document: PdfDocument): Promise<string[]> {
+  const pages = document.numPages;
+  if (pages > PARSE_LIMITS.pdfPages) {
+    throw new ParseError(`The PDF has ${describeCount(pages)} pages; the limit is ${describeCount(PARSE_LIMITS.pdfPages)} pages.`);
+  }
+  const texts: string[] = [];
+  let chars = 0;
+  for (let number = 1; number <= pages; number++) {
+    const page = await document.getPage(number);
+    const content = await page.getTextContent();
+    // The same text as unpdf's extractText: each item's string, a line break where pdf.js saw one.
+    const text = content.items.map((item) => ("str" in item ? item.str + (item.hasEOL ? "\n" : "") : "")).join("");
+    page.cleanup();
+    chars += text.length;
+    if (chars > PARSE_LIMITS.pdfTextChars) {
+      const limit = describeCount(PARSE_LIMITS.pdfTextChars);
+      throw new ParseError(`The PDF's text passes ${limit} characters at page ${number}; the limit is ${limit} characters of text.`);
+    }
+    texts.push(text);
+  }
+  return texts;
+}
 
 export async function readPdfPages(bytes: Uint8Array): Promise<{ page: number; text: string }[]> {
-  let text: string[];
-  const { extractText, getDocumentProxy } = await import("unpdf");
+  assertPdfInflatedSize(bytes);
+  let texts: string[];
+  const { getDocumentProxy } = await import("unpdf");
   try {
     const document = await getDocumentProxy(bytes);
     try {
-      ({ text } = await extractText(document, { mergePages: false }));
+      texts = await pageTexts(document);
     } finally {
       await document.destroy();
     }
   } catch (error) {
+    if (error instanceof ParseError) throw error;
     const name = (error as Error).name;
     if (name === "PasswordException") throw new ParseError("The PDF is password-protected; upload it without a password.");
     throw new ParseError(`The PDF cannot be read (${(error as Error).message}).`);
   }
-  return text.map((pageText, index) => ({ page: index + 1, text: pageText.replaceAll("\u0000", "") }));
+  return texts.map((pageText, index) => ({ page: index + 1, text: pageText.replaceAll("\u0000", "") }));
 }

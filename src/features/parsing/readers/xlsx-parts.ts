@@ -5,7 +5,7 @@
  * and the shared strings, and a second pass streams the sheets (xlsx-sheets.ts).
  * Only the standard part names (xl/workbook.xml, xl/styles.xml, …) are looked for.
  */
-import { describeBytes, PARSE_LIMITS } from "../limits.ts";
+import { describeBytes, describeCount, PARSE_LIMITS } from "../limits.ts";
 import { ParseError } from "../parse-error.ts";
 import { localName, streamArchive, xmlStream, ZipEntryStream, type EntryHandler, type XmlHandlers } from "./xlsx-zip.ts";
 
@@ -82,7 +82,13 @@ function sharedStringsReader(strings: string[]) {
       else if (name === "t") inText = phonetic === 0;
     },
     text(text) {
-      if (inText && current !== null) current += text;
+      if (!inText || current === null) return;
+      current += text;
+      // Checked as it grows: a string split into many runs would otherwise only be measured whole.
+      if (current.length > PARSE_LIMITS.cellChars) {
+        const limit = describeCount(PARSE_LIMITS.cellChars);
+        throw new ParseError(`The workbook's shared string ${strings.length} is longer than ${limit} characters; the limit is ${limit} characters per string.`);
+      }
     },
     close(name) {
       if (name === "t") inText = false;
@@ -110,11 +116,11 @@ function resolveTarget(target: string): string {
   return resolved.join("/");
 }
 
-export async function readWorkbookParts(pieces: AsyncIterable<Uint8Array>): Promise<WorkbookParts> {
-  const smallPartLimit = 8 * 1024 * 1024;
-  const workbook = collector(smallPartLimit, WORKBOOK);
-  const rels = collector(smallPartLimit, WORKBOOK_RELS);
-  const styles = collector(smallPartLimit, STYLES);
+/** `archiveBytes`: the archive's size, which bounds what it may expand to. */
+export async function readWorkbookParts(pieces: AsyncIterable<Uint8Array>, archiveBytes: number): Promise<WorkbookParts> {
+  const workbook = collector(PARSE_LIMITS.workbookPartBytes, WORKBOOK);
+  const rels = collector(PARSE_LIMITS.workbookPartBytes, WORKBOOK_RELS);
+  const styles = collector(PARSE_LIMITS.workbookPartBytes, STYLES);
   const sharedStrings: string[] = [];
   const sharedStringsXml = sharedStringsReader(sharedStrings);
   const pick = (name: string): EntryHandler | null =>
@@ -124,7 +130,7 @@ export async function readWorkbookParts(pieces: AsyncIterable<Uint8Array>): Prom
       [STYLES]: styles.handler,
       [SHARED_STRINGS]: (data: Uint8Array, final: boolean) => sharedStringsXml.write(data, final),
     })[name] ?? null;
-  for await (const _ of streamArchive(pieces, new ZipEntryStream(pick))) {
+  for await (const _ of streamArchive(pieces, new ZipEntryStream(archiveBytes, pick))) {
     // each piece is handled as it is pushed
   }
   if (!workbook.found) throw new ParseError("The ZIP archive is not an XLSX workbook (it has no xl/workbook.xml).");
@@ -136,7 +142,11 @@ export async function readWorkbookParts(pieces: AsyncIterable<Uint8Array>): Prom
       if (name === "workbookPr") date1904 = attributes.date1904 === "1" || attributes.date1904 === "true";
       if (name !== "sheet") return;
       const relationId = Object.entries(attributes).find(([key]) => key !== "id" && localName(key) === "id")?.[1];
-      if (attributes.name && relationId) declared.push({ name: attributes.name, relationId });
+      if (!attributes.name || !relationId) return;
+      if (declared.length === PARSE_LIMITS.sheets) {
+        throw new ParseError(`The workbook has more than ${describeCount(PARSE_LIMITS.sheets)} sheets; the limit is ${describeCount(PARSE_LIMITS.sheets)} sheets.`);
+      }
+      declared.push({ name: attributes.name, relationId });
     },
   });
 

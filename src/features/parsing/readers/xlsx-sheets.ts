@@ -8,6 +8,7 @@
  * its sheet and cell, as a ragged CSV row does.
  */
 import { normalizeHeaders } from "../headers.ts";
+import { describeCount, PARSE_LIMITS } from "../limits.ts";
 import { ParseError } from "../parse-error.ts";
 import { assertNoNul } from "../utf8.ts";
 import type { DateKind, WorkbookParts } from "./xlsx-parts.ts";
@@ -23,12 +24,21 @@ function columnLetters(index: number): string {
   return letters;
 }
 
+/** The 0-based column of a cell reference; past XFD it stops counting (`ZZZZZZ1` would be 321 million). */
 function columnIndex(reference: string): number | null {
   const letters = /^([A-Z]+)\d*$/i.exec(reference)?.[1];
   if (!letters) return null;
   let index = 0;
-  for (const letter of letters.toUpperCase()) index = index * 26 + (letter.charCodeAt(0) - 64);
+  for (const letter of letters.toUpperCase()) {
+    index = index * 26 + (letter.charCodeAt(0) - 64);
+    if (index > PARSE_LIMITS.sheetColumns) break;
+  }
   return index - 1;
+}
+
+/** A cell reference as written, shortened: it comes from the file and can be long. */
+function shownReference(reference: string): string {
+  return reference.length > 20 ? `${reference.slice(0, 20)}…` : reference;
 }
 
 /** An Excel serial day number as ISO 8601 text (Excel's dates carry no time zone). */
@@ -52,6 +62,7 @@ class SheetReader {
   private cells: unknown[] = [];
   private rowNumber = 0;
   private lastColumn = -1;
+  private cellsInRow = 0;
   private cell = { column: 0, type: "n", style: 0, reference: "", value: "", hasValue: false, inline: "", hasInline: false };
   private inValue = false;
   private inInlineText = false;
@@ -79,10 +90,12 @@ class SheetReader {
       if (name === "row") {
         this.cells = [];
         this.lastColumn = -1;
+        this.cellsInRow = 0;
         this.rowNumber = attributes.r ? Number(attributes.r) : this.rowNumber + 1;
       } else if (name === "c") {
         const reference = attributes.r ?? "";
         const column = columnIndex(reference) ?? this.lastColumn + 1;
+        this.checkCellPosition(column, reference);
         this.lastColumn = column;
         this.cell = { column, type: attributes.t ?? "n", style: Number(attributes.s ?? 0), reference, value: "", hasValue: false, inline: "", hasInline: false };
       } else if (name === "v") {
@@ -97,6 +110,12 @@ class SheetReader {
     text: (text: string) => {
       if (this.inValue) this.cell.value += text;
       else if (this.inInlineText) this.cell.inline += text;
+      else return;
+      // Checked as it grows: a value split into many runs would otherwise only be measured whole.
+      if (this.cell.value.length + this.cell.inline.length > PARSE_LIMITS.cellChars) {
+        const limit = describeCount(PARSE_LIMITS.cellChars);
+        throw new ParseError(`${this.where(this.cell.column)}: longer than ${limit} characters; the limit is ${limit} characters per cell.`);
+      }
     },
     close: (name: string) => {
       if (name === "v") this.inValue = false;
@@ -104,10 +123,29 @@ class SheetReader {
       else if (name === "rPh") this.phonetic -= 1;
       else if (name === "c") {
         const value = this.cellValue();
-        if (value !== null) this.cells[this.cell.column] = value;
+        if (value === null) return;
+        // Only a value counts against the column limit: Excel writes styled empty cells far right.
+        if (this.cell.column >= PARSE_LIMITS.columns) {
+          const limit = describeCount(PARSE_LIMITS.columns);
+          throw new ParseError(`${this.where(this.cell.column)}: beyond column ${columnLetters(PARSE_LIMITS.columns - 1)}; the limit is ${limit} columns.`);
+        }
+        this.cells[this.cell.column] = value;
       } else if (name === "row") this.finishRow();
     },
+    where: () => `sheet "${this.name}", row ${this.rowNumber}`,
   };
+
+  private checkCellPosition(column: number, reference: string): void {
+    const { sheetColumns } = PARSE_LIMITS;
+    if (column >= sheetColumns) {
+      const cell = reference ? `cell ${shownReference(reference)}` : `row ${this.rowNumber}, cell ${this.cellsInRow + 1}`;
+      throw new ParseError(`sheet "${this.name}", ${cell}: beyond column XFD, the last column of a worksheet; the limit is ${describeCount(sheetColumns)} columns.`);
+    }
+    // Repeated references keep the column in range while the cells go on: count them too.
+    if (++this.cellsInRow > sheetColumns) {
+      throw new ParseError(`sheet "${this.name}", row ${this.rowNumber}: more than ${describeCount(sheetColumns)} cells; the limit is ${describeCount(sheetColumns)} cells per row.`);
+    }
+  }
 
   private where(column: number): string {
     return `sheet "${this.name}", cell ${columnLetters(column)}${this.rowNumber}`;
@@ -144,7 +182,10 @@ class SheetReader {
     const cells = this.cells;
     if (!cells.some((value) => value !== undefined)) return;
     if (!this.header) {
-      this.header = normalizeHeaders(Array.from({ length: cells.length }, (_, index) => headerText(cells[index])));
+      this.header = normalizeHeaders(
+        Array.from({ length: cells.length }, (_, index) => headerText(cells[index])),
+        `sheet "${this.name}", row ${this.rowNumber} (the header)`,
+      );
       this.batch.header = this.header;
       return;
     }
@@ -167,7 +208,7 @@ class SheetReader {
 }
 
 /** Yields, after each piece of the archive, the rows each sheet produced from it. */
-export async function* readWorkbookSheets(pieces: AsyncIterable<Uint8Array>, parts: WorkbookParts): AsyncGenerator<SheetBatch[]> {
+export async function* readWorkbookSheets(pieces: AsyncIterable<Uint8Array>, parts: WorkbookParts, archiveBytes: number): AsyncGenerator<SheetBatch[]> {
   const readers = new Map<string, SheetReader>();
   parts.sheets.forEach((sheet, position) => readers.set(sheet.path, new SheetReader(position, sheet.name, parts)));
   const pick = (name: string): EntryHandler | null => {
@@ -176,7 +217,7 @@ export async function* readWorkbookSheets(pieces: AsyncIterable<Uint8Array>, par
     const stream = xmlStream(name, reader.xml);
     return (data, final) => stream.write(data, final);
   };
-  for await (const _ of streamArchive(pieces, new ZipEntryStream(pick))) {
+  for await (const _ of streamArchive(pieces, new ZipEntryStream(archiveBytes, pick))) {
     const batches = [...readers.values()].map((reader) => reader.take()).filter((batch) => batch !== null);
     if (batches.length > 0) yield batches;
   }

@@ -1,6 +1,6 @@
 import { Unzip, UnzipInflate, type UnzipFile } from "fflate";
 import { SaxesParser, type SaxesTagPlain } from "saxes";
-import { describeBytes, PARSE_LIMITS } from "../limits.ts";
+import { describeBytes, describeCount, PARSE_LIMITS, workbookXmlLimit } from "../limits.ts";
 import { ParseError } from "../parse-error.ts";
 
 /** An entry's XML, streamed: bytes → text → SAX events. */
@@ -8,6 +8,8 @@ export type XmlHandlers = {
   open?(name: string, attributes: Record<string, string>): void;
   text?(text: string): void;
   close?(name: string): void;
+  /** Where the parser is, for errors ("sheet "S1", row 4"); the entry's name when absent. */
+  where?(): string;
 };
 
 /** Element and attribute names without their namespace prefix (`x:row` → `row`). */
@@ -19,15 +21,31 @@ export function localName(name: string): string {
 export function xmlStream(entry: string, handlers: XmlHandlers) {
   const parser = new SaxesParser();
   const decoder = new TextDecoder("utf-8");
-  if (handlers.open) {
-    const open = handlers.open;
-    parser.on("opentag", (tag: SaxesTagPlain) => open(localName(tag.name), tag.attributes));
-  }
-  if (handlers.text) parser.on("text", handlers.text);
-  if (handlers.close) {
-    const close = handlers.close;
-    parser.on("closetag", (tag) => close(localName(tag.name)));
-  }
+  // saxes buffers a text run, tag or comment until it ends: the distance from the last
+  // event to what has been written bounds that buffer (checked after each write, whose
+  // size the inflater bounds). After a write saxes's own position counts its last chunk
+  // twice, so what was written is counted here.
+  let lastEvent = 0;
+  let written = 0;
+  const seen = () => (lastEvent = parser.position);
+  parser.on("opentag", (tag: SaxesTagPlain) => {
+    seen();
+    handlers.open?.(localName(tag.name), tag.attributes);
+  });
+  parser.on("text", (text) => {
+    seen();
+    handlers.text?.(text);
+  });
+  parser.on("closetag", (tag) => {
+    seen();
+    handlers.close?.(localName(tag.name));
+  });
+  const limit = PARSE_LIMITS.xmlTokenChars;
+  const checkToken = () => {
+    if (written - lastEvent <= limit) return;
+    const where = handlers.where?.() ?? `the workbook part ${entry}`;
+    throw new ParseError(`${where}: a text, tag or comment longer than ${describeCount(limit)} characters; the limit is ${describeCount(limit)} characters.`);
+  };
   const wrap = (work: () => void) => {
     try {
       work();
@@ -39,7 +57,10 @@ export function xmlStream(entry: string, handlers: XmlHandlers) {
   return {
     write(bytes: Uint8Array, final: boolean) {
       wrap(() => {
-        parser.write(decoder.decode(bytes, { stream: !final }));
+        const text = decoder.decode(bytes, { stream: !final });
+        parser.write(text);
+        written += text.length;
+        checkToken();
         if (final) parser.close();
       });
     },
@@ -57,8 +78,11 @@ export class ZipEntryStream {
   private readonly unzip: Unzip;
   private failure: unknown = null;
   private inflated = 0;
+  private readonly inflatedLimit: number;
 
-  constructor(pick: (name: string) => EntryHandler | null) {
+  /** `archiveBytes`: the archive's size, which sets how much XML it may expand to (workbookXmlLimit). */
+  constructor(archiveBytes: number, pick: (name: string) => EntryHandler | null) {
+    this.inflatedLimit = workbookXmlLimit(archiveBytes);
     this.unzip = new Unzip((file: UnzipFile) => {
       const handler = pick(file.name);
       if (!handler || this.failure) return;
@@ -67,8 +91,10 @@ export class ZipEntryStream {
         try {
           if (error) throw new ParseError(`The workbook's entry ${file.name} cannot be decompressed (${error.message}).`);
           this.inflated += data.length;
-          if (this.inflated > PARSE_LIMITS.workbookXmlBytes) {
-            throw new ParseError(`The workbook expands to more than ${describeBytes(PARSE_LIMITS.workbookXmlBytes)} of XML, more than can be parsed.`);
+          if (this.inflated > this.inflatedLimit) {
+            throw new ParseError(
+              `The workbook expands to more than ${describeBytes(this.inflatedLimit)} of XML (entry ${file.name}); the limit is ${describeBytes(this.inflatedLimit)} for an archive of ${describeBytes(archiveBytes)}.`,
+            );
           }
           handler(data, final);
         } catch (caught) {

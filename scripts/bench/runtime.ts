@@ -43,6 +43,13 @@ export function localR2Credentials(): { accessKeyId: string; secretAccessKey: st
 type QueueConsumers = Record<string, { maxBatchTimeout?: number } & Record<string, unknown>>;
 
 /**
+ * The bench's own per-caller API limit, far above anything a load run sends in a
+ * minute: wrangler.toml's API_LIMITER (600 per 60 s per caller) would turn a run into a
+ * measurement of 429s. Sign-in and sign-up keep wrangler.toml's limits.
+ */
+const BENCH_API_LIMIT = 1_000_000_000;
+
+/**
  * The API Worker: the production bundle with wrangler.toml's bindings plus the bench's.
  * Without `queueConsumers` it only produces messages (several copies of it can then
  * share one workerd); `immediateDelivery` sets every consumer's batch window to 0 s.
@@ -54,13 +61,14 @@ export function apiWorker(
   options: { queueConsumers: boolean; immediateDelivery?: boolean },
 ): V4WorkerOptions {
   const base = fromWranglerToml();
-  const { queueConsumers, ...rest } = base as typeof base & { queueConsumers?: QueueConsumers };
+  const { queueConsumers, ratelimits, ...rest } = base as typeof base & { queueConsumers?: QueueConsumers; ratelimits?: Record<string, unknown> };
   const consumers = options.immediateDelivery
     ? Object.fromEntries(Object.entries(queueConsumers ?? {}).map(([queue, consumer]) => [queue, { ...consumer, maxBatchTimeout: 0 }]))
     : queueConsumers;
   return {
     ...rest,
     ...(options.queueConsumers ? { queueConsumers: consumers } : {}),
+    ratelimits: { ...ratelimits, API_LIMITER: { namespace_id: "1003", simple: { limit: BENCH_API_LIMIT, period: 60 } } },
     name,
     modules: true,
     scriptPath: resolve(bundle.dir, bundle.main),

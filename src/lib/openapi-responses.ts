@@ -12,9 +12,13 @@ export const ProblemSchema = z
   })
   .openapi("Problem", { description: "An RFC 9457 problem document." });
 
+// Every 429 the API answers carries Retry-After (seconds), whichever limit refused.
+const retryAfterHeader = { "Retry-After": { description: "Seconds until the caller may try again.", schema: { type: "integer" as const } } };
+
 const problem = (code: ErrorCode, description: string) => ({
   [ERROR_CODES[code].status]: {
     description,
+    ...(code === "rate_limited" ? { headers: retryAfterHeader } : {}),
     content: { "application/problem+json": { schema: ProblemSchema } },
   },
 });
@@ -32,6 +36,7 @@ export const authErrors = {
   ...problem("unauthorized", "Missing, expired or invalid credentials."),
   ...problem("forbidden", "The caller may see the resource but not change it."),
   ...problem("not_found", "No such resource, or the caller may not see it."),
+  ...problem("rate_limited", "The caller (a user, or an API token) sent more requests than its rate limit allows (middleware/rate-limit.ts)."),
 };
 
 export { problem };

@@ -126,6 +126,21 @@ describe("POST /auth/refresh", () => {
     expect(first.body.refresh_token).not.toBe(account.refresh_token);
     const me = await request("GET", "/api/v1/auth/me", { token: first.body.access_token });
     expect(me.status).toBe(200);
+    const second = await request("POST", "/api/v1/auth/refresh", { body: { refresh_token: first.body.refresh_token } });
+    expect(second.status).toBe(200);
+  });
+
+  it("revokes the family when one token is refreshed twice at once: no successor survives", async () => {
+    const account = await registerClient();
+    const both = await Promise.all(
+      [1, 2].map(() => request("POST", "/api/v1/auth/refresh", { body: { refresh_token: account.refresh_token } })),
+    );
+    expect(both.map((response) => response.status).sort()).toEqual([200, 401]);
+    const winner = both.find((response) => response.status === 200)!;
+    const next = await request("POST", "/api/v1/auth/refresh", { body: { refresh_token: winner.body.refresh_token } });
+    expect(next.status).toBe(401);
+    const events = await db.execute(sql`select count(*)::int as n from event_log where action = 'refresh_token.reuse_detected' and org_id = ${account.org_id}`);
+    expect(events.rows).toEqual([{ n: 1 }]);
   });
 
   it("treats reuse of a rotated token as theft and revokes the whole family", async () => {

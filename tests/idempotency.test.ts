@@ -111,3 +111,56 @@ describe("Idempotency-Key on POST /projects/{project_id}/restore", () => {
     expect((await eventsOf("project", id)).filter((event) => event.action === "project.restore")).toHaveLength(1);
   });
 });
+
+describe("Idempotency-Key on answers that carry a secret", () => {
+  async function stored(key: string) {
+    const result = await db.execute(sql`select status, response_status, response_headers, response_body from idempotency_key where key = ${key}`);
+    return result.rows;
+  }
+
+  async function expectKeyUsed(first: { status: number }, replay: { status: number; body: any; roundTrips: number | null }, key: string) {
+    expect(replay.status).toBe(409);
+    expect(replay.body.type).toBe("urn:grandscale:problem:idempotency-key-used");
+    // The key was taken completed in the change's own batch: no second trip to store an answer.
+    expect(await stored(key)).toEqual([{ status: "withheld", response_status: null, response_headers: null, response_body: null }]);
+    expect(first.status).toBeLessThan(300);
+  }
+
+  it("never stores a new API token's secret, and answers a replay 409 idempotency_key_used", async () => {
+    const key = crypto.randomUUID();
+    const first = await post("/api-tokens", client, key, { name: "once" });
+    expect(first.status).toBe(201);
+    expect(first.roundTrips).toBe(1);
+    const replay = await post("/api-tokens", client, key, { name: "once" });
+    await expectKeyUsed(first, replay, key);
+    expect(JSON.stringify(replay.body)).not.toContain(first.body.token);
+    const tokens = await db.execute(sql`select count(*)::int as n from api_token where user_id = ${client.user_id} and name = 'once'`);
+    expect(tokens.rows).toEqual([{ n: 1 }]);
+  });
+
+  it("never stores sign-in, sign-up or refresh tokens", async () => {
+    const address = { "cf-connecting-ip": `10.77.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}` };
+    const signUp = { email: `${unique("idem")}@client.test`, password: "correct horse battery staple", full_name: "I", organization_name: unique("Idem Org") };
+    const registerKey = crypto.randomUUID();
+    const call = (path: string, key: string, body: unknown) =>
+      request("POST", `/api/v1${path}`, { body, headers: { ...address, "idempotency-key": key } });
+
+    const registered = await call("/auth/register", registerKey, signUp);
+    expect(registered.status).toBe(201);
+    await expectKeyUsed(registered, await call("/auth/register", registerKey, signUp), registerKey);
+
+    const loginKey = crypto.randomUUID();
+    const credentials = { email: signUp.email, password: signUp.password };
+    const signedIn = await call("/auth/login", loginKey, credentials);
+    expect(signedIn.status).toBe(200);
+    await expectKeyUsed(signedIn, await call("/auth/login", loginKey, credentials), loginKey);
+
+    const refreshKey = crypto.randomUUID();
+    const refreshBody = { refresh_token: signedIn.body.refresh_token };
+    const refreshed = await call("/auth/refresh", refreshKey, refreshBody);
+    expect(refreshed.status).toBe(200);
+    await expectKeyUsed(refreshed, await call("/auth/refresh", refreshKey, refreshBody), refreshKey);
+    // The successor was handed out once only, and still works.
+    expect((await request("POST", "/api/v1/auth/refresh", { body: { refresh_token: refreshed.body.refresh_token } })).status).toBe(200);
+  });
+});

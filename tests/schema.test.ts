@@ -61,7 +61,7 @@ const ENUMS: Record<string, string[]> = {
   export_format: ["jsonl", "csv", "json"],
   export_scope: ["approved", "all"],
   actor_kind: ["user", "api_token", "system"],
-  idempotency_status: ["in_progress", "completed"],
+  idempotency_status: ["in_progress", "completed", "withheld"],
 };
 
 /**

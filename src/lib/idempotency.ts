@@ -35,12 +35,12 @@ export function idempotencyReservation(request: IdempotencyRequest): SQL[] {
     sql`delete from idempotency_key where caller = ${request.caller} and key = ${request.key} and expires_at <= now()`,
     sql`insert into idempotency_key (caller, key, method, path, request_hash, status)
       values (${request.caller}, ${request.key}, ${request.method}, ${request.path}, ${request.request_hash},
-        ${request.storesResponse ? "in_progress" : "completed"})`,
+        ${request.storesResponse ? "in_progress" : "withheld"})`,
   ];
 }
 
 type StoredKey = {
-  status: "in_progress" | "completed";
+  status: "in_progress" | "completed" | "withheld";
   request_hash: string;
   response_status: number | null;
   response_headers: Record<string, string> | null;
@@ -56,8 +56,8 @@ type StoredKey = {
  * in the change's own batch; storing the response is the one extra round trip.
  *
  * Answers that carry a secret (sign-in, sign-up, refresh, a new API token) are never
- * stored: the secret would sit in the table and be shown twice. Their key is taken
- * completed with no stored status, and a replay is 409 `idempotency_key_used`.
+ * stored: the secret would sit in the table and be shown twice. Their key is taken as
+ * `withheld` in the change's own batch, and a replay is 409 `idempotency_key_used`.
  */
 export const idempotent = (options: { storesResponse: boolean }) => createMiddleware<AppEnv>(async (c, next) => {
   const key = c.req.header("idempotency-key");
@@ -97,7 +97,7 @@ export const idempotent = (options: { storesResponse: boolean }) => createMiddle
     if (stored.status === "in_progress") {
       throw new ApiError("conflict", "A request with this Idempotency-Key is still being processed; retry later.");
     }
-    if (stored.response_status === null) {
+    if (stored.status === "withheld") {
       throw new ApiError("idempotency_key_used", "This Idempotency-Key was already used, and its answer carried a secret that is never shown twice; use a new key.");
     }
     const headers = new Headers(stored.response_headers ?? {});

@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import type { Context, ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { ConfigError } from "../env.ts";
@@ -14,18 +15,42 @@ function respond(c: Context<AppEnv>, error: ApiError) {
   return new Response(JSON.stringify(toProblem(error, requestId)), { status: error.status, headers });
 }
 
+function isRevocation(error: unknown) {
+  return postgresErrorOf(error)?.code === CREDENTIAL_REVOKED;
+}
+
+/**
+ * A refusal decided without the database (a permission the token's roles lack, your
+ * own account) would otherwise be told to a revoked credential too. Only that error
+ * path pays a round trip: the guard alone, so a revoked caller learns nothing but 401.
+ */
+async function credentialStands(c: Context<AppEnv>): Promise<boolean> {
+  if (!c.get("principal") || c.get("roundTrips").count > 0) return true;
+  try {
+    await c.get("db").execute(sql`select 1`);
+    return true;
+  } catch (error) {
+    if (isRevocation(error)) return false;
+    c.get("logger").warn("could not confirm the credential behind a refusal", errorFields(error));
+    return true;
+  }
+}
+
 /**
  * One error handler in three tiers: our ApiError as it is; Hono's HTTPException (e.g.
  * the body limit, the validator's media-type gate) mapped through the code table;
  * anything else is a 500 that is logged with the request id and reveals nothing.
  */
-export const onError: ErrorHandler<AppEnv> = (error, c) => {
-  if (error instanceof ApiError) return respond(c, error);
+export const onError: ErrorHandler<AppEnv> = async (error, c) => {
+  if (error instanceof ApiError) {
+    if (error.status === 403 && !(await credentialStands(c))) return respond(c, revoked());
+    return respond(c, error);
+  }
   if (error instanceof HTTPException) {
     const code = codeForStatus(error.status);
     return respond(c, new ApiError(code, error.message || "The request could not be processed."));
   }
-  if (postgresErrorOf(error)?.code === CREDENTIAL_REVOKED) return respond(c, revoked());
+  if (isRevocation(error)) return respond(c, revoked());
   const logger = c.get("logger") ?? createLogger({ request_id: c.get("requestId") });
   if (error instanceof ConfigError) {
     logger.error("configuration error", errorFields(error));

@@ -53,6 +53,12 @@ export const policies: OperationPolicy[] = [
   },
   { operationId: "getCurrentUser", request: () => ({ method: "GET", path: "/api/v1/auth/me" }), expect: statuses(200, {}) },
   {
+    // Every role manages its own account; a rename leaves the caller's tokens as they are.
+    operationId: "updateCurrentUser",
+    request: () => ({ method: "PATCH", path: "/api/v1/auth/me", body: { full_name: unique("Renamed Self") } }),
+    expect: statuses(200, {}),
+  },
+  {
     operationId: "createApiToken",
     request: () => ({ method: "POST", path: "/api/v1/api-tokens", body: { name: unique("matrix token") } }),
     expect: statuses(201, {}),

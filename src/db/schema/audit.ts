@@ -76,7 +76,7 @@ export const idempotencyKey = pgTable(
     check("idempotency_key_key_length", sql`char_length(${t.key}) BETWEEN 1 AND 255`),
     check(
       "idempotency_key_completed_has_response",
-      sql`${t.status} = 'in_progress' OR (${t.response_status} IS NOT NULL AND ${t.response_status} BETWEEN 100 AND 599)`,
+      sql`${t.status} <> 'completed' OR (${t.response_status} IS NOT NULL AND ${t.response_status} BETWEEN 100 AND 599)`,
     ),
     check("idempotency_key_expires_after_creation", sql`${t.expires_at} > ${t.created_at}`),
   ],

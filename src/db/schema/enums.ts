@@ -58,4 +58,5 @@ export const exportScope = pgEnum("export_scope", ["approved", "all"]);
 /** Who performed an audited action: a signed-in user, a user's API token, or the platform itself (queue consumers). */
 export const actorKind = pgEnum("actor_kind", ["user", "api_token", "system"]);
 
-export const idempotencyStatus = pgEnum("idempotency_status", ["in_progress", "completed"]);
+// `withheld`: the change committed, and its answer carried a secret that is never kept.
+export const idempotencyStatus = pgEnum("idempotency_status", ["in_progress", "completed", "withheld"]);

@@ -1,0 +1,3 @@
+ALTER TYPE "public"."idempotency_status" ADD VALUE 'withheld';--> statement-breakpoint
+ALTER TABLE "idempotency_key" DROP CONSTRAINT "idempotency_key_completed_has_response";--> statement-breakpoint
+ALTER TABLE "idempotency_key" ADD CONSTRAINT "idempotency_key_completed_has_response" CHECK ("idempotency_key"."status" <> 'completed' OR ("idempotency_key"."response_status" IS NOT NULL AND "idempotency_key"."response_status" BETWEEN 100 AND 599));

@@ -75,6 +75,32 @@ function storageError(body: string) {
   return /<Code>([^<]+)<\/Code>/.exec(body)?.[1];
 }
 
+/**
+ * Counts the reads of the object at `key` (objectSha256, what `complete` hashes with, is
+ * the only FILES.get of it; parse consumers of other tests read other keys meanwhile) and
+ * holds each at a gate until `open()`, so a test can complete again while a hash runs.
+ */
+function gateObjectReads(key: string) {
+  let open!: () => void;
+  const gate = new Promise<void>((resolve) => (open = resolve));
+  const read = env.FILES.get.bind(env.FILES) as (key: string, options?: R2GetOptions) => Promise<R2ObjectBody | null>;
+  const spy = vi.spyOn(env.FILES, "get").mockImplementation((async (readKey: string, options?: R2GetOptions) => {
+    if (readKey === key) await gate;
+    return read(readKey, options);
+  }) as never);
+  return { reads: () => spy.mock.calls.filter(([readKey]) => readKey === key).length, open };
+}
+
+/** The answer, or null when it takes longer than `ms` (today's code would wait on the gate). */
+function within<T>(answer: Promise<T>, ms = 5000): Promise<T | null> {
+  return Promise.race([answer, new Promise<null>((resolve) => setTimeout(() => resolve(null), ms))]);
+}
+
+/** Bytes of the same length as `bytes`, with other content (a presigned PUT signs the length). */
+function sameLengthOther(bytes: Uint8Array): Uint8Array {
+  return bytes.map((byte) => (byte === 0x31 ? 0x32 : byte));
+}
+
 describe("single PUT upload", () => {
   it("creates a pending version, takes the bytes at the presigned URL, and completes to a ready version with its parse queued", async () => {
     const bytes = csvBytes(5);
@@ -263,6 +289,153 @@ describe("single PUT upload", () => {
     expect(completed.status).toBe(409);
     expect(completed.body.detail).toMatch(/expired at .*start a new upload/);
     expect((await versionRow(started.body.version_id))!.status).toBe("pending");
+  });
+});
+
+describe("complete hashes an object at most once", () => {
+  it("answers a complete arriving while another verifies 409 with Retry-After, hashes once, then answers the completed version", async () => {
+    const bytes = csvBytes();
+    const started = await startUpload(client.token, project.project_id, bytes, { sha256: await sha256Hex(bytes) });
+    expect((await putObject(started.body, bytes)).status).toBe(200);
+    const { reads, open } = gateObjectReads(await objectKeyOf(started.body.upload_id));
+    try {
+      const first = completeUpload(client.token, started.body.upload_id);
+      await vi.waitFor(() => expect(reads()).toBe(1));
+      const second = await within(completeUpload(client.token, started.body.upload_id));
+      expect(second?.status, "the second complete must not wait for, or repeat, the first one's hash").toBe(409);
+      expect(second!.body.detail).toMatch(/^Upload \d+ is being completed by another request, which is verifying its SHA-256; retry in \d+ s\.$/);
+      expect(Number(second!.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+      expect(second!.roundTrips).toBe(1);
+      open();
+      const firstAnswer = await first;
+      expect(firstAnswer.status, JSON.stringify(firstAnswer.body)).toBe(200);
+      expect(firstAnswer.roundTrips).toBe(2);
+      const again = await completeUpload(client.token, started.body.upload_id);
+      expect(again.status).toBe(200);
+      expect(again.body).toEqual(firstAnswer.body);
+      expect(again.roundTrips).toBe(1);
+    } finally {
+      open();
+    }
+    expect(reads()).toBe(1);
+  });
+
+  it("hashes a mismatching object once when retried in parallel, removes it so the same URL takes the right bytes, and never hashes the same bytes twice", async () => {
+    const right = csvBytes();
+    const wrong = sameLengthOther(right);
+    const started = await startUpload(client.token, project.project_id, right, { sha256: await sha256Hex(right) });
+    const upload = started.body as SingleUpload;
+    expect((await putObject(upload, wrong)).status).toBe(200);
+    const key = await objectKeyOf(upload.upload_id);
+    const { reads, open } = gateObjectReads(key);
+    try {
+      const first = completeUpload(client.token, upload.upload_id);
+      await vi.waitFor(() => expect(reads()).toBe(1));
+      const parallel = await within(Promise.all([1, 2, 3].map(() => completeUpload(client.token, upload.upload_id))));
+      expect(parallel?.map((answer) => answer.status)).toEqual([409, 409, 409]);
+      open();
+      const refused = await first;
+      expect(refused.status).toBe(422);
+      expect(refused.body.detail).toBe(
+        `The stored file's SHA-256 is ${await sha256Hex(wrong)}, but the upload declared ${await sha256Hex(right)}; PUT the right bytes to the same URL, then complete again.`,
+      );
+      // The claim and the verdict: two round trips.
+      expect(refused.roundTrips).toBe(2);
+    } finally {
+      open();
+    }
+    expect(reads()).toBe(1);
+    expect(await env.FILES.head(key)).toBeNull();
+    const nothing = await completeUpload(client.token, upload.upload_id);
+    expect(nothing.status).toBe(409);
+    expect(nothing.body.detail).toContain(`(the bytes PUT before had the SHA-256 ${await sha256Hex(wrong)} and were removed)`);
+    const failures = (await eventsOf("file_version", upload.version_id)).filter((event) => event.action === "file_version.verify_failed");
+    expect(failures).toHaveLength(1);
+    expect(failures[0]!.after).toMatchObject({ upload_id: upload.upload_id, stored_sha256: await sha256Hex(wrong), bytes_removed: true });
+
+    // The same wrong bytes again: recognised by their ETag, refused without hashing.
+    expect((await putObject(upload, wrong)).status).toBe(200);
+    const sameAgain = await completeUpload(client.token, upload.upload_id);
+    expect(sameAgain.status).toBe(422);
+    expect(reads()).toBe(1);
+
+    expect((await putObject(upload, right)).status).toBe(200);
+    const completed = await completeUpload(client.token, upload.upload_id);
+    expect(completed.status, JSON.stringify(completed.body)).toBe(200);
+    expect(completed.body).toMatchObject({ status: "ready", version_number: 1, sha256: await sha256Hex(right) });
+    expect(reads()).toBe(2);
+  });
+
+  it("answers a retried multipart mismatch from the recorded hash: the assembled object is kept and not hashed again", async () => {
+    const bytes = new Uint8Array(5 * MIB + 1).fill(66);
+    const started = await startUpload(client.token, project.project_id, bytes, { sha256: await sha256Hex(csvBytes()) });
+    const upload = started.body as MultipartUpload;
+    const parts = await putParts(upload, bytes);
+    const { reads, open } = gateObjectReads(await objectKeyOf(upload.upload_id));
+    open();
+    const first = await completeUpload(client.token, upload.upload_id, { parts });
+    expect(first.status).toBe(422);
+    expect(first.body.detail).toMatch(/; start a new upload\.$/);
+    const retry = await completeUpload(client.token, upload.upload_id, { parts });
+    expect(retry.status).toBe(422);
+    expect(retry.body.detail).toBe(first.body.detail);
+    // Two in parallel: one answers from the record, the other finds it claimed meanwhile.
+    const parallel = await Promise.all([1, 2].map(() => completeUpload(client.token, upload.upload_id, { parts })));
+    expect(parallel.map((answer) => answer.status).sort()).toEqual([409, 422]);
+    expect(reads()).toBe(1);
+    expect((await env.FILES.head(await objectKeyOf(upload.upload_id)))!.size).toBe(bytes.byteLength);
+    expect(await versionRow(upload.version_id)).toMatchObject({ status: "pending" });
+  });
+
+  it("takes over a verification whose request died once its lease has run out", async () => {
+    const bytes = csvBytes();
+    const started = await startUpload(client.token, project.project_id, bytes, { sha256: await sha256Hex(bytes) });
+    await putObject(started.body, bytes);
+    await db.execute(sql`update upload set verify_lease_until = now() + interval '2 minutes' where upload_id = ${started.body.upload_id}`);
+    const held = await completeUpload(client.token, started.body.upload_id);
+    expect(held.status).toBe(409);
+    expect(Number(held.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    expect(Number(held.headers.get("retry-after"))).toBeLessThanOrEqual(120);
+    await db.execute(sql`update upload set verify_lease_until = now() - interval '1 second' where upload_id = ${started.body.upload_id}`);
+    const completed = await completeUpload(client.token, started.body.upload_id);
+    expect(completed.status, JSON.stringify(completed.body)).toBe(200);
+  });
+});
+
+describe("a presigned PUT cannot replace a stored object", () => {
+  it("refuses the original URL after complete (412, and 403 without If-None-Match): the verified bytes stay", async () => {
+    const bytes = csvBytes();
+    const other = sameLengthOther(bytes);
+    const { upload, version } = await uploadFile(client.token, project.project_id, bytes, { sha256: await sha256Hex(bytes) });
+    const key = await objectKeyOf(upload.upload_id);
+    const before = await env.FILES.head(key);
+
+    const replaced = await putObject(upload, other);
+    expect(replaced.status).toBe(412);
+    expect(storageError(await replaced.text())).toBe("PreconditionFailed");
+    const { ["If-None-Match"]: _condition, ...unconditional } = upload.headers;
+    const forced = await putObject(upload, other, unconditional);
+    expect(forced.status).toBe(403);
+    expect(storageError(await forced.text())).toBe("SignatureDoesNotMatch");
+
+    const object = await env.FILES.get(key);
+    expect(object!.etag).toBe(before!.etag);
+    expect(new Uint8Array(await object!.arrayBuffer())).toEqual(bytes);
+    const download = await request("GET", `/api/v1/file-versions/${version.version_id}/download`, { token: client.token });
+    expect(new Uint8Array(await (await fetch(download.body.url)).arrayBuffer())).toEqual(bytes);
+  });
+
+  it("refuses a part URL after its multipart upload was completed", async () => {
+    const bytes = new Uint8Array(5 * MIB + 1).fill(67);
+    const started = await startUpload(client.token, project.project_id, bytes);
+    const upload = started.body as MultipartUpload;
+    const parts = await putParts(upload, bytes);
+    expect((await completeUpload(client.token, upload.upload_id, { parts })).status).toBe(200);
+    const again = await fetch(upload.parts[1]!.url, { method: "PUT", body: new Uint8Array(1).fill(68) });
+    expect(again.status).toBe(404);
+    expect(storageError(await again.text())).toBe("NoSuchUpload");
+    const object = await env.FILES.get(await objectKeyOf(upload.upload_id));
+    expect(firstDifference(new Uint8Array(await object!.arrayBuffer()), bytes)).toBe(-1);
   });
 });
 

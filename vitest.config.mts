@@ -41,6 +41,8 @@ export default defineConfig({
     setupFiles: ["./tests/setup/local-s3.ts"],
     include: ["tests/**/*.test.ts"],
     testTimeout: 30_000,
+    // tests/fuzz.test.ts: a short run in CI, `npm run fuzz -- --requests N --seed S` (scripts/fuzz.ts) for more.
+    provide: { fuzzRequests: Number(process.env.FUZZ_REQUESTS) || 2000, fuzzSeed: process.env.FUZZ_SEED ?? "" },
     hookTimeout: 60_000,
   },
 });

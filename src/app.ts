@@ -55,7 +55,11 @@ function apiRouter() {
   return api;
 }
 
-/** Which methods the app serves on a path, from its route table: the 405's `Allow`. */
+/**
+ * Which methods the app serves on a path, from its route table: the 405's `Allow`. Paths
+ * match exactly as the router does (no trailing slash, no empty segment), so
+ * `DELETE /api-tokens/` (an empty token_id) is the 404 it is, not a 405 offering GET.
+ */
 function methodIndex(app: OpenAPIHono<AppEnv>) {
   let routes: { pattern: RegExp; method: string }[] | undefined;
   return (path: string) => {
@@ -63,7 +67,7 @@ function methodIndex(app: OpenAPIHono<AppEnv>) {
       .filter((route) => route.method !== "ALL")
       .map((route) => ({
         method: route.method,
-        pattern: new RegExp(`^${route.path.replace(/:[^/]+/g, "[^/]+").replace(/\*/g, ".*")}/?$`),
+        pattern: new RegExp(`^${route.path.replace(/:[^/]+/g, "[^/]+").replace(/\*/g, ".*")}$`),
       }));
     return [...new Set(routes.filter((route) => route.pattern.test(path)).map((route) => route.method))];
   };

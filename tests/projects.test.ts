@@ -255,7 +255,7 @@ describe("PATCH /projects/{project_id}", () => {
     expectProblem(stale, 412);
     expect(stale.roundTrips).toBe(1);
     expectProblem(await request("PATCH", `/api/v1/projects/${id}`, { token: client.token, body: { description: "x" }, headers: { "if-match": '"bm9wZQ"' } }), 412);
-    expectProblem(await request("PATCH", `/api/v1/projects/${id}`, { token: client.token, body: { description: "x" }, headers: { "if-match": "garbage" } }), 412);
+    expectProblem(await request("PATCH", `/api/v1/projects/${id}`, { token: client.token, body: { description: "x" }, headers: { "if-match": "garbage" } }), 422);
     expect((await request("GET", `/api/v1/projects/${id}`, { token: client.token })).body.description).toBe("first");
     expect(await eventsOf("project", id)).toHaveLength(2);
   });

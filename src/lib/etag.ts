@@ -10,13 +10,23 @@ export function etagOf(version: string | number): string {
   return `"${btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "")}"`;
 }
 
+/** RFC 9110 If-Match: `*` or a comma-separated list of (weak or strong) entity-tags. */
+const ENTITY_TAG_LIST = /^\s*(?:W\/)?"[\x21\x23-\x7e\x80-\xff]*"\s*(?:,\s*(?:W\/)?"[\x21\x23-\x7e\x80-\xff]*"\s*)*$/;
+const OUR_TAG = /^\s*(?:W\/)?"([A-Za-z0-9_-]+)"\s*$/;
+
 /**
  * The version an `If-Match` header asks for: null when absent or `*` (no precondition).
- * A header that names no version we issued can never match: 412 at once.
+ * A header that is not an entity-tag list at all is malformed: 422. A well-formed one
+ * that names no version we issued (another server's tag, a list) can never match: 412.
  */
 export function versionFromIfMatch(header: string | undefined): string | null {
   if (header === undefined || header.trim() === "*") return null;
-  const match = /^\s*(?:W\/)?"([A-Za-z0-9_-]+)"\s*$/.exec(header);
+  if (!ENTITY_TAG_LIST.test(header)) {
+    throw new ApiError("validation_failed", "If-Match must be `*` or an ETag this API issued, in double quotes.", {
+      errors: [{ path: "header.if-match", message: "not an entity-tag" }],
+    });
+  }
+  const match = OUR_TAG.exec(header);
   if (match) {
     try {
       const binary = atob(match[1]!.replaceAll("-", "+").replaceAll("_", "/"));
@@ -25,7 +35,7 @@ export function versionFromIfMatch(header: string | undefined): string | null {
       // reported below
     }
   }
-  throw new ApiError("precondition_failed", "If-Match does not name a current version of this resource.");
+  throw staleVersion();
 }
 
 export function staleVersion(): ApiError {

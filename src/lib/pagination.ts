@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { sql, type SQL } from "drizzle-orm";
 import { ApiError } from "./errors.ts";
+import { INT4_MAX } from "./input-bounds.ts";
 
 export type Page<T> = { data: T[]; next_cursor: string | null };
 
@@ -31,7 +32,7 @@ export function pageSchema<T extends z.ZodType>(item: T) {
   return z.object({ data: z.array(item), next_cursor: z.string().nullable() });
 }
 
-type CursorPosition = { value: unknown; id: number | string };
+type CursorPosition = { value: unknown; id: number };
 
 function toBase64Url(text: string) {
   return btoa(String.fromCharCode(...new TextEncoder().encode(text))).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
@@ -47,16 +48,35 @@ export function encodeCursor(sort: string, value: unknown, id: number | string):
   return toBase64Url(JSON.stringify([sort, value, id]));
 }
 
-export function decodeCursor(cursor: string, sort: string): CursorPosition {
+/** The ids a cursor may carry: an int4 id column's by default, event_log's bigint ones when asked. */
+export type CursorIds = "integer" | "bigint";
+
+/**
+ * A cursor's sort value and id, checked: it is opaque but not trusted, so anything we
+ * could not have issued (another list's cursor, an id that is not an integer of the id
+ * column's range, text with NUL characters) is a 422 here rather than a cast error in SQL.
+ */
+export function decodeCursor(cursor: string, sort: string, ids: CursorIds = "integer"): CursorPosition {
+  const max = ids === "integer" ? INT4_MAX : Number.MAX_SAFE_INTEGER;
   try {
     const [cursorSort, value, id] = JSON.parse(fromBase64Url(cursor)) as [unknown, unknown, unknown];
-    if (cursorSort === sort && (typeof id === "number" || typeof id === "string")) return { value, id };
+    const textOk = typeof value !== "string" || !value.includes("\u0000");
+    if (cursorSort === sort && Number.isSafeInteger(id) && (id as number) >= 0 && (id as number) <= max && textOk) return { value, id: id as number };
   } catch {
     // reported below
   }
-  throw new ApiError("validation_failed", "The cursor is not valid for this list and sort order.", {
+  throw invalidCursor();
+}
+
+export function invalidCursor(): ApiError {
+  return new ApiError("validation_failed", "The cursor is not valid for this list and sort order.", {
     errors: [{ path: "query.cursor", message: "invalid cursor" }],
   });
+}
+
+/** The id a `next_cursor` of a list ordered by one int4 id column (`name`) continues after; null without a cursor. */
+export function idAfter(cursor: string | undefined, name: string): number | null {
+  return cursor ? decodeCursor(cursor, name).id : null;
 }
 
 export type SortableColumn = { column: SQL; id: SQL };
@@ -66,13 +86,13 @@ export type SortableColumn = { column: SQL; id: SQL };
  * row, `orderBy` keeps the order total. Rows inserted meanwhile never shift a page,
  * so every row that existed when the listing started is returned exactly once.
  */
-export function keyset(sort: string, columns: Record<string, SQL>, id: SQL, cursor: string | undefined) {
+export function keyset(sort: string, columns: Record<string, SQL>, id: SQL, cursor: string | undefined, ids: CursorIds = "integer") {
   const descending = sort.startsWith("-");
   const field = descending ? sort.slice(1) : sort;
   const column = columns[field];
   if (!column) throw new Error(`no sortable column ${field}`);
   const direction = descending ? sql`desc` : sql`asc`;
-  const position = cursor ? decodeCursor(cursor, sort) : null;
+  const position = cursor ? decodeCursor(cursor, sort, ids) : null;
   const comparison = descending ? sql`<` : sql`>`;
   const where = position
     ? field === "id"

@@ -2,7 +2,8 @@ import { z } from "@hono/zod-openapi";
 import { sql, type SQL } from "drizzle-orm";
 import { isPlatformAdmin, type Principal } from "../features/auth/principal.ts";
 import { ApiError } from "./errors.ts";
-import { decodeCursor, keyset } from "./pagination.ts";
+import { INT4_MAX } from "./input-bounds.ts";
+import { decodeCursor, invalidCursor, keyset, type CursorIds } from "./pagination.ts";
 
 /**
  * `?flag=true|false`. z.coerce.boolean() would read "false" as true (any non-empty
@@ -44,33 +45,27 @@ const TIMESTAMP_TEXT = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(\.\d
 
 export type SortColumn = { sql: SQL; kind: "timestamp" | "text" | "integer" };
 
-function invalidCursor(): never {
-  throw new ApiError("validation_failed", "The cursor is not valid for this list and sort order.", {
-    errors: [{ path: "query.cursor", message: "invalid cursor" }],
-  });
-}
-
 /**
  * `keyset` over typed columns: a cursor is opaque but not trusted, so its values are
  * checked against the column's type before they reach SQL (a forged cursor is a 422,
- * never a cast error and a 500).
+ * never a cast error and a 500). decodeCursor checks the id (int4 unless `ids` says the
+ * id column is a bigint, as event_log's is).
  */
-export function typedKeyset(sort: string, columns: Record<string, SortColumn>, id: SQL, cursor: string | undefined) {
+export function typedKeyset(sort: string, columns: Record<string, SortColumn>, id: SQL, cursor: string | undefined, ids: CursorIds = "integer") {
   if (cursor) {
-    const position = decodeCursor(cursor, sort);
+    const position = decodeCursor(cursor, sort, ids);
     const field = sort.replace(/^-/, "");
     const column = columns[field];
-    if (typeof position.id !== "number" || !Number.isSafeInteger(position.id)) invalidCursor();
     const value = position.value;
     // Sorting by the id alone: the cursor carries no separate value.
     const valid = field === "id" ||
       (column?.kind === "timestamp" ? typeof value === "string" && isTimestampText(value)
-      : column?.kind === "integer" ? typeof value === "number" && Number.isSafeInteger(value)
+      : column?.kind === "integer" ? typeof value === "number" && Number.isSafeInteger(value) && Math.abs(value) <= INT4_MAX
       : typeof value === "string");
-    if (!valid) invalidCursor();
+    if (!valid) throw invalidCursor();
   }
   const plain = Object.fromEntries(Object.entries(columns).map(([name, column]) => [name, column.sql]));
-  return keyset(sort, plain, id, cursor);
+  return keyset(sort, plain, id, cursor, ids);
 }
 
 /** Whether a string is a timestamp as Postgres prints it (or ISO 8601). */

@@ -13,7 +13,6 @@
 import { sql, type SQL } from "drizzle-orm";
 import { jobVisible } from "../../lib/access.ts";
 import { ApiError } from "../../lib/errors.ts";
-import { decodeCursor } from "../../lib/pagination.ts";
 import type { AuthenticatedContext } from "../../lib/service-context.ts";
 import { can, hasRole, isPlatformAdmin, type Principal } from "../auth/principal.ts";
 import type { PermissionName } from "../../db/seed/catalog.ts";
@@ -135,12 +134,5 @@ export async function jobScopedRows<R>(ctx: AuthenticatedContext, jobId: number,
   };
 }
 
-/** The id a `next_cursor` of a list ordered by `name` (an id column) continues after; null without a cursor. */
-export function idAfter(cursor: string | undefined, name: string): number | null {
-  if (!cursor) return null;
-  const position = decodeCursor(cursor, name);
-  if (typeof position.id !== "number" || !Number.isSafeInteger(position.id)) {
-    throw new ApiError("validation_failed", "The cursor is not valid for this list.", { errors: [{ path: "query.cursor", message: "invalid cursor" }] });
-  }
-  return position.id;
-}
+// The job-scoped lists (assignments, items, reviews, comments) page by one id column.
+export { idAfter } from "../../lib/pagination.ts";

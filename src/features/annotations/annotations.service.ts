@@ -2,6 +2,7 @@ import { sql, type SQL } from "drizzle-orm";
 import { auditInsert } from "../../lib/audit.ts";
 import { staleVersion, versionFromIfMatch } from "../../lib/etag.ts";
 import { ApiError } from "../../lib/errors.ts";
+import { INT4_MAX } from "../../lib/input-bounds.ts";
 import { encodeCursor, type Page } from "../../lib/pagination.ts";
 import type { AuthenticatedContext } from "../../lib/service-context.ts";
 import { isoTimestamp } from "../../lib/sql-values.ts";
@@ -53,13 +54,17 @@ export function expectedVersion(header: string | undefined, jobId: number, rowIn
   let tag: string | null;
   try {
     tag = versionFromIfMatch(header);
-  } catch {
+  } catch (error) {
+    // A malformed header is the caller's mistake whatever the row (422); a tag not ours is stale.
+    if (error instanceof ApiError && error.code === "validation_failed") throw error;
     return 0;
   }
   if (tag === null) return null;
   const match = /^(\d+):(\d+):(\d+)$/.exec(tag);
   if (!match || Number(match[1]) !== jobId || Number(match[2]) !== rowIndex) return 0;
-  return Number(match[3]);
+  // A version beyond int4 was never issued, and must not reach the `::integer` cast.
+  const version = Number(match[3]);
+  return version <= INT4_MAX ? version : 0;
 }
 
 // ---------------------------------------------------------------- reading rules

@@ -25,7 +25,7 @@ const SORT = "-id";
 
 export async function listEvents(ctx: AuthenticatedContext, query: ListEventsQuery): Promise<Page<EventView>> {
   if (!can(ctx.principal, "event:read")) throw new ApiError("forbidden", "Your role does not allow this (event:read is required).");
-  const page = typedKeyset(SORT, { id: { sql: sql`e.event_id`, kind: "integer" } }, sql`e.event_id`, query.cursor);
+  const page = typedKeyset(SORT, { id: { sql: sql`e.event_id`, kind: "integer" } }, sql`e.event_id`, query.cursor, "bigint");
   const conditions = [
     eventVisible(ctx.principal, "e"),
     query.entity_type === undefined ? sql`true` : sql`e.entity_type = ${query.entity_type}`,

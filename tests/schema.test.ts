@@ -41,6 +41,7 @@ const ADDED_TABLE_KEYS: Record<string, string[]> = {
   annotation: ["job_id", "row_index"],
   annotation_revision: ["revision_id"],
   comment: ["comment_id"],
+  label_schema: ["project_id"],
   idempotency_key: ["caller", "key"],
 };
 
@@ -98,6 +99,8 @@ const FOREIGN_KEYS = [
   "file_table_row(table_id) -> file_table CASCADE",
   "file_version(file_id) -> file CASCADE",
   "file_version(uploaded_by) -> user SET NULL",
+  "label_schema(project_id) -> project CASCADE",
+  "label_schema(updated_by) -> user SET NULL",
   "project(client_pm_id) -> user SET NULL",
   "project(org_id) -> organization RESTRICT",
   "project(our_pm_id) -> user SET NULL",
@@ -137,7 +140,8 @@ describe("tables and keys", () => {
       where table_schema = 'public' and is_identity = 'YES'`);
     const identities = Object.fromEntries(found.map((row) => [row.table_name, `${row.column_name} ${row.data_type}`]));
     for (const [table, key] of Object.entries({ ...SEED_TABLE_KEYS, ...ADDED_TABLE_KEYS })) {
-      if (key.length !== 1 || table === "idempotency_key") continue;
+      // idempotency_key's key is the caller's; label_schema's is its project's (one schema per project).
+      if (key.length !== 1 || table === "idempotency_key" || table === "label_schema") continue;
       const big = table === "event_log" || table === "annotation_revision";
       expect(identities[table], table).toBe(`${key[0]} ${big ? "bigint" : "integer"}`);
     }

@@ -190,3 +190,28 @@ export const comment = pgTable(
     check("comment_body_not_blank", sql`length(btrim(${t.body})) > 0`),
   ],
 );
+
+/**
+ * A project's label schema: the questions its annotations answer. One row per project
+ * that has one (no row: annotations are free JSON). `questions` is the list as the API
+ * validated it (features/label-schema/questions.ts); `schema_version` counts changes.
+ */
+export const labelSchema = pgTable(
+  "label_schema",
+  {
+    project_id: integer()
+      .primaryKey()
+      .references(() => project.project_id, { onDelete: "cascade" }),
+    schema_version: integer().notNull().default(1),
+    questions: jsonb().$type<unknown[]>().notNull(),
+    // SET NULL: the schema outlives the account that last changed it.
+    updated_by: integer().references(() => user.user_id, { onDelete: "set null" }),
+    created_at: createdAt(),
+    updated_at: updatedAt(),
+  },
+  (t) => [
+    index("label_schema_updated_by_idx").on(t.updated_by),
+    check("label_schema_version_positive", sql`${t.schema_version} >= 1`),
+    check("label_schema_questions_array", sql`jsonb_typeof(${t.questions}) = 'array'`),
+  ],
+);

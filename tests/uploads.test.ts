@@ -400,6 +400,26 @@ describe("complete hashes an object at most once", () => {
     const completed = await completeUpload(client.token, started.body.upload_id);
     expect(completed.status, JSON.stringify(completed.body)).toBe(200);
   });
+
+  it("gives back only its own lease: one that ran out and was taken over stays with its new holder", async () => {
+    const right = csvBytes();
+    const started = await startUpload(client.token, project.project_id, right, { sha256: await sha256Hex(right) });
+    await putObject(started.body, sameLengthOther(right));
+    const { reads, open } = gateObjectReads(await objectKeyOf(started.body.upload_id));
+    try {
+      const first = completeUpload(client.token, started.body.upload_id);
+      await vi.waitFor(() => expect(reads()).toBe(1));
+      // Meanwhile the first's lease runs out and another request takes the upload over.
+      await db.execute(sql`update upload set verify_lease_until = now() + interval '3 minutes' where upload_id = ${started.body.upload_id}`);
+      open();
+      expect((await first).status).toBe(422);
+    } finally {
+      open();
+    }
+    const row = await db.execute(sql`select verify_lease_until > now() as held, hashed_sha256 from upload where upload_id = ${started.body.upload_id}`);
+    expect(row.rows[0]).toEqual({ held: true, hashed_sha256: null });
+    expect((await completeUpload(client.token, started.body.upload_id)).status).toBe(409);
+  });
 });
 
 describe("a presigned PUT cannot replace a stored object", () => {

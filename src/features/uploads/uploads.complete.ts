@@ -35,8 +35,8 @@ type UploadState = FileVersionRow & {
   declared_sha256: string | null;
   hashed_etag: string | null;
   hashed_sha256: string | null;
-  /** This request holds the hashing lease (only taken when a SHA-256 was declared). */
-  claimed: boolean;
+  /** The hashing lease this request took (its expiry in µs since the epoch), null when it took none. */
+  lease_token: string | null;
   /** Seconds left on a lease another request holds; null or ≤ 0 when none. */
   lease_seconds_left: number | null;
 };
@@ -77,26 +77,29 @@ async function claimUpload(ctx: AuthenticatedContext, uploadId: number): Promise
         and u.status = 'pending' and u.expires_at > now() and u.sha256 is not null
         and (u.part_size is null or u.multipart_upload_id is not null)
         and (u.verify_lease_until is null or u.verify_lease_until <= now())
-      returning u.upload_id
+      returning (extract(epoch from u.verify_lease_until) * 1000000)::bigint::text as lease_token
     )
-    select found.*, exists (select 1 from claimed) as claimed from found`);
+    select found.*, (select lease_token from claimed) as lease_token from found`);
   return result.rows[0] as UploadState | undefined;
 }
 
 /**
- * Gives the lease back; after a hash that did not match, records which object (ETag) it
- * was and what it hashed to, with an audit row, so a retry on the same object answers
- * without hashing it again.
+ * Gives the lease back — only this request's own: one that outlived it and was taken
+ * over is left to its new holder. After a hash that did not match, records which object
+ * (ETag) it was and what it hashed to, with an audit row, so a retry on the same object
+ * answers without hashing it again.
  */
 async function releaseUpload(ctx: AuthenticatedContext, upload: UploadState, hashed: HashedObject | null): Promise<void> {
+  const ours = sql`upload_id = ${upload.upload_id} and status = 'pending'
+    and (extract(epoch from verify_lease_until) * 1000000)::bigint = ${upload.lease_token}::bigint`;
   if (!hashed) {
-    await ctx.db.execute(sql`update upload set verify_lease_until = null where upload_id = ${upload.upload_id} and status = 'pending'`);
+    await ctx.db.execute(sql`update upload set verify_lease_until = null where ${ours}`);
     return;
   }
   await ctx.db.execute(sql`
     with released as (
       update upload set verify_lease_until = null, hashed_etag = ${hashed.etag}, hashed_sha256 = ${hashed.sha256}
-      where upload_id = ${upload.upload_id} and status = 'pending'
+      where ${ours}
       returning upload_id, version_id, project_id, org_id, sha256
     ), audited as (
       ${auditInsert(ctx, {
@@ -233,7 +236,7 @@ export async function completeUpload(ctx: AuthenticatedContext, uploadId: number
   if (upload.multipart_upload_id === null && upload.part_size !== null) {
     throw new ApiError("conflict", `Upload ${uploadId} never got its multipart upload from storage; start a new upload.`);
   }
-  if (upload.declared_sha256 !== null && !upload.claimed) completionInProgress(upload);
+  if (upload.declared_sha256 !== null && upload.lease_token === null) completionInProgress(upload);
 
   let hashed: HashedObject | null;
   try {
@@ -246,7 +249,7 @@ export async function completeUpload(ctx: AuthenticatedContext, uploadId: number
     }
     hashed = await verifyObject(ctx, upload);
   } catch (error) {
-    if (upload.claimed) await releaseUpload(ctx, upload, null);
+    if (upload.lease_token !== null) await releaseUpload(ctx, upload, null);
     throw error;
   }
 

@@ -193,7 +193,9 @@ export async function createUpload(ctx: AuthenticatedContext, projectId: number,
 
   if (!plan) {
     // If-None-Match: * is signed too: the URL can create the object but never replace it,
-    // so the bytes `complete` verified are the bytes that stay (security review L-1).
+    // so the bytes `complete` verified are the bytes that stay (security review L-1). R2
+    // honours it on PutObject (developers.cloudflare.com/r2/api/s3/conditional-operations/),
+    // as does the local S3 endpoint the tests PUT to.
     const headers = {
       "Content-Type": input.content_type,
       "Content-Length": String(input.size_bytes),

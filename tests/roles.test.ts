@@ -87,7 +87,7 @@ describe("PUT /users/{user_id}/roles", () => {
     const events = await db.execute(sql`select actor_id, before, after from event_log
       where entity_type = 'user' and entity_id = ${created.body.user_id} and action = 'user.set_roles'`);
     expect(events.rows).toEqual([
-      { actor_id: client.user_id, before: { roles: ["client_member"] }, after: { roles: ["client_admin", "client_member"] } },
+      { actor_id: client.user_id, before: { roles: ["client_member"] }, after: { roles: ["client_admin", "client_member"], sessions_revoked: 0 } },
     ]);
 
     const tokens = await login(created.body.email);

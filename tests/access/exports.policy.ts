@@ -7,6 +7,7 @@ import { statuses, type Actor, type OperationPolicy, type World } from "./policy
  * assignment but may not export: 403. Another organization: 404.
  */
 const EXPORTERS = ["admin", "pm", "client_admin", "client_member"] as const satisfies readonly Actor[];
+const CLIENTS: readonly Actor[] = ["client_admin", "client_member", "other_client"];
 const staffForbidden = { annotator: 403, reviewer: 403, qc: 403 };
 const allowed = (status: number) => Object.fromEntries(EXPORTERS.map((actor) => [actor, status])) as Partial<Record<Actor, number>>;
 
@@ -22,7 +23,12 @@ async function insertWorldExport(world: World): Promise<number> {
 export const policies: OperationPolicy[] = [
   {
     operationId: "createExport",
-    request: (world) => ({ method: "POST", path: `/api/v1/projects/${world.project_id}/exports`, body: { format: "jsonl", scope: "all" } }),
+    // Clients may export approved results only (scope `all` is 403 for them, tested in exports.test.ts).
+    request: (world, actor) => ({
+      method: "POST",
+      path: `/api/v1/projects/${world.project_id}/exports`,
+      body: { format: "jsonl", scope: CLIENTS.includes(actor) ? "approved" : "all" },
+    }),
     expect: statuses(404, { ...allowed(201), ...staffForbidden }),
   },
   {

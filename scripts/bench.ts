@@ -9,6 +9,7 @@
  *  4. load: autocannon on each endpoint at each concurrency, and on its floor
  *  5. parse: a generated CSV through the parse consumer, beside COPY FROM
  *  6. export: annotated rows through the export consumer, beside COPY TO
+ *  6b. hostile: the tests' hostile-file corpus through the parse consumer, CPU and peak memory each
  *  7. a table on stdout and bench/results/latest.json
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -20,8 +21,9 @@ import { buildBundle } from "./bench/bundle.ts";
 import { countRows, seedDataset } from "./bench/dataset.ts";
 import { runExportBench, seedExportProject } from "./bench/export-bench.ts";
 import type { Recording } from "./bench/floor-worker.ts";
+import { runHostileBench, type HostileBenchReport } from "./bench/hostile-bench.ts";
 import { describeMachine } from "./bench/machine.ts";
-import { benchOptions } from "./bench/options.ts";
+import { benchOptions, type Step } from "./bench/options.ts";
 import { prepareParseInput, runParseBench } from "./bench/parse-bench.ts";
 import { consumerWired, type QueueBenchReport } from "./bench/queue-bench.ts";
 import { printReport, writeReport, type BenchReport } from "./bench/report.ts";
@@ -63,14 +65,18 @@ let recordings: Record<string, Recording[]> = {};
 let apiWorkerLog: string[] = [];
 let parse: QueueBenchReport | null = null;
 let exported: QueueBenchReport | null = null;
+let hostile: HostileBenchReport | null = null;
 let report: BenchReport;
 try {
   // Setup that measures nothing runs side by side: the database seeds (its own process)
   // while this one writes the parse bench's CSV and workerd stores it in R2.
-  log("seeding the dataset; preparing the parse input meanwhile");
+  // The hostile-file step creates its own organization: run alone, it seeds nothing.
+  const seeds = ["api", "parse", "export"].some((step) => options.steps.has(step as Step));
+  log(seeds ? "seeding the dataset; preparing the parse input meanwhile" : "no dataset: the hostile-file step needs none");
   const wants = { parse: options.steps.has("parse") && consumerWired("parse"), export: options.steps.has("export") && consumerWired("export") };
   const [{ dataset, exportInput }, parseInput] = await Promise.all([
     (async () => {
+      if (!seeds) return { dataset: null, exportInput: null };
       const seeded = await seedDataset(database.url, options.dataset, log);
       const exportProject = wants.export ? await seedExportProject(database.url, seeded, options.exportRows, log) : null;
       return { dataset: seeded, exportInput: exportProject };
@@ -90,17 +96,22 @@ try {
   const startup = await measureStartup(bundle, bindings, options.quick ? 1 : 3);
   log(`  first /health ${startup.bundle_median_ms.toFixed(0)} ms (empty script ${startup.empty_worker_median_ms.toFixed(0)} ms): isolate startup ≈ ${startup.isolate_startup_ms.toFixed(0)} ms`);
 
-  if (options.steps.has("api")) {
+  // `seeds` holds whenever one of these steps is chosen: the dataset is there.
+  if (options.steps.has("api") && dataset) {
     log(`load: ${options.concurrencies.join(", ")} connections, ${options.durationSeconds} s per run`);
     ({ endpoints, recordings, workerLog: apiWorkerLog } = await runApiBench({ bundle, bindings, gatewayUrl: gateway.url, processes, dataset, load: options, log }));
   }
-  if (options.steps.has("parse")) {
+  if (options.steps.has("parse") && dataset) {
     log("parse bench");
     parse = await runParseBench({ bundle, bindings, database, processes, dataset, input: parseInput, timeoutSeconds: options.queueTimeoutSeconds, log });
   }
-  if (options.steps.has("export")) {
+  if (options.steps.has("export") && dataset) {
     log("export bench");
     exported = await runExportBench({ bundle, bindings, database, processes, dataset, input: exportInput, workDir, rows: options.exportRows, timeoutSeconds: options.queueTimeoutSeconds, log });
+  }
+  if (options.steps.has("hostile") && consumerWired("parse")) {
+    log("hostile files");
+    hostile = await runHostileBench({ bundle, bindings, database, workDir, timeoutSeconds: options.queueTimeoutSeconds, log });
   }
 
   const { dir: _dir, ...bundleFigures } = bundle;
@@ -110,16 +121,17 @@ try {
     quick: options.quick,
     machine: { ...machine, load_average_at_end: loadavg() },
     database: { label: database.label, embedded: database.embedded },
-    dataset: { size: dataset.size, counts, seed_seconds: dataset.seed_ms / 1000 },
+    dataset: dataset ? { size: dataset.size, counts, seed_seconds: dataset.seed_ms / 1000 } : null,
     bundle: bundleFigures,
     startup,
     load: { concurrencies: options.concurrencies, duration_s: options.durationSeconds, warmup_s: options.warmupSeconds, generator: "autocannon 9, one request in flight per connection" },
     endpoints,
     parse,
     export: exported,
+    hostile,
     sample_sql: Object.fromEntries(Object.entries(recordings).flatMap(([key, list]) => (list[0] ? [[key, list[0]]] : []))),
     api_worker_log: apiWorkerLog,
-    notes: [...notes, ...(parse?.notes ?? []).map((note) => `parse: ${note}`), ...(exported?.notes ?? []).map((note) => `export: ${note}`)],
+    notes: [...notes, ...(parse?.notes ?? []).map((note) => `parse: ${note}`), ...(exported?.notes ?? []).map((note) => `export: ${note}`), ...(hostile?.notes ?? []).map((note) => `hostile: ${note}`)],
   };
 } finally {
   await gateway.stop();

@@ -7,12 +7,12 @@
  *   BENCH_DURATION=5           seconds measured per run (after BENCH_WARMUP=1 thrown away)
  *   BENCH_PARSE_MB=1024        size of the generated CSV
  *   BENCH_EXPORT_ROWS=1000000  annotated rows exported
- *   BENCH_ONLY=api,parse,export   a subset of the steps
+ *   BENCH_ONLY=api,parse,export,hostile   a subset of the steps (hostile alone seeds no dataset)
  *   BENCH_QUEUE_TIMEOUT=540    seconds a parse or export may take before it is reported unfinished
  */
 import { DEFAULT_DATASET, type DatasetSize } from "./dataset.ts";
 
-export type Step = "api" | "parse" | "export";
+export type Step = "api" | "parse" | "export" | "hostile";
 
 export type BenchOptions = {
   quick: boolean;
@@ -38,8 +38,8 @@ function numberFrom(name: string, fallback: number): number {
 
 export function benchOptions(argv: string[] = process.argv.slice(2)): BenchOptions {
   const quick = argv.includes("--quick");
-  const steps = new Set((process.env.BENCH_ONLY ?? "api,parse,export").split(",").map((step) => step.trim()).filter(Boolean) as Step[]);
-  for (const step of steps) if (!["api", "parse", "export"].includes(step)) throw new Error(`BENCH_ONLY: unknown step ${step}`);
+  const steps = new Set((process.env.BENCH_ONLY ?? "api,parse,export,hostile").split(",").map((step) => step.trim()).filter(Boolean) as Step[]);
+  for (const step of steps) if (!["api", "parse", "export", "hostile"].includes(step)) throw new Error(`BENCH_ONLY: unknown step ${step}`);
   const dataset: DatasetSize = quick
     ? { ...DEFAULT_DATASET, organizations: 4, projectsPerOrganization: 20, datasetProjectsPerOrganization: 2, rowsPerTable: 500, jobsPerTable: 20 }
     : DEFAULT_DATASET;

@@ -5,6 +5,7 @@ import type { EndpointReport } from "./api-bench.ts";
 import type { Bundle } from "./bundle.ts";
 import type { Dataset } from "./dataset.ts";
 import type { Recording } from "./floor-worker.ts";
+import { hostileLines, hostileMarkdown, type HostileBenchReport } from "./hostile-bench.ts";
 import type { MachineReport } from "./machine.ts";
 import type { QueueBenchReport } from "./queue-bench.ts";
 import type { StartupReport } from "./startup.ts";
@@ -22,6 +23,7 @@ export type BenchReport = {
   endpoints: EndpointReport[];
   parse: QueueBenchReport | null;
   export: QueueBenchReport | null;
+  hostile: HostileBenchReport | null;
   /** The API Worker's warnings and errors during the load (first few). */
   api_worker_log: string[];
   /** One recorded request per endpoint: the SQL each round trip carried (what the floor replays). */
@@ -117,7 +119,7 @@ export function printReport(report: BenchReport): string {
       "",
     );
   }
-  lines.push(...queueLines("parse", report.parse), ...queueLines("export", report.export));
+  lines.push(...queueLines("parse", report.parse), ...queueLines("export", report.export), ...hostileLines(report.hostile, table));
   for (const note of report.notes) lines.push(`note: ${note}`);
   lines.push("", `wall time: ${fixed(report.wall_seconds, 0)} s`);
   return lines.join("\n");
@@ -196,6 +198,6 @@ export function markdownReport(report: BenchReport): string {
     );
   }
   for (const endpoint of report.endpoints.filter((candidate) => candidate.status !== "measured")) lines.push(`- ${endpoint.label}: ${endpoint.status} (${endpoint.reason})`);
-  lines.push(...queueMarkdown("Parse", report.parse), ...queueMarkdown("Export", report.export));
+  lines.push(...queueMarkdown("Parse", report.parse), ...queueMarkdown("Export", report.export), ...hostileMarkdown(report.hostile, markdownTable));
   return `${lines.join("\n")}\n`;
 }

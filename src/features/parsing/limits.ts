@@ -50,11 +50,18 @@ export const PARSE_LIMITS = {
    * Decompressed XML of a workbook, a guard against ZIP bombs: at most this many times the
    * archive's size (real workbooks compress 5–20:1), never more than workbookXmlBytes, and
    * always at least workbookXmlFloorBytes so a tiny, very regular workbook still parses.
-   * 128 MiB of SAX events is about 2 s of CPU.
+   * 128 MiB of SAX events is about 2 s of CPU; the floor is what a small bomb costs.
    */
   workbookXmlRatio: 100,
-  workbookXmlFloorBytes: 16 * MiB,
+  workbookXmlFloorBytes: 8 * MiB,
   workbookXmlBytes: 128 * MiB,
+  /**
+   * Compressed bytes inflated at a time (XLSX entries, PDF streams). Inflating is
+   * synchronous, so all one push expands into is in memory at once; deflate expands at
+   * most ~1000:1, so this bounds that to about 1 MiB even for a bomb. Measured: 4 KiB
+   * pushes left twice the garbage of 1 KiB ones behind a 64 MiB bomb (npm run bench).
+   */
+  inflatePushBytes: 1024,
   /** Pages of a PDF: each is a row, and pdf.js works through them one by one. */
   pdfPages: 2_000,
   /**

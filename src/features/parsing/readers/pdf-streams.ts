@@ -1,7 +1,7 @@
 /**
  * PDF decompression bombs, caught before pdf.js sees the document: pdf.js decodes a
  * stream into one growing buffer and keeps it, so a few KiB of Flate data can fill the
- * isolate. Every `stream … endstream` body of the file is inflated here, a few KiB of
+ * isolate. Every `stream … endstream` body of the file is inflated here, a KiB of
  * input at a time and its output counted, not kept, and the file fails once the total
  * passes PARSE_LIMITS.pdfInflatedBytes. A body that is not zlib data (JPEG, other
  * filters) stops at its header and costs nothing. pdf.js's FlateDecode needs the zlib
@@ -11,9 +11,6 @@ import { Buffer } from "node:buffer";
 import { Unzlib } from "fflate";
 import { describeBytes, PARSE_LIMITS } from "../limits.ts";
 import { ParseError } from "../parse-error.ts";
-
-/** Input bytes per push: deflate expands at most ~1000:1, so each push yields a few MiB at most. */
-const PUSH_BYTES = 4 * 1024;
 
 const CR = 0x0d;
 const LF = 0x0a;
@@ -28,7 +25,7 @@ function inflatedSize(body: Uint8Array, room: number): number {
     if (size > room) throw new TooLarge();
   });
   try {
-    for (let at = 0; at < body.length; at += PUSH_BYTES) inflater.push(body.subarray(at, at + PUSH_BYTES), false);
+    for (let at = 0; at < body.length; at += PARSE_LIMITS.inflatePushBytes) inflater.push(body.subarray(at, at + PARSE_LIMITS.inflatePushBytes), false);
   } catch (error) {
     if (error instanceof TooLarge) throw error;
     // Not zlib data, or damaged: pdf.js gets no further with it either.

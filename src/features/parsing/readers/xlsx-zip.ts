@@ -18,6 +18,9 @@ export function localName(name: string): string {
   return colon === -1 ? name : name.slice(colon + 1);
 }
 
+/** Bytes of XML decoded and parsed at a time. */
+const SAX_SLICE_BYTES = 32 * 1024;
+
 export function xmlStream(entry: string, handlers: XmlHandlers) {
   const parser = new SaxesParser();
   const decoder = new TextDecoder("utf-8");
@@ -57,11 +60,15 @@ export function xmlStream(entry: string, handlers: XmlHandlers) {
   return {
     write(bytes: Uint8Array, final: boolean) {
       wrap(() => {
-        const text = decoder.decode(bytes, { stream: !final });
-        parser.write(text);
-        written += text.length;
-        checkToken();
-        if (final) parser.close();
+        // In slices: a string under V8's large-object size dies young with the events
+        // made from it, where a few MiB at once (one push of a bomb) waits for a full GC.
+        for (let at = 0; at < bytes.length; at += SAX_SLICE_BYTES) {
+          const text = decoder.decode(bytes.subarray(at, at + SAX_SLICE_BYTES), { stream: true });
+          parser.write(text);
+          written += text.length;
+          checkToken();
+        }
+        if (final) parser.write(decoder.decode()).close();
       });
     },
   };
@@ -120,18 +127,11 @@ export class ZipEntryStream {
   }
 }
 
-/**
- * Compressed bytes pushed at a time. Inflating is synchronous, so everything one push
- * expands into is in memory before the consumer can flush it; deflate expands at most
- * ~1000:1, so 4 KiB bounds that to a few MiB of XML even for a crafted archive.
- */
-const PUSH_BYTES = 4 * 1024;
-
 /** Runs an archive (read from the start) through a ZipEntryStream, yielding after each push. */
 export async function* streamArchive(pieces: AsyncIterable<Uint8Array>, stream: ZipEntryStream): AsyncGenerator<void> {
   for await (const piece of pieces) {
-    for (let at = 0; at < piece.length; at += PUSH_BYTES) {
-      stream.pushPiece(piece.subarray(at, at + PUSH_BYTES), false);
+    for (let at = 0; at < piece.length; at += PARSE_LIMITS.inflatePushBytes) {
+      stream.pushPiece(piece.subarray(at, at + PARSE_LIMITS.inflatePushBytes), false);
       yield;
     }
   }

@@ -69,6 +69,12 @@ export const PARSE_LIMITS = {
    * keeps a decoded stream whole in memory, so this bounds what it can hold.
    */
   pdfInflatedBytes: 64 * MiB,
+  /**
+   * Time to extract a PDF's text, checked between pages: a backstop for documents whose
+   * pages reuse one large content stream or form, which no size limit sees. Far below the
+   * consumer's 5 minutes of CPU, so such a file fails instead of being retried.
+   */
+  pdfExtractMs: 60_000,
   /** Characters of text extracted from one PDF, all of which becomes rows. */
   pdfTextChars: 16_000_000,
 } as const;

@@ -6,9 +6,10 @@
  *
  * Hostile documents are bounded before and while pdf.js works: what their streams
  * inflate to (pdf-streams.ts), their pages (PARSE_LIMITS.pdfPages, read from the page
- * tree before any page is) and the text extracted (PARSE_LIMITS.pdfTextChars, counted
+ * tree before any page is), the text extracted (PARSE_LIMITS.pdfTextChars, counted
  * page by page; pages are read one at a time, not all at once as unpdf's extractText
- * does, so only one page's content is held).
+ * does, so only one page's content is held) and the time it takes
+ * (PARSE_LIMITS.pdfExtractMs).
  *
  * unpdf is half the bundle and only PDFs need it: imported on first use, so an isolate
  * that never parses a PDF never evaluates it (the bundler keeps it in the one file, its
@@ -29,6 +30,7 @@ async function pageTexts(document: PdfDocument): Promise<string[]> {
   }
   const texts: string[] = [];
   let chars = 0;
+  const deadline = Date.now() + PARSE_LIMITS.pdfExtractMs;
   for (let number = 1; number <= pages; number++) {
     const page = await document.getPage(number);
     const content = await page.getTextContent();
@@ -41,6 +43,14 @@ async function pageTexts(document: PdfDocument): Promise<string[]> {
       throw new ParseError(`The PDF's text passes ${limit} characters at page ${number}; the limit is ${limit} characters of text.`);
     }
     texts.push(text);
+    // A page's work is not known in advance (pages can share one large content stream, or
+    // draw the same form many times), so time bounds it. Waiting on a timer is what lets
+    // a Worker's clock move on, which it does not during computation.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    if (Date.now() > deadline) {
+      const limit = PARSE_LIMITS.pdfExtractMs / 1000;
+      throw new ParseError(`Reading the PDF's text took more than ${limit} s (stopped after page ${number} of ${pages}); the limit is ${limit} s.`);
+    }
   }
   return texts;
 }

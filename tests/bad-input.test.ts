@@ -65,6 +65,19 @@ describe("text the database cannot store", () => {
   });
 });
 
+describe("dates zod accepts but Postgres cannot store", () => {
+  it("year 0000 and offsets beyond ±15:59 are 422, in a query and in a body", async () => {
+    const { pm, project_id, table_id } = await staffedJob({ rows: 1 });
+    for (const until of ["0000-01-01T00:00:00Z", "2026-06-01T00:00:00+23:00"]) {
+      expectProblem(await request("GET", `/api/v1/events?until=${encodeURIComponent(until)}`, { token: pm.token }), 422, "query.until");
+    }
+    expectProblem(await request("GET", `/api/v1/annotation-jobs?due_before=0000-01-01`, { token: pm.token }), 422, "query.due_before");
+    const body = { name: "Job", table_id, priority: "low", due_date: "0000-01-01" };
+    expectProblem(await request("POST", `/api/v1/projects/${project_id}/annotation-jobs`, { token: pm.token, body }), 422, "body.due_date");
+    expect((await request("GET", `/api/v1/events?until=${encodeURIComponent("2026-06-01T00:00:00+05:30")}`, { token: pm.token })).status).toBe(200);
+  });
+});
+
 describe("JSON nesting", () => {
   it("deeper than 64 levels is 422, however deep, without a 500", async () => {
     const { job, annotator } = await staffedJob({ rows: 1 });

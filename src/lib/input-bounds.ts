@@ -73,3 +73,18 @@ export function jsonDeeperThan(text: string, max: number): boolean {
   }
   return false;
 }
+
+const UTC_OFFSET = /T.*([+-])(\d{2}):?(\d{2})$/;
+
+/**
+ * Whether an ISO 8601 date or date-time that zod's `z.iso` accepts is one Postgres can
+ * store: zod allows year 0000 (Postgres has no year 0) and offsets up to ±23:59
+ * (Postgres stops at ±15:59); either would fail the cast, a 500.
+ */
+export function storableDate(text: string): boolean {
+  if (text.startsWith("0000")) return false;
+  const offset = UTC_OFFSET.exec(text);
+  return !offset || Number(offset[2]) <= 15;
+}
+
+export const STORABLE_DATE_MESSAGE = "must be a date from year 0001 on, with a UTC offset within ±15:59";

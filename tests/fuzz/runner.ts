@@ -59,7 +59,7 @@ async function send(request: FuzzRequest) {
  */
 export async function fuzz(options: { operations: Operation[]; identities: Identity[]; pool: IdPool; random: Random; count: number }): Promise<FuzzReport> {
   const { operations, identities, random } = options;
-  const state: FuzzState = { random, pool: options.pool, etags: [], cursors: new Map(), idempotencyKeys: [] };
+  const state: FuzzState = { random, pool: options.pool, etags: [], cursors: new Map(), idempotencyKeys: [], hostility: 1 };
   const report: FuzzReport = { requests: 0, failures: [], statuses: new Map(), milliseconds: 0 };
   const started = Date.now();
   while (report.requests < options.count) {
@@ -110,5 +110,6 @@ export function coverage(report: FuzzReport, operations: Operation[]): string {
     if (status < 300) succeeded.add(key.slice(0, key.lastIndexOf(" ")));
   }
   const statuses = [...byStatus.entries()].sort(([a], [b]) => a - b).map(([status, count]) => `${status}×${count}`).join(" ");
-  return `${statuses}; ${succeeded.size}/${operations.length} operations answered 2xx`;
+  const unreached = operations.map((operation) => `${operation.method} ${operation.path}`).filter((name) => !succeeded.has(name));
+  return `${statuses}; ${succeeded.size}/${operations.length} operations answered 2xx (not: ${unreached.join(", ") || "none"})`;
 }

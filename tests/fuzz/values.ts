@@ -77,6 +77,29 @@ export const HOSTILE_STRINGS = [
   "2026-02-30T25:61:61Z",
 ];
 
+/** Dates zod's ISO shapes may pass but Postgres refuses (year 0, beyond its range) or that do not exist. */
+export const HOSTILE_DATES = ["0000-01-01", "2026-02-29", "2026-02-30", "9999-12-31", "275760-09-13", "0000-01-01T00:00:00Z", "2026-12-31T24:00:00Z", "+275760-09-13T00:00:00.000Z", "-000001-01-01T00:00:00Z", "2026-06-01T00:00:00+25:00", "2026-06-01T00:00:00+23:00", "2026-06-01T00:00:00-16:00", "2026-06-01"];
+
+/** Numbers JSON can spell but a JS value cannot: spliced raw into the body by serialize(). */
+export const RAW_NUMBERS = ["1e400", "-1e400", "123456789012345678901234567890", "-0", "0.1e-400", "1E2"];
+
+export function rawMarker(text: string): string {
+  return `\u0001raw:${text}\u0001`;
+}
+
+/** A hostile value aimed at a field's schema (its format, type or enum), else any hostile value. */
+export function hostileFor(random: Random, schema: Schema): unknown {
+  if (random.chance(0.3)) return hostileValue(random);
+  if (schema.format === "date" || schema.format === "date-time") return random.pick(HOSTILE_DATES);
+  const types = typesOf(schema);
+  if (types.includes("integer") || types.includes("number")) {
+    return random.chance(0.3) ? rawMarker(random.pick(RAW_NUMBERS)) : random.pick([...HOSTILE_NUMBERS, schema.maximum + 1, schema.minimum - 1].filter((value) => Number.isFinite(value)));
+  }
+  if (schema.enum) return random.pick(["bogus", "", String(schema.enum[0]).toUpperCase(), ` ${schema.enum[0]}`]);
+  if (typeof schema.maxLength === "number") return "z".repeat(schema.maxLength + 1);
+  return hostileValue(random);
+}
+
 /** Nested arrays or objects `depth` levels deep. */
 export function deeplyNested(depth: number, objects: boolean): unknown {
   let value: unknown = 1;

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { STORABLE_DATE_MESSAGE, storableDate } from "../../lib/input-bounds.ts";
 import { problem } from "../../lib/openapi-responses.ts";
 import { cursorSchema, limitSchema, pageSchema, sortSchema } from "../../lib/pagination.ts";
 import { includeDeletedQuery } from "../../lib/query-params.ts";
@@ -20,7 +21,7 @@ export const ifMatchHeader = z.object({
 
 export const jobEtagHeader = { ETag: { description: "The job's version, for If-Match.", schema: { type: "string" as const } } };
 
-const calendarDate = z.iso.date().openapi({ description: "A calendar date (YYYY-MM-DD).", example: "2026-12-31" });
+const calendarDate = z.iso.date().refine(storableDate, STORABLE_DATE_MESSAGE).openapi({ description: "A calendar date (YYYY-MM-DD).", example: "2026-12-31" });
 const name = z.string().trim().min(1).max(200);
 const priority = z.enum(JOB_PRIORITIES);
 const estimatedHours = z.number().positive().max(999_999.99).openapi({ description: "Positive; two decimals are kept." });

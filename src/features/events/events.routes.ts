@@ -1,9 +1,11 @@
 import { z } from "@hono/zod-openapi";
+import { STORABLE_DATE_MESSAGE, storableDate } from "../../lib/input-bounds.ts";
 import { cursorSchema, limitSchema, pageSchema } from "../../lib/pagination.ts";
 import { protectedRoute } from "../../lib/routes.ts";
 import { EventSchema } from "./events.presenters.ts";
 
-const timestamp = (description: string) => z.iso.datetime({ offset: true }).optional().openapi({ description });
+const timestamp = (description: string) =>
+  z.iso.datetime({ offset: true }).refine(storableDate, STORABLE_DATE_MESSAGE).optional().openapi({ description });
 
 export const listEvents = protectedRoute({
   method: "get",

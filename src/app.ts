@@ -12,6 +12,7 @@ import { eventsRouter } from "./features/events/events.index.ts";
 import { exportsRouter } from "./features/exports/exports.index.ts";
 import { filesRouter } from "./features/files/files.index.ts";
 import { healthRouter } from "./features/health/health.index.ts";
+import { labelSchemaRouter } from "./features/label-schema/label-schema.index.ts";
 import { organizationsRouter } from "./features/organizations/organizations.index.ts";
 import { parsingRouter } from "./features/parsing/parsing.index.ts";
 import { projectsRouter } from "./features/projects/projects.index.ts";
@@ -40,6 +41,7 @@ const FEATURE_ROUTERS = [
   filesRouter,
   uploadsRouter,
   parsingRouter,
+  labelSchemaRouter,
   annotationJobsRouter,
   assignmentsRouter,
   annotationsRouter,

@@ -15,6 +15,7 @@ import { projectFollowsStart, transitionAudit } from "./job-effects.ts";
 import { capacity, checkColumns, firstFailure, jobNotFound, jobScope, managesProject, type Check, type JobScopeRow } from "./job-scope.ts";
 import { describeActors, illegalMoveDetail, patchMoveTo, type JobActor, type JobStatus } from "./job-status.ts";
 import type { PermissionName } from "../../db/seed/catalog.ts";
+import { firstUnansweredRequired } from "../label-schema/answer-guard.ts";
 
 /** A split may cut at most this many jobs in one request. */
 export const MAX_JOBS_PER_REQUEST = 1000;
@@ -287,12 +288,17 @@ const EDITABLE: Record<Exclude<keyof UpdateJobInput, "status">, string> = {
 /** The permission each actor needs to make a status move by PATCH. */
 const PATCH_PERMISSION: Record<JobActor, PermissionName> = { manager: "job:update", annotator: "annotation:write", reviewer: "review:write" };
 
-type UpdateRow = JobScopeRow & JobRow & { first_missing_row: number | null; version: string };
+type UpdateRow = JobScopeRow & JobRow & {
+  first_missing_row: number | null;
+  first_unanswered: { row_index: number; question: string } | null;
+  version: string;
+};
 
 /**
  * The checks a PATCH must pass, in the order their failures are reported: who may
  * change the fields, who may make the status move, If-Match, whether the move exists,
- * and submit's condition (every row annotated).
+ * and submit's conditions (every row annotated, every required question of the label
+ * schema answered).
  */
 function updateChecks(ctx: AuthenticatedContext, jobId: number, input: UpdateJobInput, version: string | null): Check<UpdateRow>[] {
   const { principal } = ctx;
@@ -337,6 +343,15 @@ function updateChecks(ctx: AuthenticatedContext, jobId: number, input: UpdateJob
         );
       },
     });
+    checks.push({
+      name: "answered",
+      holds: sql`scope.status <> ${move.from}::annotation_job_status or ${firstUnansweredRequired()} is null`,
+      fail: (row) => new ApiError(
+        "conflict",
+        `Job ${jobId} cannot be submitted: row ${row.first_unanswered?.row_index} does not answer the required question ` +
+          `"${row.first_unanswered?.question}" of the project's label schema; answer it before submitting.`,
+      ),
+    });
   }
   return checks;
 }
@@ -380,7 +395,8 @@ export async function updateJob(ctx: AuthenticatedContext, jobId: number, input:
                   (select min(gs.row_index) from generate_series(scope.row_start, scope.row_end) as gs(row_index)
                     where not exists (select 1 from annotation ma where ma.job_id = scope.job_id and ma.row_index = gs.row_index))
                 end`
-              : sql`null::integer`} as first_missing_row
+              : sql`null::integer`} as first_missing_row,
+            ${submitting ? firstUnansweredRequired() : sql`null::jsonb`} as first_unanswered
           from scope
         ), updated as (
           update annotation_job u set ${sql.join([...assignments, sql`updated_at = now()`], sql`, `)}

@@ -11,6 +11,7 @@ import { can, type Principal } from "../auth/principal.ts";
 import { projectFollowsStart, transitionAudit } from "../annotation-jobs/job-effects.ts";
 import { capacity, checkColumns, firstFailure, idAfter, jobNotFound, jobScope, jobScopedRows, type Check, type JobScopeRow, type JobScopedRows } from "../annotation-jobs/job-scope.ts";
 import type { JobStatus } from "../annotation-jobs/job-status.ts";
+import { answerChecks, answerColumns, learnFromSave, schemaReadLock, withCurrentSchema, type AnswerColumns, type AnswerPlan } from "../label-schema/answer-guard.ts";
 
 type AnnotationData = Record<string, unknown>;
 
@@ -170,7 +171,7 @@ export async function getAnnotation(ctx: AuthenticatedContext, jobId: number, ro
   return presentAnnotation(row);
 }
 
-type SaveRow = JobScopeRow & Record<string, unknown> & { saved: AnnotationRow | null };
+type SaveRow = JobScopeRow & AnswerColumns & Record<string, unknown> & { saved: AnnotationRow | null };
 
 function lockedDetail(jobId: number, status: JobStatus): string {
   return status === "submitted"
@@ -184,6 +185,10 @@ function lockedDetail(jobId: number, status: JobStatus): string {
  * If-Match, an UPDATE that matches only the expected version, so of concurrent saves
  * carrying the same ETag exactly one wins; without, an upsert), its revision kept, the
  * job started if it was not, its project following, and every change audited.
+ *
+ * With a label schema, `data` must answer it: the statement also checks that the schema
+ * is still the version `data` was validated against, and that spans fit their cells
+ * (label-schema/answer-guard.ts explains why this keeps the save at one round trip).
  */
 export async function saveAnnotation(
   ctx: AuthenticatedContext,
@@ -191,6 +196,17 @@ export async function saveAnnotation(
   rowIndex: number,
   data: AnnotationData,
   expected: number | null,
+): Promise<AnnotationView> {
+  return withCurrentSchema(jobId, data, (plan) => saveAnswers(ctx, jobId, rowIndex, data, expected, plan));
+}
+
+async function saveAnswers(
+  ctx: AuthenticatedContext,
+  jobId: number,
+  rowIndex: number,
+  data: AnnotationData,
+  expected: number | null,
+  plan: AnswerPlan,
 ): Promise<AnnotationView> {
   const checks: Check<SaveRow>[] = [
     {
@@ -208,6 +224,7 @@ export async function saveAnnotation(
       holds: sql`scope.status in ('not_started', 'in_progress')`,
       fail: (row) => new ApiError("conflict", lockedDetail(jobId, row.status)),
     },
+    ...answerChecks<SaveRow>(plan, rowIndex),
   ];
   const payload = sql`${JSON.stringify(data)}::jsonb`;
   const write = expected === null
@@ -220,9 +237,10 @@ export async function saveAnnotation(
         from checks
         where checks.passed and a.job_id = checks.job_id and a.row_index = ${rowIndex}::integer and a.version = ${expected}::integer
         returning a.*`;
-  const [rows = []] = await runWrite(ctx, [
+  const [, rows = []] = await runWrite(ctx, [
+    schemaReadLock(jobId),
     sql`with ${jobScope(ctx, jobId, { lock: true })},
-      checks as (select scope.*, ${checkColumns(checks)} from scope),
+      checks as (select scope.*, ${checkColumns(checks)}, ${answerColumns(plan, rowIndex)} from scope),
       saved as (${write}),
       revision as (
         insert into annotation_revision (job_id, row_index, version, data, created_by)
@@ -253,6 +271,7 @@ export async function saveAnnotation(
   ]);
   const row = rows[0] as SaveRow | undefined;
   if (!row) throw jobNotFound(jobId);
+  learnFromSave(jobId, row);
   const failure = firstFailure(row, checks);
   if (failure) throw failure;
   // Every check passed but the UPDATE matched nothing: the row is not at the If-Match version.

@@ -167,7 +167,7 @@ export function plausibleValue(random: Random, schema: Schema, name: string, poo
     case "integer":
     case "number": {
       if (name.endsWith("_id")) return pool.pick(random, name, mutating) ?? random.int(1, 50);
-      if (name === "row_index" || name.startsWith("row_")) return random.int(0, 6);
+      if (name === "row_index" || name.startsWith("row_")) return random.int(0, 4);
       return plausibleNumber(random, schema, type === "integer");
     }
     case "boolean":

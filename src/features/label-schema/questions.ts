@@ -8,6 +8,7 @@
  */
 import { z } from "@hono/zod-openapi";
 import type { FieldError } from "../../lib/errors.ts";
+import { INT4_MAX } from "../../lib/input-bounds.ts";
 
 export const QUESTION_TYPES = ["label", "multi_label", "rating", "number", "text", "span", "ranking"] as const;
 export type QuestionType = (typeof QUESTION_TYPES)[number];
@@ -149,7 +150,8 @@ function spanProblem(question: Extract<Question, { type: "span" }>, value: unkno
     const keys = Object.keys(span);
     const { start, end, label } = span as Record<string, unknown>;
     if (keys.length !== 3 || !isInteger(start) || !isInteger(end) || typeof label !== "string") return `${expected}; item ${index} is not {start, end, label}`;
-    if (start < 0 || start >= end) return `${expected}; item ${index} has start ${start}, end ${end}`;
+    // No cell is longer than int4 (and the end must stay castable to one in SQL).
+    if (start < 0 || start >= end || end > INT4_MAX) return `${expected}; item ${index} has start ${start}, end ${end}`;
     if (!options.includes(label)) return `${expected}; item ${index} has label ${JSON.stringify(label)}`;
     reach = Math.max(reach, end);
   }

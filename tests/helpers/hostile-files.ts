@@ -221,6 +221,13 @@ export const HOSTILE_FILES: HostileFile[] = [
     error: /^sheet "Sheet1", row 1: a text, tag or comment longer than 2,000,000 characters; the limit is 2,000,000 characters\.$/,
   },
   {
+    name: "XLSX elements nested 2,000,000 deep",
+    filename: "deep-xml.xlsx",
+    contentType: XLSX,
+    bytes: () => workbook([{ name: "Sheet1", xml: { prefix: `<worksheet xmlns="${MAIN}"><sheetData><row r="1">`, repeat: "<x>", times: 2_000_000, suffix: "" } }]),
+    error: /^sheet "Sheet1", row 1: elements nested deeper than 64 levels; the limit is 64 levels of nesting\.$/,
+  },
+  {
     name: "XLSX of 101 sheets",
     filename: "many-sheets.xlsx",
     contentType: XLSX,

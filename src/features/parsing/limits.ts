@@ -42,6 +42,8 @@ export const PARSE_LIMITS = {
    * `cellChars` and its markup.
    */
   xmlTokenChars: 2_000_000,
+  /** Nesting of XML elements in a workbook part (SpreadsheetML needs about ten); saxes holds each open one. */
+  xmlDepth: 64,
   /** A worksheet's columns: XFD, the last column Excel has. Also the most cells one row may have. */
   sheetColumns: 16_384,
   /** Sheets of a workbook: each is a table, and a reader while the archive is streamed. */

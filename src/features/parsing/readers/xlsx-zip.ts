@@ -31,8 +31,15 @@ export function xmlStream(entry: string, handlers: XmlHandlers) {
   let lastEvent = 0;
   let written = 0;
   const seen = () => (lastEvent = parser.position);
+  const where = () => handlers.where?.() ?? `the workbook part ${entry}`;
+  // saxes keeps every open element on a stack: a few MiB of `<x>` would hold millions.
+  let depth = 0;
   parser.on("opentag", (tag: SaxesTagPlain) => {
     seen();
+    if (++depth > PARSE_LIMITS.xmlDepth) {
+      const limit = describeCount(PARSE_LIMITS.xmlDepth);
+      throw new ParseError(`${where()}: elements nested deeper than ${limit} levels; the limit is ${limit} levels of nesting.`);
+    }
     handlers.open?.(localName(tag.name), tag.attributes);
   });
   parser.on("text", (text) => {
@@ -41,13 +48,13 @@ export function xmlStream(entry: string, handlers: XmlHandlers) {
   });
   parser.on("closetag", (tag) => {
     seen();
+    depth -= 1;
     handlers.close?.(localName(tag.name));
   });
   const limit = PARSE_LIMITS.xmlTokenChars;
   const checkToken = () => {
     if (written - lastEvent <= limit) return;
-    const where = handlers.where?.() ?? `the workbook part ${entry}`;
-    throw new ParseError(`${where}: a text, tag or comment longer than ${describeCount(limit)} characters; the limit is ${describeCount(limit)} characters.`);
+    throw new ParseError(`${where()}: a text, tag or comment longer than ${describeCount(limit)} characters; the limit is ${describeCount(limit)} characters.`);
   };
   const wrap = (work: () => void) => {
     try {

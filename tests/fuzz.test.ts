@@ -12,7 +12,7 @@ import type { Identity } from "./fuzz/requests.ts";
 import { coverage, fuzz, summarize } from "./fuzz/runner.ts";
 import { IdPool } from "./fuzz/values.ts";
 import { staffedJob } from "./helpers/annotation.ts";
-import { createUser, platformOrgId, type Account } from "./helpers/factories.ts";
+import { createUser, platformOrgId, TEST_PASSWORD, type Account } from "./helpers/factories.ts";
 import { request } from "./helpers/http.ts";
 
 declare module "vitest" {
@@ -24,7 +24,7 @@ declare module "vitest" {
 
 /**
  * API tokens of an account, so its share of a long run stays under the per-caller rate
- * limit (600 a minute, each token its own budget). Their ids are protected: the fuzzer
+ * limit (600 a minute, each token its own budget). Their ids are guarded: the fuzzer
  * must not revoke the credentials it is using.
  */
 async function credentialsOf(account: Account, extraTokens: number, pool: IdPool): Promise<string[]> {
@@ -33,7 +33,7 @@ async function credentialsOf(account: Account, extraTokens: number, pool: IdPool
     const created = await request("POST", "/api/v1/api-tokens", { token: account.token, body: { name: `fuzz ${index}` } });
     if (created.status !== 201) break;
     tokens.push(created.body.token);
-    pool.protect("token_id", created.body.token_id);
+    pool.guard("token_id", created.body.token_id, "mutation");
   }
   return tokens;
 }
@@ -46,11 +46,14 @@ async function fuzzWorld(requests: number) {
   const extraTokens = Math.ceil(requests / (accounts.length + 1) / 400);
   const identities: Identity[] = [{ name: "anonymous", tokens: [] }];
   for (const [name, account] of accounts) identities.push({ name, tokens: await credentialsOf(account, extraTokens, pool) });
-  for (const account of [admin, world.client, world.pm, world.annotator, world.reviewer, world.qc]) pool.protect("user_id", account.user_id);
-  pool.protect("org_id", world.org_id);
-  pool.protect("org_id", platformOrg);
-  for (const name of ["project_id", "file_id", "version_id", "table_id"] as const) pool.add(name, world[name]);
-  pool.add("job_id", world.job.job_id);
+  for (const account of [admin, world.client, world.pm, world.annotator, world.reviewer, world.qc]) pool.guard("user_id", account.user_id, "mutation");
+  // Sign-in can succeed; current_password stays unknown, so PATCH /auth/me never ends an identity's sessions.
+  pool.texts.set("email", [admin.email, world.client.email, world.annotator.email]);
+  pool.texts.set("password", [TEST_PASSWORD]);
+  pool.guard("org_id", world.org_id, "mutation");
+  pool.guard("org_id", platformOrg, "mutation");
+  for (const name of ["project_id", "file_id", "version_id", "table_id"] as const) pool.guard(name, world[name], "delete");
+  pool.guard("job_id", world.job.job_id, "delete");
   const assignments = await request("GET", `/api/v1/annotation-jobs/${world.job.job_id}/assignments`, { token: world.pm.token });
   pool.harvest(assignments.body);
   return { identities, pool };

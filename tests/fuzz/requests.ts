@@ -96,21 +96,22 @@ function queryValue(state: FuzzState, operation: Operation, parameter: Parameter
   if (bad && random.chance(0.5)) return String(hostileFor(random, parameter.schema)).slice(0, 300);
   if (bad) return random.pick([...HOSTILE_STRINGS.filter((text) => text.length < 300), "bogus", "2147483648", "-1"]);
   const schema = parameter.schema.type === "boolean" ? { enum: ["true", "false"] } : parameter.schema;
-  const value = plausibleValue(random, schema, parameter.name, state.pool, false);
+  const value = plausibleValue(random, schema, parameter.name, state.pool);
   return typeof value === "string" ? value : JSON.stringify(value);
 }
 
 function pathValue(state: FuzzState, operation: Operation, parameter: Parameter): string {
   const { random } = state;
   if (hostile(state, 0.3)) return random.pick(HOSTILE_PATH_VALUES);
-  const known = state.pool.pick(random, parameter.name, operation.method !== "GET");
-  return String(known ?? (parameter.name === "row_index" ? random.int(0, 6) : random.int(1, 60)));
+  const id = state.pool.pick(random, parameter.name, operation.method) ?? (parameter.name === "row_index" ? random.int(0, 6) : random.int(1, 60));
+  // A guessed id may be one of the run's own credentials, accounts or fixture: aim past it.
+  return String(state.pool.isGuarded(parameter.name, id, operation.method) ? 2_147_483_647 : id);
 }
 
 function bodyOf(state: FuzzState, operation: Operation): unknown {
   const { random } = state;
   const schema = operation.body!;
-  const valid = plausibleValue(random, schema, "body", state.pool, true);
+  const valid = plausibleValue(random, schema, "body", state.pool);
   const roll = random.next();
   if (roll < 0.5 || state.hostility === 0 || !valid || typeof valid !== "object" || Array.isArray(valid)) return valid;
   const body = valid as Record<string, unknown>;

@@ -9,19 +9,26 @@ import { typesOf, type Schema } from "./openapi.ts";
 /** The ids the run has created or read, by field name (`project_id` → [12, 40]). */
 export class IdPool {
   private readonly ids = new Map<string, number[]>();
-  /** Ids a mutation must leave alone: the fuzzing identities themselves and their organizations. */
-  readonly protectedIds = new Map<string, Set<number>>();
+  /**
+   * Ids some requests must leave alone, by field: the run's own accounts, organizations
+   * and API tokens (no mutation may touch them, or the identities would lose their
+   * credentials) and its fixture (no DELETE, or every later request would be a 404).
+   */
+  private readonly guarded = new Map<string, { id: number; from: "mutation" | "delete" }[]>();
+  /** Real values for text fields (an identity's email, the test password), so sign-in can succeed. */
+  readonly texts = new Map<string, string[]>();
 
   add(name: string, id: number) {
     const list = this.ids.get(name) ?? [];
     if (!list.includes(id)) list.push(id);
-    if (list.length > 50) list.shift();
+    const evictable = list.findIndex((known) => !this.guardOf(name, known));
+    if (list.length > 50 && evictable >= 0) list.splice(evictable, 1);
     this.ids.set(name, list);
   }
 
-  protect(name: string, id: number) {
+  guard(name: string, id: number, from: "mutation" | "delete") {
+    this.guarded.set(name, [...(this.guarded.get(name) ?? []), { id, from }]);
     this.add(name, id);
-    this.protectedIds.set(name, (this.protectedIds.get(name) ?? new Set()).add(id));
   }
 
   /** Every `*_id` (and row_index) with an integer value anywhere in a response body. */
@@ -33,11 +40,19 @@ export class IdPool {
     }
   }
 
-  /** A known id for a field, mutations steering clear of protected ones; undefined when none is known. */
-  pick(random: Random, name: string, mutating: boolean): number | undefined {
-    const base = ALIASES[name] ?? name;
-    const avoid = mutating ? (this.protectedIds.get(base) ?? new Set<number>()) : new Set<number>();
-    const known = (this.ids.get(base) ?? []).filter((id) => !avoid.has(id));
+  private guardOf(name: string, id: number) {
+    return this.guarded.get(ALIASES[name] ?? name)?.find((entry) => entry.id === id);
+  }
+
+  /** Whether a request with this method must not aim at the id (body and query references never destroy anything). */
+  isGuarded(name: string, id: number, method: string): boolean {
+    const guard = this.guardOf(name, id);
+    return guard !== undefined && method !== "GET" && (guard.from === "mutation" || method === "DELETE");
+  }
+
+  /** A known id for a path field that a `method` request may aim at; undefined when none is known. */
+  pick(random: Random, name: string, method = "GET"): number | undefined {
+    const known = (this.ids.get(ALIASES[name] ?? name) ?? []).filter((id) => !this.isGuarded(name, id, method));
     return known.length > 0 ? random.pick(known) : undefined;
   }
 }
@@ -137,8 +152,10 @@ export function hostileValue(random: Random): unknown {
 
 const WORDS = ["alpha", "Beta", "gamma 3", "délta", "fuzz", "Q4 review", "項目"];
 
-function plausibleString(random: Random, schema: Schema, name: string): string {
+function plausibleString(random: Random, schema: Schema, name: string, pool: IdPool): string {
   if (Array.isArray(schema.enum)) return random.pick(schema.enum);
+  const known = pool.texts.get(name);
+  if (known && random.chance(0.5)) return random.pick(known);
   if (schema.format === "email" || name.endsWith("email")) return `fuzz-${random.int(0, 1e9)}@fuzz.test`;
   if (schema.format === "date") return random.pick(["2026-12-31", "2027-01-15", "2025-06-01"]);
   if (schema.format === "date-time") return new Date(Date.now() + random.int(-1e10, 1e10)).toISOString();
@@ -158,15 +175,18 @@ function plausibleNumber(random: Random, schema: Schema, integer: boolean): numb
   return integer ? Math.round(value) : Math.round(value * 100) / 100;
 }
 
-/** A value a careful client could send for `schema` (ids drawn from the pool when it knows any). */
-export function plausibleValue(random: Random, schema: Schema, name: string, pool: IdPool, mutating: boolean, depth = 0): unknown {
+/**
+ * A value a careful client could send for `schema` (ids drawn from the pool when it knows
+ * any, guarded ones included: a reference in a body or a filter destroys nothing).
+ */
+export function plausibleValue(random: Random, schema: Schema, name: string, pool: IdPool, depth = 0): unknown {
   const types = typesOf(schema);
   if (types.includes("null") && random.chance(0.1)) return null;
   const type = types.find((candidate) => candidate !== "null") ?? random.pick(["string", "integer", "object"]);
   switch (type) {
     case "integer":
     case "number": {
-      if (name.endsWith("_id")) return pool.pick(random, name, mutating) ?? random.int(1, 50);
+      if (name.endsWith("_id")) return pool.pick(random, name) ?? random.int(1, 50);
       if (name === "row_index" || name.startsWith("row_")) return random.int(0, 4);
       return plausibleNumber(random, schema, type === "integer");
     }
@@ -174,18 +194,18 @@ export function plausibleValue(random: Random, schema: Schema, name: string, poo
       return random.chance(0.5);
     case "array": {
       const count = random.int(schema.minItems ?? 0, Math.min(schema.maxItems ?? 3, 3));
-      return Array.from({ length: count }, () => plausibleValue(random, schema.items ?? {}, name, pool, mutating, depth + 1));
+      return Array.from({ length: count }, () => plausibleValue(random, schema.items ?? {}, name, pool, depth + 1));
     }
     case "object": {
       if (depth > 4) return {};
       const required = new Set<string>(schema.required ?? []);
       const entries = Object.entries((schema.properties ?? {}) as Record<string, Schema>)
         .filter(([property]) => required.has(property) || random.chance(0.5))
-        .map(([property, propertySchema]) => [property, plausibleValue(random, propertySchema, property, pool, mutating, depth + 1)]);
+        .map(([property, propertySchema]) => [property, plausibleValue(random, propertySchema, property, pool, depth + 1)]);
       if (!schema.properties && schema.additionalProperties !== false) entries.push(["label", random.pick(WORDS)]);
       return Object.fromEntries(entries);
     }
     default:
-      return plausibleString(random, schema, name);
+      return plausibleString(random, schema, name, pool);
   }
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { sql, testDb } from "./helpers/db.ts";
-import { clientAddress, createUser, login, registerClient, TEST_PASSWORD, unique } from "./helpers/factories.ts";
+import { clientAddress, createUser, login, registerClient, registerClientViaApi, TEST_PASSWORD, unique } from "./helpers/factories.ts";
 import { request } from "./helpers/http.ts";
 
 const db = testDb();
@@ -52,8 +52,21 @@ describe("POST /auth/login", () => {
     const account = await registerClient();
     const tokens = await login(account.email);
     expect(tokens.refresh_token).toMatch(/^gsr_/);
-    const events = await db.execute(sql`select action from event_log where actor_id = ${account.user_id} and action = 'user.login'`);
-    expect(events.rows.length).toBeGreaterThan(0);
+    const me = await request("GET", "/api/v1/auth/me", { token: tokens.access_token });
+    expect(me.body.user).toMatchObject({ user_id: account.user_id, last_login_at: expect.any(String) });
+    const events = await db.execute(sql`select action, actor_id, actor_kind, entity_type, entity_id::integer, org_id, after from event_log
+      where entity_type = 'user' and entity_id = ${account.user_id} order by event_id`);
+    expect(events.rows).toEqual([
+      {
+        action: "user.login",
+        actor_id: account.user_id,
+        actor_kind: "user",
+        entity_type: "user",
+        entity_id: account.user_id,
+        org_id: account.org_id,
+        after: { password_rehashed: false },
+      },
+    ]);
   });
 
   it("answers a wrong password and an unknown email identically", async () => {
@@ -109,10 +122,14 @@ describe("POST /auth/login", () => {
   });
 
   it("never returns or logs the password or its hash", async () => {
-    const account = await registerClient();
+    // The real registration and sign-in: their audit rows are what is searched.
+    const account = await registerClientViaApi();
+    await login(account.email);
     const me = await request("GET", "/api/v1/auth/me", { token: account.token });
     expect(JSON.stringify(me.body)).not.toMatch(/password|scrypt/);
-    const events = await db.execute(sql`select before, after from event_log where actor_id = ${account.user_id} or entity_id = ${account.user_id}`);
+    const events = await db.execute(sql`select action, before, after from event_log
+      where actor_id = ${account.user_id} or (entity_type = 'user' and entity_id = ${account.user_id})`);
+    expect((events.rows as { action: string }[]).map((event) => event.action).sort()).toEqual(["user.login", "user.register"]);
     expect(JSON.stringify(events.rows)).not.toContain(TEST_PASSWORD);
     expect(JSON.stringify(events.rows)).not.toMatch(/scrypt\$/);
   });
@@ -128,6 +145,9 @@ describe("POST /auth/refresh", () => {
     expect(me.status).toBe(200);
     const second = await request("POST", "/api/v1/auth/refresh", { body: { refresh_token: first.body.refresh_token } });
     expect(second.status).toBe(200);
+    const old = await request("POST", "/api/v1/auth/refresh", { body: { refresh_token: account.refresh_token } });
+    expect(old.status).toBe(401);
+    expect(old.body.detail).toMatch(/already used/);
   });
 
   it("revokes the family when one token is refreshed twice at once: no successor survives", async () => {
@@ -168,6 +188,32 @@ describe("POST /auth/logout", () => {
     expect(logout.status).toBe(204);
     const refresh = await request("POST", "/api/v1/auth/refresh", { body: { refresh_token: account.refresh_token } });
     expect(refresh.status).toBe(401);
+  });
+
+  it("revokes the whole family (rotated successors too), audited, and leaves the user's other sessions alone", async () => {
+    const account = await registerClient();
+    const other = await login(account.email);
+    const rotated = await request("POST", "/api/v1/auth/refresh", { body: { refresh_token: account.refresh_token } });
+    expect(rotated.status).toBe(200);
+    // Logging out with the family's first token ends its current successor as well.
+    expect((await request("POST", "/api/v1/auth/logout", { body: { refresh_token: account.refresh_token } })).status).toBe(204);
+    const successor = await request("POST", "/api/v1/auth/refresh", { body: { refresh_token: rotated.body.refresh_token } });
+    expect(successor.status).toBe(401);
+    const events = await db.execute(sql`select actor_kind, org_id, after from event_log
+      where entity_type = 'user' and entity_id = ${account.user_id} and action = 'user.logout'`);
+    // Two tokens in the family; the first was already rotated, but revocation marks both.
+    expect(events.rows).toEqual([{ actor_kind: "system", org_id: account.org_id, after: { sessions_revoked: 2 } }]);
+    expect((await request("POST", "/api/v1/auth/refresh", { body: { refresh_token: other.refresh_token } })).status).toBe(200);
+  });
+
+  it("answers 204 for an unknown or already revoked token; only the first logout revokes anything", async () => {
+    const account = await registerClient();
+    expect((await request("POST", "/api/v1/auth/logout", { body: { refresh_token: account.refresh_token } })).status).toBe(204);
+    expect((await request("POST", "/api/v1/auth/logout", { body: { refresh_token: account.refresh_token } })).status).toBe(204);
+    expect((await request("POST", "/api/v1/auth/logout", { body: { refresh_token: "gsr_not-a-real-token" } })).status).toBe(204);
+    const events = await db.execute(sql`select after from event_log
+      where entity_type = 'user' and entity_id = ${account.user_id} and action = 'user.logout' order by event_id`);
+    expect(events.rows).toEqual([{ after: { sessions_revoked: 1 } }, { after: { sessions_revoked: 0 } }]);
   });
 });
 

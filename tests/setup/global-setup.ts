@@ -10,12 +10,16 @@ import { startEmbeddedPostgres } from "../../scripts/lib/embedded-postgres.ts";
 import { migrateDatabase } from "../../scripts/lib/migrate.ts";
 import { startNeonGateway } from "../../scripts/lib/neon-gateway.ts";
 import { generateSigningKey } from "../../scripts/lib/signing-keys.ts";
+import { hashPassword } from "../../src/features/auth/password.ts";
+import { TEST_PASSWORD } from "../helpers/test-password.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
     databaseUrl: string;
     gatewayUrl: string;
     signingKeys: string;
+    /** TEST_PASSWORD's hash, derived once per run: the factories' users all share it. */
+    testPasswordHash: string;
   }
 }
 
@@ -47,6 +51,7 @@ export default async function setup(project: TestProject) {
   project.provide("databaseUrl", database.url);
   project.provide("gatewayUrl", gateway.url);
   project.provide("signingKeys", JSON.stringify([await generateSigningKey("test-key-1")]));
+  project.provide("testPasswordHash", await hashPassword(TEST_PASSWORD));
 
   return async () => {
     await gateway.close();

@@ -8,16 +8,21 @@ import { sql, testDb } from "./helpers/db.ts";
  * The production driver path (@neondatabase/serverless, HTTP and WebSocket) against the
  * test run's Postgres (embedded PGlite by default, PostgreSQL 15 with DATABASE_URL),
  * through the local gateway standing in for Neon.
+ *
+ * The probe table lives in a schema of its own, so `public` (whose exact contents
+ * tests/schema.test.ts asserts while this file runs) never holds it.
  */
-const table = `driver_probe_${crypto.randomUUID().replaceAll("-", "")}`;
+const schema = `driver_probe_${crypto.randomUUID().replaceAll("-", "")}`;
+const table = `${schema}.probe`;
 const db = testDb();
 
 beforeAll(async () => {
+  await db.execute(sql.raw(`create schema ${schema}`));
   await db.execute(sql.raw(`create table ${table} (id integer primary key, label text not null, at timestamptz, doc jsonb)`));
 });
 
 afterAll(async () => {
-  await db.execute(sql.raw(`drop table ${table}`));
+  await db.execute(sql.raw(`drop schema ${schema} cascade`));
 });
 
 describe("HTTP queries (drizzle neon-http)", () => {
@@ -33,7 +38,8 @@ describe("HTTP queries (drizzle neon-http)", () => {
     const error = await db.execute(sql.raw(`insert into ${table} (id, label) values (1, 'again')`)).catch((caught) => caught);
     const cause = error.cause ?? error;
     expect(cause.code).toBe("23505");
-    expect(cause.constraint).toBe(`${table}_pkey`);
+    expect(cause.schema).toBe(schema);
+    expect(cause.constraint).toBe("probe_pkey");
     expect(cause.detail).toMatch(/already exists/);
   });
 
@@ -84,6 +90,9 @@ describe("HTTP transactions (neon() batch options)", () => {
 });
 
 describe("WebSocket connections (Pool)", () => {
+  // A second connection to the database. The embedded PGlite takes one connection's
+  // messages at a time: the gateway lets this pipe in only when no HTTP query is running
+  // and holds every other query back until it closes (scripts/lib/neon-gateway.ts).
   it("runs an interactive transaction through the gateway's WebSocket proxy", async () => {
     const pool = new Pool({ connectionString: env.DATABASE_URL });
     // pg's documented practice: an idle client's connection closing is reported on the

@@ -3,7 +3,7 @@ import { annotationProject } from "./helpers/annotation.ts";
 import { sql, testDb } from "./helpers/db.ts";
 import { createUser, registerClient } from "./helpers/factories.ts";
 import { request } from "./helpers/http.ts";
-import { insertFile, insertVersion } from "./helpers/projects.ts";
+import { insertFile, insertVersion, parseFinished } from "./helpers/projects.ts";
 
 const db = testDb();
 
@@ -63,16 +63,20 @@ describe("GET /file-tables/{table_id}/rows", () => {
 });
 
 describe("POST /file-versions/{version_id}/reparse", () => {
-  it("queues a new parse generation, audited, and answers 202 with the version", async () => {
+  it("queues a new parse generation, audited, and answers 202 with the version; the queued message parses it", async () => {
     const world = await annotationProject({ rows: 1 });
     const fileId = await insertFile({ project_id: world.project_id, org_id: world.org_id });
-    const versionId = await insertVersion(fileId);
+    const versionId = await insertVersion(fileId, { content: new TextEncoder().encode("word,count\nalpha,1\nbeta,2\n") });
     const response = await request("POST", `/api/v1/file-versions/${versionId}/reparse`, { token: world.client.token });
     expect(response.status).toBe(202);
     expect(response.roundTrips).toBe(1);
     expect(response.body).toMatchObject({ version_id: versionId, parse_status: "queued" });
     const events = await db.execute(sql`select count(*)::int as n from event_log where entity_type = 'file_version' and entity_id = ${versionId} and action = 'file_version.reparse'`);
     expect(events.rows).toEqual([{ n: 1 }]);
+    // Only a message on the real queue, delivered to the consumer, parses generation 1.
+    expect(await parseFinished(versionId)).toEqual({ parse_status: "succeeded", parse_generation: 1, parse_error: null, tables: 1 });
+    const tables = await request("GET", `/api/v1/file-versions/${versionId}/tables`, { token: world.client.token });
+    expect(tables.body.data).toEqual([expect.objectContaining({ row_count: 2 })]);
   });
 
   it("is 409 while the upload has not completed", async () => {

@@ -40,9 +40,52 @@ const rawTextTypes = { getTypeParser: () => (value: string) => value };
 
 class BadRequest extends Error {}
 
+/**
+ * One holder at a time per key; `acquire` answers the function that lets the next one in.
+ * An embedded PGlite must see one connection's messages at a time (isEmbeddedPostgres):
+ * its HTTP queries (one pooled connection) and WebSocket pipes (a connection each) take
+ * turns through the gate of its address, a pipe holding it for its whole session.
+ */
+function createGates() {
+  const tails = new Map<string, Promise<void>>();
+  return async function acquire(key: string): Promise<() => void> {
+    const previous = tails.get(key) ?? Promise.resolve();
+    let release!: () => void;
+    const done = new Promise<void>((resolve) => (release = resolve));
+    const tail = previous.then(() => done);
+    tails.set(key, tail);
+    await previous;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      if (tails.get(key) === tail) tails.delete(key);
+      release();
+    };
+  };
+}
+
+/** The gate key of a connection string or host:port address when it names an embedded instance, else null. */
+function embeddedKey(connectionStringOrAddress: string): string | null {
+  const connectionString = connectionStringOrAddress.includes("://") ? connectionStringOrAddress : `postgres://${connectionStringOrAddress}`;
+  return isEmbeddedPostgres(connectionString) ? new URL(connectionString).host : null;
+}
+
 export async function startNeonGateway(options: { port?: number; host?: string } = {}): Promise<NeonGateway> {
   const host = options.host ?? "127.0.0.1";
   const pools = new Map<string, pg.Pool>();
+  const acquireGate = createGates();
+
+  async function exclusive<T>(connectionStringOrAddress: string, work: () => Promise<T>): Promise<T> {
+    const key = embeddedKey(connectionStringOrAddress);
+    if (key === null) return work();
+    const release = await acquireGate(key);
+    try {
+      return await work();
+    } finally {
+      release();
+    }
+  }
 
   function poolFor(connectionString: string): pg.Pool {
     let pool = pools.get(connectionString);
@@ -115,9 +158,10 @@ export async function startNeonGateway(options: { port?: number; host?: string }
       throw new BadRequest("request body is not JSON");
     }
     const pool = poolFor(connectionString);
-    const result = Array.isArray(body.queries)
-      ? await runBatch(pool, body.queries, request.headers, options)
-      : await runQuery(pool, body as QueryRequest, options);
+    const queries = body.queries;
+    const result = await exclusive<unknown>(connectionString, () =>
+      Array.isArray(queries) ? runBatch(pool, queries, request.headers, options) : runQuery(pool, body as QueryRequest, options),
+    );
     sendJson(response, 200, result);
   }
 
@@ -153,7 +197,21 @@ export async function startNeonGateway(options: { port?: number; host?: string }
       socket.end("HTTP/1.1 400 Bad Request\r\n\r\n");
       return;
     }
-    sockets.handleUpgrade(request, socket, head, (ws) => pipeToPostgres(ws, address));
+    sockets.handleUpgrade(request, socket, head, (ws) => {
+      const key = embeddedKey(address);
+      if (key === null) return pipeToPostgres(ws, address, () => {});
+      // Messages that arrive while the pipe waits for its turn are kept for it.
+      const early: Buffer[] = [];
+      const keep = (data: Buffer) => early.push(data);
+      ws.on("message", keep);
+      let closed = false;
+      ws.once("close", () => (closed = true));
+      void acquireGate(key).then((release) => {
+        ws.off("message", keep);
+        if (closed) return release();
+        pipeToPostgres(ws, address, release, early);
+      });
+    });
   });
 
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, host, resolve));
@@ -172,15 +230,29 @@ export async function startNeonGateway(options: { port?: number; host?: string }
   };
 }
 
-function pipeToPostgres(ws: WebSocket, address: string) {
+/** A byte pipe from the WebSocket to Postgres; `release` runs once the pipe is closed from either end. */
+function pipeToPostgres(ws: WebSocket, address: string, release: () => void, early: Buffer[] = []) {
   const separator = address.lastIndexOf(":");
   const host = address.slice(0, separator);
   const port = Number(address.slice(separator + 1));
   const tcp = connect({ host, port });
   tcp.setNoDelay(true);
-  ws.on("message", (data: Buffer) => tcp.write(data));
+  const forward = (data: Buffer) => {
+    tcp.write(data);
+    // Terminate ('X', length 4): the client is done. PGlite's socket server may keep the
+    // connection open after it, so the turn ends here rather than at the close.
+    if (data.length === 5 && data[0] === 0x58 && data.readInt32BE(1) === 4) {
+      release();
+      tcp.end();
+    }
+  };
+  for (const data of early) forward(data);
+  ws.on("message", forward);
   tcp.on("data", (data) => ws.send(data));
-  tcp.on("close", () => ws.close());
+  tcp.on("close", () => {
+    release();
+    ws.close();
+  });
   tcp.on("error", () => ws.close());
   ws.on("close", () => tcp.destroy());
   ws.on("error", () => tcp.destroy());

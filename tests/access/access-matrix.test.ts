@@ -138,6 +138,7 @@ describe("access matrix", () => {
       const results = await Promise.all(ACTORS.map((actor) => checkActor(world, operation, policy, actor)));
       mismatches.push(...results.filter((result) => result !== null));
     }
+    await Promise.all(loadedPolicies.map(({ policy }) => policy.settle?.()));
     expect(mismatches.length, report("answers differ from the policies", mismatches)).toBe(0);
   }, 300_000);
 });

@@ -43,6 +43,11 @@ export type OperationPolicy = {
   request: (world: World, actor: Actor) => RequestSpec | Promise<RequestSpec>;
   /** Expected status per actor. */
   expect: Record<Actor, number>;
+  /**
+   * Waits for background work the accepted requests started (a queued parse), so that it
+   * ends inside the matrix's file instead of running while other files do.
+   */
+  settle?: () => Promise<void>;
 };
 
 /** `statuses(403, { admin: 200, pm: 200 })`: every actor answers `otherwise` except those named. */

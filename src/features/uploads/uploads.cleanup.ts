@@ -11,14 +11,24 @@
  * R2 is cleaned before the rows go, so a failure leaves rows that the next run retries,
  * never storage that no row points at.
  */
-import { sql } from "drizzle-orm";
+import { sql, type SQL } from "drizzle-orm";
 import type { Database } from "../../db/client.ts";
 import type { Config } from "../../env.ts";
 import { auditInsert } from "../../lib/audit.ts";
 import type { Logger } from "../../lib/logger.ts";
 import { sendParseMessages } from "../../queues/producers.ts";
 
-export type SweepContext = { db: Database; config: Config; logger: Logger; requestId: string };
+export type SweepContext = {
+  db: Database;
+  config: Config;
+  logger: Logger;
+  requestId: string;
+  /**
+   * Sweep one organization's rows only. The cron sweeps everything; tests sweep their own
+   * organization, so a sweep never reaches rows other test files are working with.
+   */
+  orgId?: number;
+};
 export type SweepResult = { expired_uploads: number; deleted_files: number; requeued_versions: number };
 
 const EXPIRY_GRACE = sql`interval '1 hour'`;
@@ -99,10 +109,14 @@ async function deleteExpiredRows(ctx: SweepContext, uploadIds: number[]): Promis
   return result.rows[0] as { versions: number; files: number };
 }
 
+function inOrganization(ctx: SweepContext, column: SQL): SQL {
+  return ctx.orgId === undefined ? sql`` : sql`and ${column} = ${ctx.orgId}`;
+}
+
 async function sweepExpiredUploads(ctx: SweepContext): Promise<{ versions: number; files: number }> {
   const result = await ctx.db.execute(sql`
     select upload_id, r2_key, multipart_upload_id from upload
-    where status = 'pending' and expires_at < now() - ${EXPIRY_GRACE}
+    where status = 'pending' and expires_at < now() - ${EXPIRY_GRACE} ${inOrganization(ctx, sql`org_id`)}
     order by expires_at limit ${BATCH}`);
   const expired = result.rows as ExpiredUpload[];
   if (expired.length === 0) return { versions: 0, files: 0 };
@@ -117,6 +131,7 @@ async function requeueStalledParses(ctx: SweepContext): Promise<number> {
     with stalled as (
       select version_id from file_version
       where status = 'ready' and parse_status = 'queued' and parse_cursor is null and updated_at < now() - ${QUEUED_TOO_LONG}
+        ${inOrganization(ctx, sql`(select f.org_id from file f where f.file_id = file_version.file_id)`)}
       order by updated_at limit ${REQUEUE_BATCH}
       for update skip locked
     )

@@ -26,8 +26,27 @@ const worker = spawn(
     "--var", "APP_ENV:development",
     "--var", `JWT_SIGNING_KEYS:${JSON.stringify([await generateSigningKey()])}`,
   ],
-  { cwd: root, stdio: ["ignore", "pipe", "inherit"] },
+  // Its own process group, so stopping it stops the workerd it starts as well.
+  { cwd: root, stdio: ["ignore", "pipe", "inherit"], detached: true },
 );
+
+/** Stops wrangler dev and its children, whatever happened before (idempotent). */
+function stopWorker() {
+  if (worker.exitCode !== null || worker.signalCode !== null || worker.pid === undefined) return;
+  try {
+    process.kill(-worker.pid, "SIGTERM");
+  } catch {
+    worker.kill("SIGTERM");
+  }
+}
+// Whatever ends this process (an exception before the `try`, Ctrl-C) ends wrangler dev too.
+process.on("exit", stopWorker);
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    stopWorker();
+    process.exit(1);
+  });
+}
 const base = `http://127.0.0.1:${port}`;
 
 async function waitForWorker() {
@@ -43,13 +62,15 @@ async function waitForWorker() {
 }
 
 let failed = false;
-const browser = await waitForWorker().then(() =>
-  chromium.launch({
+let browser: Awaited<ReturnType<typeof chromium.launch>> | undefined;
+try {
+  // Inside the `try`: a worker that never answers or a browser that cannot start still
+  // reaches the `finally` that stops wrangler dev.
+  await waitForWorker();
+  browser = await chromium.launch({
     executablePath,
     args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"],
-  }),
-);
-try {
+  });
   const page = await browser.newPage();
   const errors: string[] = [];
   page.on("pageerror", (error) => errors.push(error.message));
@@ -64,7 +85,7 @@ try {
   failed = true;
   console.error(error);
 } finally {
-  await browser.close();
-  worker.kill("SIGTERM");
+  await browser?.close().catch(() => {});
+  stopWorker();
 }
 process.exit(failed ? 1 : 0);

@@ -236,10 +236,20 @@ describe("GET /projects/{project_id}/annotation-jobs and /annotation-jobs", () =
     const clientView = await request("GET", jobsPath(project_id), { token: client.token });
     expect(clientView.body.data.map((row: { job_id: number }) => row.job_id)).toEqual([job.job_id, unassigned.job_id]);
 
+    const clientEverywhere = await request("GET", "/api/v1/annotation-jobs", { token: client.token });
+    expect(clientEverywhere.body.data.map((row: { job_id: number }) => row.job_id).sort((a: number, b: number) => a - b)).toEqual(
+      [job.job_id, unassigned.job_id].sort((a, b) => a - b),
+    );
+
     const outsider = await createUser("annotator");
+    const foreignClient = await registerClient();
     expect((await request("GET", jobsPath(project_id), { token: outsider.token })).status).toBe(404);
-    expect((await request("GET", jobsPath(project_id), { token: (await registerClient()).token })).status).toBe(404);
+    expect((await request("GET", jobsPath(project_id), { token: foreignClient.token })).status).toBe(404);
     expect((await request("GET", "/api/v1/annotation-jobs", { token: outsider.token })).body.data).toEqual([]);
+    // Another client organization's cross-project listing: 200, and none of these jobs (it has none of its own).
+    const foreignView = await request("GET", "/api/v1/annotation-jobs", { token: foreignClient.token });
+    expect(foreignView.status).toBe(200);
+    expect(foreignView.body).toEqual({ data: [], next_cursor: null });
   });
 });
 

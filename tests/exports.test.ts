@@ -267,9 +267,18 @@ describe("filters", () => {
   });
 
   it("rejects an unknown format or scope, unknown fields and empty id lists (422)", async () => {
-    for (const body of [{ format: "xml" }, { format: "csv", scope: "some" }, { format: "csv", extra: 1 }, { format: "csv", job_ids: [] }, {}]) {
+    const cases: [Record<string, unknown>, string, string][] = [
+      [{ format: "xml" }, "body.format", "csv"],
+      [{ format: "csv", scope: "some" }, "body.scope", "approved"],
+      // An unknown field is the body's error, naming the field.
+      [{ format: "csv", extra: 1 }, "body", "extra"],
+      [{ format: "csv", job_ids: [] }, "body.job_ids", ""],
+      [{}, "body.format", ""],
+    ];
+    for (const [body, path, named] of cases) {
       const response = await requestExport(body);
-      expect(response.status).toBe(422);
+      expect(response.status, JSON.stringify(body)).toBe(422);
+      expect(response.body.errors, JSON.stringify(body)).toEqual([{ path, message: expect.stringContaining(named) }]);
     }
   });
 });

@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
+import { hashToken } from "../src/lib/opaque-tokens.ts";
 import { sql, testDb } from "./helpers/db.ts";
 import { registerClient, unique, type Account } from "./helpers/factories.ts";
 import { request } from "./helpers/http.ts";
@@ -77,6 +78,28 @@ describe("Idempotency-Key on POST /projects", () => {
     }
     expect(responses.filter((response) => response.status === 201 && response.headers.get("idempotent-replayed") === null)).toHaveLength(1);
     expect(await eventsOf("project", rows[0]!.project_id)).toHaveLength(1);
+  });
+
+  it("answers 409 while the first request with the key is still running, and does nothing", async () => {
+    // The first request's reservation, as its batch leaves it until its answer is stored.
+    const key = crypto.randomUUID();
+    const body = { name: unique("In flight") };
+    const requestHash = await hashToken(`POST /api/v1/projects\n${JSON.stringify(body)}`);
+    await db.execute(sql`insert into idempotency_key (caller, key, method, path, request_hash, status)
+      values (${`user:${client.user_id}`}, ${key}, 'POST', '/api/v1/projects', ${requestHash}, 'in_progress')`);
+    const second = await post("/projects", client, key, body);
+    expect(second.status).toBe(409);
+    expect(second.headers.get("content-type")).toBe("application/problem+json");
+    expect(second.body.detail).toBe("A request with this Idempotency-Key is still being processed; retry later.");
+    expect(await projectsNamed(body.name)).toEqual([]);
+    // Once the first one's answer is stored, the same request replays it.
+    await db.execute(sql`update idempotency_key set status = 'completed', response_status = 201,
+        response_headers = '{"content-type": "application/json"}'::jsonb, response_body = '{"project_id": 0}'::jsonb
+      where caller = ${`user:${client.user_id}`} and key = ${key}`);
+    const replay = await post("/projects", client, key, body);
+    expect(replay.status).toBe(201);
+    expect(replay.headers.get("idempotent-replayed")).toBe("true");
+    expect(replay.body).toEqual({ project_id: 0 });
   });
 
   it("leaves the key unused when the request is rejected before any work (validation)", async () => {

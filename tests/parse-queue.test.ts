@@ -131,6 +131,12 @@ describe("chunking", () => {
   ) as Record<string, string>;
   const contentTypes: Record<string, string> = { csv: "text/csv", tsv: "text/tab-separated-values", json: "application/json", jsonl: "application/x-ndjson", txt: "text/plain", md: "text/markdown" };
 
+  it("finds every listed fixture (a missing one would silently drop its test)", () => {
+    expect(Object.keys(fixtures).map((path) => path.slice(path.lastIndexOf("/") + 1)).sort()).toEqual([
+      "array.json", "guide.md", "notes.txt", "rfc4180.csv", "rows.jsonl", "types-bom.csv", "utf16be.tsv", "utf16le.tsv",
+    ]);
+  });
+
   for (const [path, url] of Object.entries(fixtures)) {
     const filename = path.slice(path.lastIndexOf("/") + 1);
     it(`resumes ${filename} after every single row with the same result`, async () => {
@@ -356,5 +362,50 @@ describe("failures", () => {
   it("a message for a version that does not exist is acked", async () => {
     const result = await deliverBatch(batchOf("grandscale-parse", [start(2_000_000_000)]));
     expect(result.explicitAcks).toEqual(["message-0"]);
+  });
+
+  it("caps the back-off at 900 s", async () => {
+    const target = await createParseTarget({ filename: "sample.csv", contentType: "text/csv", bytes: sampleCsv() });
+    const unavailable: ParseOptions = { ...DEFAULT_PARSE_OPTIONS, faults: { beforeCommit: () => { throw new Error("database unavailable"); } } };
+    const delays: unknown[] = [];
+    for (const attempts of [7, 8, 20]) {
+      const batch = batchOf("grandscale-parse", [start(target.version_id)], attempts);
+      const retry = vi.spyOn(batch.messages[0]!, "retry");
+      await consumeParseBatch(batch, context(), unavailable);
+      delays.push(...retry.mock.calls.map(([options]) => options?.delaySeconds));
+    }
+    expect(delays).toEqual([640, 900, 900]);
+  });
+
+  it("retries malformed message bodies (for the dead-letter queue) without touching the database", async () => {
+    const batch = createMessageBatch<unknown>("grandscale-parse", [
+      { id: "wrong-kind", timestamp: new Date(), attempts: 1, body: { kind: "export", version_id: 1 } },
+      { id: "no-version", timestamp: new Date(), attempts: 1, body: { kind: "parse", version_id: "one" } },
+      { id: "not-json", timestamp: new Date(), attempts: 1, body: "parse 1" },
+    ]);
+    const retry = batch.messages.map((message) => vi.spyOn(message, "retry"));
+    const result = await deliverBatch(batch);
+    expect(result.explicitAcks).toEqual([]);
+    expect(result.retryMessages.map((message) => message.msgId).sort()).toEqual(["no-version", "not-json", "wrong-kind"]);
+    expect(retry.flatMap((spy) => spy.mock.calls.map(([options]) => options?.delaySeconds))).toEqual([10, 10, 10]);
+  });
+
+  it("retries a whole batch from a queue it does not know", async () => {
+    const target = await createParseTarget({ filename: "sample.csv", contentType: "text/csv", bytes: sampleCsv() });
+    const result = await deliverBatch(batchOf("grandscale-unknown", [start(target.version_id)]));
+    expect(result.retryBatch.retry).toBe(true);
+    expect(result.explicitAcks).toEqual([]);
+    expect((await parseSnapshot(target.version_id)).parse_status).toBe("queued");
+  });
+
+  it("retries a version whose upload has not completed, and parses nothing", async () => {
+    const target = await createParseTarget({ filename: "sample.csv", contentType: "text/csv", bytes: sampleCsv() });
+    await testDb().execute(sql`update file_version set status = 'pending', version_number = null, completed_at = null,
+      parse_status = null where version_id = ${target.version_id}`);
+    const result = await deliverBatch(batchOf("grandscale-parse", [start(target.version_id)]));
+    expect(result.explicitAcks).toEqual([]);
+    expect(result.retryMessages).toEqual([{ msgId: "message-0" }]);
+    expect(await parseSnapshot(target.version_id)).toEqual({ parse_status: null, parse_error: null, tables: [] });
+    expect(await allRowsOf(target.version_id)).toEqual([]);
   });
 });

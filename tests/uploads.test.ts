@@ -16,7 +16,7 @@ import { sql, testDb } from "./helpers/db.ts";
 import { createUser, registerClient, type Account } from "./helpers/factories.ts";
 import { request } from "./helpers/http.ts";
 import { insertParsedTable } from "./helpers/annotation.ts";
-import { eventsOf, insertProject, type ProjectFixture } from "./helpers/projects.ts";
+import { eventsOf, insertFile, insertProject, insertVersion, type ProjectFixture } from "./helpers/projects.ts";
 import {
   completeUpload,
   csvBytes,
@@ -599,6 +599,16 @@ describe("download", () => {
     const started = await startUpload(client.token, project.project_id, csvBytes());
     const answer = await request("GET", `/api/v1/file-versions/${started.body.version_id}/download`, { token: client.token });
     expect(answer.status).toBe(409);
+  });
+
+  it("signs a URL for a ready version whose object is gone, and storage answers it 404 (no bytes of another object)", async () => {
+    // Written straight to the database with no object in R2 (and no parse queued for it).
+    const versionId = await insertVersion(await insertFile(project));
+    const answer = await request("GET", `/api/v1/file-versions/${versionId}/download`, { token: client.token });
+    expect(answer.status).toBe(200);
+    const downloaded = await fetch(answer.body.url);
+    expect(downloaded.status).toBe(404);
+    expect(await downloaded.text()).toContain("NoSuchKey");
   });
 });
 

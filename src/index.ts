@@ -1,12 +1,13 @@
 import { createApp } from "./app.ts";
 import type { Bindings } from "./env.ts";
+import { rerunOnStalePrincipal } from "./features/api-tokens/stale-principal.ts";
 import { handleQueueBatch } from "./queues/index.ts";
 import { handleScheduled } from "./scheduled.ts";
 
 const app = createApp();
 
 export default {
-  fetch: app.fetch,
+  fetch: rerunOnStalePrincipal(app.fetch),
   queue: handleQueueBatch,
   scheduled: handleScheduled,
 } satisfies ExportedHandler<Bindings>;

@@ -9,8 +9,8 @@
  *   recorded for each of them in the same order. A `body` gets a fresh unique string per
  *   request (for names that must be unique).
  * - `budget`: database round trips allowed by DEVELOPERS.md: authentication 0, a read 1,
- *   a write 1. An API token costs one more (its lookup by hash): reported over budget,
- *   with the reason (`overBudgetReason`).
+ *   a write 1. An API token is looked up once per isolate (src/features/api-tokens/
+ *   api-token-cache.ts); the sample warms it first, as the warm-up does for load runs.
  */
 import type { Dataset } from "./dataset.ts";
 
@@ -38,16 +38,8 @@ export function budgetOf(endpoint: Endpoint): number {
 
 /** Why an endpoint's budget is what it is, for the report. */
 export function budgetNote(endpoint: Endpoint): string {
-  return `authentication: 0 + ${endpoint.kind}: 1`;
-}
-
-/** Why a credential costs more than the budget, where it knowingly does. */
-export function overBudgetReason(endpoint: Endpoint): string | null {
-  return endpoint.credential === "api_token"
-    ? "an API token is an opaque secret: whose it is and whether it is revoked live only in the database, so it is " +
-        "looked up by its hash (1 round trip, which also records last_used_at) before the request's own statement can " +
-        "be built from the caller's organization and roles; BENCHMARKS.md says what would make it 0"
-    : null;
+  const authentication = endpoint.credential === "api_token" ? "0 (its lookup paid once per isolate)" : "0";
+  return `authentication: ${authentication} + ${endpoint.kind}: 1`;
 }
 
 const first = <T>(items: T[], count: number) => items.slice(0, Math.max(1, Math.min(count, items.length)));

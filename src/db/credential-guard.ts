@@ -13,12 +13,17 @@ import type { Principal } from "../features/auth/principal.ts";
 import type { Database } from "./client.ts";
 
 export const CREDENTIAL_REVOKED = "GS401";
+/** An API token still stands but the roles it was cached with do not (drizzle/0008). */
+export const PRINCIPAL_STALE = "GS409";
 
-/** The guard for a caller: an access token is held to its version, an API token to its row. */
+/**
+ * The guard for a caller: an access token is held to the credentials_version it was
+ * issued under; an API token to its row, and its cached principal to the version it
+ * was looked up under.
+ */
 export function credentialGuard(principal: Principal): SQL {
   const apiTokenId = principal.credential.kind === "api_token" ? principal.credential.token_id : null;
-  const version = principal.credential.kind === "access_token" ? principal.credentials_version : null;
-  return sql`select credential_guard(${principal.user_id}::integer, ${version}::integer, ${apiTokenId}::integer)`;
+  return sql`select credential_guard(${principal.user_id}::integer, ${principal.credentials_version}::integer, ${apiTokenId}::integer)`;
 }
 
 type Executable = ReturnType<Database["execute"]>;

@@ -2,7 +2,9 @@ import { sql } from "drizzle-orm";
 import type { Context, ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { ConfigError } from "../env.ts";
-import { CREDENTIAL_REVOKED } from "../db/credential-guard.ts";
+import { CREDENTIAL_REVOKED, PRINCIPAL_STALE } from "../db/credential-guard.ts";
+import { forgetApiToken } from "../features/api-tokens/api-token-cache.ts";
+import { STALE_PRINCIPAL_HEADER } from "../features/api-tokens/stale-principal.ts";
 import { ApiError, codeForStatus, toProblem } from "../lib/errors.ts";
 import { createLogger, errorFields } from "../lib/logger.ts";
 import { postgresErrorOf } from "../lib/postgres-errors.ts";
@@ -51,6 +53,13 @@ export const onError: ErrorHandler<AppEnv> = async (error, c) => {
     return respond(c, new ApiError(code, error.message || "The request could not be processed."));
   }
   if (isRevocation(error)) return respond(c, revoked());
+  const principal = c.get("principal");
+  if (postgresErrorOf(error)?.code === PRINCIPAL_STALE && principal?.credential.kind === "api_token") {
+    forgetApiToken(principal.credential.token_id);
+    const answer = respond(c, revoked());
+    answer.headers.set(STALE_PRINCIPAL_HEADER, "1");
+    return answer;
+  }
   const logger = c.get("logger") ?? createLogger({ request_id: c.get("requestId") });
   if (error instanceof ConfigError) {
     logger.error("configuration error", errorFields(error));

@@ -8,18 +8,19 @@ import type { AuthenticatedContext } from "../../lib/service-context.ts";
 import { isoTimestamp } from "../../lib/sql-values.ts";
 import { runWrite } from "../../lib/write.ts";
 import type { Principal } from "../auth/principal.ts";
+import { cachedPrincipal, rememberPrincipal } from "./api-token-cache.ts";
 import { ACTIVE_USER, principalFromRow, rolesAndPermissionsColumns, type PrincipalRow } from "../auth/principal.queries.ts";
 
-// last_used_at is written at most once a minute per token: enough to audit use,
-// without turning every read into a write.
-const LAST_USED_RESOLUTION = sql`interval '1 minute'`;
-
 /**
- * Finds the live token by its hash together with its owner's roles and permissions,
- * and touches last_used_at in the same statement: one round trip.
+ * The caller behind an API token: from this isolate's cache when it has seen the token
+ * (no round trip; the credential guard checks it in the request's own calls), else found
+ * live by its hash together with its owner's roles and permissions (one round trip).
+ * last_used_at is kept, to the minute, by the guard.
  */
 export async function authenticateApiToken(db: Database, token: string): Promise<Principal | null> {
   const hash = await hashToken(token);
+  const cached = cachedPrincipal(hash);
+  if (cached) return cached;
   const result = await db.execute(sql`
     with found as (
       select t.token_id, u.user_id, u.org_id, o.kind as org_kind, u.credentials_version
@@ -28,15 +29,13 @@ export async function authenticateApiToken(db: Database, token: string): Promise
       join organization o on o.org_id = u.org_id
       where t.token_hash = ${hash} and t.revoked_at is null
         and (t.expires_at is null or t.expires_at > now()) and ${ACTIVE_USER}
-    ), touched as (
-      update api_token set last_used_at = now()
-      where token_id = (select token_id from found)
-        and (last_used_at is null or last_used_at < now() - ${LAST_USED_RESOLUTION})
-      returning token_id
     )
     select found.*, ${rolesAndPermissionsColumns(sql`found.user_id`)} from found`);
   const row = result.rows[0] as (PrincipalRow & { token_id: number }) | undefined;
-  return row ? principalFromRow(row, { kind: "api_token", token_id: row.token_id }) : null;
+  if (!row) return null;
+  const principal = principalFromRow(row, { kind: "api_token", token_id: row.token_id });
+  rememberPrincipal(hash, principal);
+  return principal;
 }
 
 type ApiTokenRow = {

@@ -131,6 +131,8 @@ export const envSchema = z.object({
   PARSE_QUEUE: binding<Queue>("queue producer", "sendBatch"),
   EXPORT_QUEUE: binding<Queue>("queue producer", "sendBatch"),
   ASSETS: binding<Fetcher>("static assets", "fetch"),
+  /** The live event stream's hubs, one per organization (features/events/event-hub.ts). */
+  EVENT_HUB: binding<DurableObjectNamespace>("Durable Object namespace", "idFromName"),
 }).superRefine((config, context) => {
   const storage = ["R2_S3_ENDPOINT", "R2_ACCESS_KEY_ID", "R2_SECRET_ACCESS_KEY"] as const;
   const missing = storage.filter((name) => config[name] === undefined);

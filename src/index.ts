@@ -4,6 +4,8 @@ import { rerunOnStalePrincipal } from "./features/api-tokens/stale-principal.ts"
 import { handleQueueBatch } from "./queues/index.ts";
 import { handleScheduled } from "./scheduled.ts";
 
+export { EventHub } from "./features/events/event-hub.ts";
+
 const app = createApp();
 
 export default {

@@ -4,6 +4,7 @@
  * application/problem+json naming their status and request id.
  */
 import { SELF } from "cloudflare:test";
+import { bodyText } from "../helpers/http.ts";
 import type { Operation } from "./openapi.ts";
 import type { Random } from "./prng.ts";
 import { buildRequest, type FuzzRequest, type FuzzState, type Identity } from "./requests.ts";
@@ -49,7 +50,7 @@ function learn(state: FuzzState, operation: Operation, headers: Headers, text: s
 
 async function send(request: FuzzRequest) {
   const response = await SELF.fetch(`http://api.test${request.url}`, { method: request.method, headers: request.headers, body: request.body ?? null });
-  return { status: response.status, headers: response.headers, text: await response.text() };
+  return { status: response.status, headers: response.headers, text: await bodyText(response) };
 }
 
 /**

@@ -13,6 +13,18 @@ export function roundTripsOf(headers: Headers): number | null {
   return match ? Number(match[1]) : null;
 }
 
+/**
+ * The body as text; a stream that never ends (GET /events/stream, `text/event-stream`)
+ * is closed unread, so callers that only look at status and headers do not hang.
+ */
+export async function bodyText(response: Response): Promise<string> {
+  if ((response.headers.get("content-type") ?? "").startsWith("text/event-stream")) {
+    await response.body?.cancel();
+    return "";
+  }
+  return response.text();
+}
+
 /** A request to the Worker under test, through its real `fetch` entry point. */
 export async function request<T = any>(
   method: string,
@@ -27,7 +39,7 @@ export async function request<T = any>(
     headers["content-type"] ??= "application/json";
   }
   const response = await SELF.fetch(`http://api.test${path}`, { method, headers, body });
-  const text = await response.text();
+  const text = await bodyText(response);
   const contentType = response.headers.get("content-type") ?? "";
   return {
     status: response.status,

@@ -14,6 +14,7 @@ import { sql, testDb } from "./helpers/db.ts";
 import { createExportFixture, insertExport } from "./helpers/exports.ts";
 import { createUser, registerClient, unique, type Account } from "./helpers/factories.ts";
 import { request } from "./helpers/http.ts";
+import { insertProject } from "./helpers/projects.ts";
 import { createParseTarget, parseDependencies, recordingQueue } from "./helpers/parse.ts";
 
 const LATENCY_LIMIT_MS = 1000;
@@ -206,6 +207,23 @@ describe("GET /events/stream", () => {
     for (const latency of latencies) expect(latency).toBeLessThan(LATENCY_LIMIT_MS);
   });
 
+  it("sends a pm the events of the projects they manage, and not of the client's other projects", async () => {
+    const [pm, client] = await Promise.all([createUser("pm"), registerClient()]);
+    const [managed, unmanaged] = await Promise.all([
+      insertProject(client.org_id, { our_pm_id: pm.user_id }),
+      insertProject(client.org_id),
+    ]);
+    const start = await newestEventId();
+    const stream = await openStream(pm.token);
+    const seen = await rename(client, managed.project_id);
+    await rename(client, unmanaged.project_id);
+    const last = await rename(client, managed.project_id);
+    await stream.waitFor((frame) => frame.data?.request_id === last.requestId);
+    await stream.expectQuiet((frame) => frame.event === "event", 600);
+    expect(stream.events.map((frame) => frame.data.request_id)).toEqual([seen.requestId, last.requestId]);
+    expect(idsOf(stream.events)).toEqual(await visibleEventIds(pm, start));
+  });
+
   it("is not held up by an event id that never commits (a rolled-back write)", async () => {
     const watcher = await registerClient();
     const { projectId } = await createProject(watcher);
@@ -244,6 +262,23 @@ describe("GET /events/stream", () => {
       const ids = idsOf(resumed.events);
       expect(ids.every((id, index) => index === 0 || id > ids[index - 1]!)).toBe(true);
       expect(ids[0]).toBeGreaterThan(Number(last.id));
+    });
+  }
+
+  for (const hubKeptRunning of [true, false]) {
+    it(`replays a backlog longer than a page from Last-Event-ID, in order and complete (${hubKeptRunning ? "catch-up pages" : "live pages"})`, async () => {
+      const watcher = await registerClient();
+      const bystander = hubKeptRunning ? await openStream((await createUser("client_admin", watcher.org_id)).token) : null;
+      const resumeFrom = await newestEventId();
+      const backlog = 1234;
+      const inserted = await testDb().execute(sql`insert into event_log (org_id, actor_kind, action, entity_type, entity_id)
+        select ${watcher.org_id}, 'system', 'test.backlog', 'test', g from generate_series(1, ${backlog}) g returning event_id`);
+      const ids = (inserted.rows as { event_id: number | string }[]).map((row) => Number(row.event_id)).sort((a, b) => a - b);
+      if (bystander) await bystander.waitFor((frame) => Number(frame.id) === ids.at(-1), 10_000);
+
+      const resumed = await openStream(watcher.token, resumeFrom);
+      await resumed.waitFor((frame) => Number(frame.id) === ids.at(-1), 10_000);
+      expect(idsOf(resumed.events)).toEqual(ids);
     });
   }
 

@@ -171,14 +171,19 @@ export class EventHub extends DurableObject<Bindings> {
     this.schedule(more ? 0 : POLL_MS);
   }
 
-  /** One round trip: the live poll, each catching-up subscriber's page and the followed progress. */
+  /**
+   * One round trip: the live poll, each catching-up subscriber's page and the followed
+   * progress. The live poll returns every id (the gap check needs them) but the content
+   * only of events some subscriber may see.
+   */
   private async poll(): Promise<boolean> {
     const subscribers = [...this.subscribers];
     const position = this.position!;
     const audience = sql.join(subscribers.map((s) => sql`(${eventVisible(s.principal, "e")})`), sql`, `);
     const live = this.db.execute(sql`select pg_snapshot_xmin(pg_current_snapshot())::text as snap_xmin,
         pg_snapshot_xmax(pg_current_snapshot())::text as snap_xmax, (extract(epoch from clock_timestamp()) * 1000)::float8 as db_now_ms,
-        coalesce((select json_agg(r order by r.event_id) from (
+        coalesce((select json_agg(case when true = any(r.audience) then to_json(r)
+            else json_build_object('event_id', r.event_id, 'created_at', r.created_at, 'audience', r.audience) end order by r.event_id) from (
           select ${EVENT_COLUMNS}, array[${audience}]::boolean[] as audience
           from event_log e where e.event_id > ${position}::bigint order by e.event_id limit ${LIVE_PAGE}) r), '[]'::json) as events`);
     const catching = subscribers.filter((s) => s.catchingUp);

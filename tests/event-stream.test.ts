@@ -7,6 +7,7 @@
  */
 import { env, SELF } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
+import { hubName, type SubscribeRequest, type WirePrincipal } from "../src/features/events/event-hub-protocol.ts";
 import { writeExport } from "../src/features/exports/export-writer.ts";
 import { runParseMessage } from "../src/features/parsing/parse-run.ts";
 import { createLogger } from "../src/lib/logger.ts";
@@ -27,6 +28,9 @@ class StreamReader {
   private buffer = "";
   private readonly waiters = new Set<() => void>();
   private done = false;
+  /** Resolves when the server ends the stream (or close() aborts it). */
+  readonly closed: Promise<void>;
+  private markClosed!: () => void;
 
   private readonly response: Response;
   private readonly controller: AbortController;
@@ -34,7 +38,12 @@ class StreamReader {
   constructor(response: Response, controller: AbortController) {
     this.response = response;
     this.controller = controller;
+    this.closed = new Promise((resolve) => (this.markClosed = resolve));
     void this.pump();
+  }
+
+  get ended() {
+    return this.done;
   }
 
   get status() {
@@ -62,6 +71,7 @@ class StreamReader {
       // aborted by close()
     }
     this.done = true;
+    this.markClosed();
     this.notify();
   }
 
@@ -326,6 +336,35 @@ describe("GET /events/stream", () => {
     expect(finished.data).toMatchObject({ kind: "export", project_id: fixture.project_id });
     await strangers.expectQuiet(() => true, 300);
     expect(strangers.frames).toEqual([]);
+  });
+
+  it("ends a stream whose credential is revoked while it is open (the hub asks the guard again)", async () => {
+    const client = await registerClient();
+    const [victim, admin] = await Promise.all([createUser("client_admin", client.org_id), createUser("admin")]);
+    const version = await testDb().execute(sql`select credentials_version from "user" where user_id = ${victim.user_id}`);
+    const principal: WirePrincipal = {
+      user_id: victim.user_id,
+      org_id: client.org_id,
+      org_kind: "client",
+      roles: ["client_admin"],
+      permissions: ["event:read"],
+      credentials_version: (version.rows[0] as { credentials_version: number }).credentials_version,
+      credential: { kind: "access_token", session_id: null },
+    };
+    // Straight to the hub, with the recheck every 200 ms instead of every 30 s.
+    const hub = env.EVENT_HUB.get(env.EVENT_HUB.idFromName(hubName(principal)));
+    const subscribe: SubscribeRequest = { principal, after: await newestEventId(), credentialRecheckMs: 200 };
+    const controller = new AbortController();
+    const response = await hub.fetch("https://event-hub/subscribe", { method: "POST", body: JSON.stringify(subscribe), signal: controller.signal });
+    const stream = new StreamReader(response as unknown as Response, controller);
+    open.push(stream);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(stream.ended).toBe(false);
+
+    expect((await request("DELETE", `/api/v1/users/${victim.user_id}`, { token: admin.token })).status).toBe(204);
+    const revokedAt = performance.now();
+    await stream.closed;
+    expect(performance.now() - revokedAt).toBeLessThan(LATENCY_LIMIT_MS);
   });
 
   it("refuses roles without event:read (403) and a malformed Last-Event-ID (422)", async () => {

@@ -8,8 +8,11 @@ import type { Principal } from "../auth/principal.ts";
 /** A Principal as JSON (its permission set as an array), for the Worker → hub request. */
 export type WirePrincipal = Omit<Principal, "permissions"> & { permissions: string[] };
 
-/** The subscriber's caller, and the event_id after which its stream starts. */
-export type SubscribeRequest = { principal: WirePrincipal; after: number };
+/**
+ * The subscriber's caller, and the event_id after which its stream starts.
+ * `credentialRecheckMs` is a test seam (tests call the hub directly); the Worker never sets it.
+ */
+export type SubscribeRequest = { principal: WirePrincipal; after: number; credentialRecheckMs?: number };
 
 export function toWire(principal: Principal): WirePrincipal {
   return { ...principal, permissions: [...principal.permissions] };

@@ -52,6 +52,7 @@ type Subscriber = {
   catchingUp: boolean;
   lastWriteAt: number;
   credentialCheckedAt: number;
+  credentialRecheckMs: number;
   progressSent: Map<string, string>;
 };
 
@@ -96,7 +97,7 @@ export class EventHub extends DurableObject<Bindings> {
   }
 
   override async fetch(request: Request): Promise<Response> {
-    const { principal, after } = (await request.json()) as SubscribeRequest;
+    const { principal, after, credentialRecheckMs } = (await request.json()) as SubscribeRequest;
     const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>({}, new ByteLengthQueuingStrategy({ highWaterMark: 64 * 1024 }));
     const now = Date.now();
     const subscriber: Subscriber = {
@@ -108,6 +109,7 @@ export class EventHub extends DurableObject<Bindings> {
       catchingUp: this.position !== null,
       lastWriteAt: now,
       credentialCheckedAt: now,
+      credentialRecheckMs: credentialRecheckMs ?? CREDENTIAL_RECHECK_MS,
       progressSent: new Map(),
     };
     if (this.position === null) this.position = after;
@@ -310,7 +312,7 @@ export class EventHub extends DurableObject<Bindings> {
   /** A credential revoked after the stream opened ends it (the request guard, asked again). */
   private async recheckCredentials() {
     const now = Date.now();
-    const due = [...this.subscribers].filter((s) => now - s.credentialCheckedAt >= CREDENTIAL_RECHECK_MS);
+    const due = [...this.subscribers].filter((s) => now - s.credentialCheckedAt >= s.credentialRecheckMs);
     await Promise.all(
       due.map(async (subscriber) => {
         subscriber.credentialCheckedAt = now;

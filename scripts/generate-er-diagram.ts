@@ -16,6 +16,7 @@ import * as exports from "../src/db/schema/exports.ts";
 import * as files from "../src/db/schema/files.ts";
 import * as identity from "../src/db/schema/identity.ts";
 import * as projects from "../src/db/schema/projects.ts";
+import * as suggestions from "../src/db/schema/suggestions.ts";
 
 const OUTPUT = resolve(import.meta.dirname, "../docs/schema.md");
 
@@ -26,6 +27,7 @@ const DOMAINS: [string, Record<string, unknown>][] = [
   ["Annotation", annotation],
   ["Audit", audit],
   ["Exports", exports],
+  ["Suggestions", suggestions],
 ];
 
 type TableConfig = ReturnType<typeof getTableConfig>;

@@ -9,4 +9,5 @@ export * from "./files.ts";
 export * from "./annotation.ts";
 export * from "./audit.ts";
 export * from "./exports.ts";
+export * from "./suggestions.ts";
 export * from "./relations.ts";

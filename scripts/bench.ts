@@ -16,7 +16,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { generateSigningKey } from "./lib/signing-keys.ts";
-import { runApiBench, type EndpointReport } from "./bench/api-bench.ts";
+import { distanceNotes, runApiBench, type EndpointReport } from "./bench/api-bench.ts";
 import { buildBundle } from "./bench/bundle.ts";
 import { countRows, seedDataset } from "./bench/dataset.ts";
 import { runExportBench, seedExportProject } from "./bench/export-bench.ts";
@@ -38,6 +38,7 @@ const options = benchOptions();
 const machine = describeMachine();
 const workDir = mkdtempSync(join(tmpdir(), "grandscale-bench-"));
 const notes: string[] = [];
+if (options.distanceMs > 0) notes.push(`every database round trip was delayed ${options.distanceMs} ms (BENCH_DISTANCE_MS), API and floor alike`);
 if (options.quick) notes.push("--quick: a smoke run with small sizes; these figures are not the benchmark");
 
 log(`${options.quick ? "quick run" : "benchmark"} on ${machine.cpu_model} (${machine.nproc} cores), load average ${loadavg().map((n) => n.toFixed(1)).join(" ")}; work dir ${workDir}`);
@@ -100,6 +101,7 @@ try {
   if (options.steps.has("api") && dataset) {
     log(`load: ${options.concurrencies.join(", ")} connections, ${options.durationSeconds} s per run`);
     ({ endpoints, recordings, workerLog: apiWorkerLog } = await runApiBench({ bundle, bindings, gatewayUrl: gateway.url, processes, dataset, load: options, log }));
+    if (options.distanceMs > 0) notes.push(...distanceNotes(endpoints, options.distanceMs));
   }
   if (options.steps.has("parse") && dataset) {
     log("parse bench");

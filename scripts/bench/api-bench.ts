@@ -249,3 +249,20 @@ export async function runApiBench(options: {
     await recorder.close();
   }
 }
+
+/**
+ * At a simulated distance (BENCH_DISTANCE_MS) each endpoint's p50 at one connection as a
+ * multiple of the distance: about its round trips plus what the Worker and the database
+ * add; the target is ≤ 1.15 for a request of one round trip.
+ */
+export function distanceNotes(endpoints: EndpointReport[], distanceMs: number): string[] {
+  return endpoints.flatMap((endpoint) => {
+    const run = endpoint.runs.find((candidate) => candidate.concurrency === 1);
+    const p50 = run?.api.p50_ms ?? null;
+    if (p50 === null) return [];
+    const floor = run?.floor.p50_ms ?? null;
+    const ratio = (value: number) => (value / distanceMs).toFixed(2);
+    return [`distance ${distanceMs} ms, c=1: ${endpoint.label} p50 ${p50.toFixed(1)} ms = ${ratio(p50)} × distance` +
+      (floor === null ? "" : ` (floor ${ratio(floor)} ×)`)];
+  });
+}

@@ -9,6 +9,9 @@
  *   BENCH_EXPORT_ROWS=1000000  annotated rows exported
  *   BENCH_ONLY=api,parse,export,hostile   a subset of the steps (hostile alone seeds no dataset)
  *   BENCH_QUEUE_TIMEOUT=540    seconds a parse or export may take before it is reported unfinished
+ *   BENCH_DISTANCE_MS=0        delay per database round trip (the edge-to-database distance), added by the
+ *                              gateway to every query of the API, the floor and the consumers alike: use
+ *                              it with BENCH_ONLY=api; the report gives each endpoint's p50 ÷ distance
  */
 import { DEFAULT_DATASET, type DatasetSize } from "./dataset.ts";
 
@@ -24,6 +27,7 @@ export type BenchOptions = {
   parseBytes: number;
   exportRows: number;
   queueTimeoutSeconds: number;
+  distanceMs: number;
 };
 
 const MiB = 1024 * 1024;
@@ -53,5 +57,6 @@ export function benchOptions(argv: string[] = process.argv.slice(2)): BenchOptio
     parseBytes: numberFrom("BENCH_PARSE_MB", quick ? 32 : 1024) * MiB,
     exportRows: numberFrom("BENCH_EXPORT_ROWS", quick ? 20_000 : 1_000_000),
     queueTimeoutSeconds: numberFrom("BENCH_QUEUE_TIMEOUT", quick ? 120 : 540),
+    distanceMs: process.env.BENCH_DISTANCE_MS ? numberFrom("BENCH_DISTANCE_MS", 0) : 0,
   };
 }

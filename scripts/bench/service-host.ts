@@ -79,7 +79,8 @@ async function hostPglite() {
 
 async function hostGateway(embeddedUrl: string | undefined) {
   if (embeddedUrl) registerEmbeddedPostgres(embeddedUrl);
-  const gateway = await startNeonGateway();
+  // Inherited from the bench (scripts/bench/options.ts): the simulated edge-to-database distance.
+  const gateway = await startNeonGateway({ distanceMs: Number(process.env.BENCH_DISTANCE_MS ?? 0) });
   process.once("SIGTERM", async () => {
     await gateway.close();
     process.exit(0);

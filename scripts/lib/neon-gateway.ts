@@ -71,7 +71,12 @@ function embeddedKey(connectionStringOrAddress: string): string | null {
   return isEmbeddedPostgres(connectionString) ? new URL(connectionString).host : null;
 }
 
-export async function startNeonGateway(options: { port?: number; host?: string } = {}): Promise<NeonGateway> {
+/**
+ * `distanceMs` puts the edge-to-database distance between the Worker and the database:
+ * every HTTP query or batch waits that long before it runs, as one round trip from an
+ * edge location would (the bench's BENCH_DISTANCE_MS). WebSocket pipes are not delayed.
+ */
+export async function startNeonGateway(options: { port?: number; host?: string; distanceMs?: number } = {}): Promise<NeonGateway> {
   const host = options.host ?? "127.0.0.1";
   const pools = new Map<string, pg.Pool>();
   const acquireGate = createGates();
@@ -171,7 +176,8 @@ export async function startNeonGateway(options: { port?: number; host?: string }
       sendJson(response, 404, { message: `no route for ${request.method} ${path}` });
       return;
     }
-    handleSql(request, response).catch((error: unknown) => {
+    const distance = options.distanceMs ? new Promise((resolve) => setTimeout(resolve, options.distanceMs)) : Promise.resolve();
+    distance.then(() => handleSql(request, response)).catch((error: unknown) => {
       if (error instanceof BadRequest) return sendJson(response, 400, { message: error.message });
       if (error instanceof pg.DatabaseError) {
         const fields = Object.fromEntries(PG_ERROR_FIELDS.map((name) => [name, error[name]]));

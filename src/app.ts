@@ -18,6 +18,7 @@ import { parsingRouter } from "./features/parsing/parsing.index.ts";
 import { projectsRouter } from "./features/projects/projects.index.ts";
 import { reviewsRouter } from "./features/reviews/reviews.index.ts";
 import { rolesRouter } from "./features/roles/roles.index.ts";
+import { suggestionsRouter } from "./features/suggestions/suggestions.index.ts";
 import { uploadsRouter } from "./features/uploads/uploads.index.ts";
 import { usersRouter } from "./features/users/users.index.ts";
 import { createRouter } from "./lib/create-router.ts";
@@ -42,6 +43,7 @@ const FEATURE_ROUTERS = [
   uploadsRouter,
   parsingRouter,
   labelSchemaRouter,
+  suggestionsRouter,
   annotationJobsRouter,
   assignmentsRouter,
   annotationsRouter,

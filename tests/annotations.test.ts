@@ -24,11 +24,12 @@ describe("GET /annotation-jobs/{job_id}/items", () => {
     expect(first.status).toBe(200);
     expect(first.roundTrips).toBe(1);
     expect(first.body.data).toEqual([
-      { row_index: 0, data: { text: "row 0", n: 0 }, annotation: null },
+      { row_index: 0, data: { text: "row 0", n: 0 }, annotation: null, suggestions: [] },
       {
         row_index: 1,
         data: { text: "row 1", n: 1 },
         annotation: { data: { label: "one" }, version: 1, updated_by: annotator.user_id, updated_at: expect.any(String) },
+        suggestions: [],
       },
     ]);
     const rows: number[] = first.body.data.map((item: { row_index: number }) => item.row_index);

@@ -43,6 +43,7 @@ const ADDED_TABLE_KEYS: Record<string, string[]> = {
   comment: ["comment_id"],
   label_schema: ["project_id"],
   idempotency_key: ["caller", "key"],
+  suggestion: ["table_id", "row_index", "question", "agent"],
 };
 
 const ENUMS: Record<string, string[]> = {
@@ -110,6 +111,7 @@ const FOREIGN_KEYS = [
   "review(reviewer_id) -> user SET NULL",
   "role_permission(permission_id) -> permission CASCADE",
   "role_permission(role_id) -> role CASCADE",
+  "suggestion(table_id) -> file_table CASCADE",
   "upload(created_by) -> user SET NULL",
   "upload(file_id) -> file CASCADE",
   "upload(project_id,org_id) -> project CASCADE",

@@ -4,6 +4,7 @@ import { cursorSchema, limitSchema, pageSchema } from "../../lib/pagination.ts";
 import { booleanQuery } from "../../lib/query-params.ts";
 import { protectedRoute } from "../../lib/routes.ts";
 import { jobParams } from "../annotation-jobs/annotation-jobs.routes.ts";
+import { SuggestionSchema } from "../suggestions/suggestions.routes.ts";
 
 const TAG = "Annotations";
 
@@ -38,6 +39,7 @@ export const ItemSchema = z
       .object({ data: annotationData, version: z.number().int(), updated_by: z.number().int().nullable(), updated_at: z.string() })
       .nullable()
       .openapi({ description: "The row's current annotation; null until one is saved." }),
+    suggestions: z.array(SuggestionSchema).openapi({ description: "Agents' suggested answers for the row (POST /file-tables/{table_id}/suggestions), by question and agent." }),
   })
   .openapi("JobItem");
 

@@ -11,6 +11,7 @@ import { can, type Principal } from "../auth/principal.ts";
 import { projectFollowsStart, transitionAudit } from "../annotation-jobs/job-effects.ts";
 import { capacity, checkColumns, firstFailure, idAfter, jobNotFound, jobScope, jobScopedRows, type Check, type JobScopeRow, type JobScopedRows } from "../annotation-jobs/job-scope.ts";
 import type { JobStatus } from "../annotation-jobs/job-status.ts";
+import { rowSuggestionsSql, type RowSuggestion } from "../suggestions/row-suggestions.ts";
 import { answerChecks, answerColumns, learnFromSave, schemaReadLock, withCurrentSchema, type AnswerColumns, type AnswerPlan } from "../label-schema/answer-guard.ts";
 
 type AnnotationData = Record<string, unknown>;
@@ -108,6 +109,7 @@ type ItemRow = {
   annotation_version: number | null;
   annotation_updated_by: number | null;
   annotation_updated_at: string | null;
+  suggestions: RowSuggestion[];
 };
 
 function presentItem(row: ItemRow) {
@@ -122,6 +124,7 @@ function presentItem(row: ItemRow) {
         updated_by: row.annotation_updated_by,
         updated_at: isoTimestamp(row.annotation_updated_at!),
       },
+    suggestions: row.suggestions,
   };
 }
 
@@ -137,7 +140,8 @@ export async function listItems(
     ctx,
     jobId,
     sql`select r.row_index, r.data, a.data as annotation_data, a.version as annotation_version,
-        a.updated_by as annotation_updated_by, a.updated_at::text as annotation_updated_at
+        a.updated_by as annotation_updated_by, a.updated_at::text as annotation_updated_at,
+        ${rowSuggestionsSql(sql`scope.table_id`, sql`r.row_index`)} as suggestions
       from file_table_row r
       left join annotation a on a.job_id = scope.job_id and a.row_index = r.row_index
       where r.table_id = scope.table_id and r.row_index between scope.row_start and scope.row_end

@@ -1,0 +1,9 @@
+import { authenticatedContext } from "../../lib/service-context.ts";
+import type { AppRouteHandler } from "../../lib/types.ts";
+import type * as routes from "./suggestions.routes.ts";
+import * as suggestions from "./suggestions.service.ts";
+
+export const upsertSuggestions: AppRouteHandler<typeof routes.upsertSuggestions> = async (c) => {
+  const result = await suggestions.upsertSuggestions(authenticatedContext(c), c.req.valid("param").table_id, c.req.valid("json"));
+  return c.json(result, 200);
+};

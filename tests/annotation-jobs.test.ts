@@ -335,7 +335,7 @@ describe("PATCH /annotation-jobs/{job_id}", () => {
     expect(incomplete.status).toBe(409);
     expect(incomplete.roundTrips).toBe(1);
     expect(incomplete.body.detail).toBe(
-      `Job ${job.job_id} cannot be submitted: 2 of its 3 rows have no annotation yet (the first is row 1); annotate every row before submitting.`,
+      `Job ${job.job_id} cannot be submitted: 2 of its 3 rows have no response of yours yet (the first is row 1); annotate every row before submitting.`,
     );
     await annotateRows(annotator, job.job_id, 1, 2);
 

@@ -156,10 +156,10 @@ describe("annotation workflow, from upload to reviewed", () => {
       ["annotation_job.start", "annotation_revision.create", "project.update"],
       ["annotation_revision.create"],
       ["annotation_revision.create"],
-      ["annotation_job.submit"],
+      ["annotation_job.submit", "job_submission.create"],
       ["annotation_job.reject", "review.create"],
       ["annotation_revision.create"],
-      ["annotation_job.submit"],
+      ["annotation_job.submit", "job_submission.create"],
       ["annotation_job.approve", "review.create"],
     ]);
   });

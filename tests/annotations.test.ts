@@ -24,11 +24,14 @@ describe("GET /annotation-jobs/{job_id}/items", () => {
     expect(first.status).toBe(200);
     expect(first.roundTrips).toBe(1);
     expect(first.body.data).toEqual([
-      { row_index: 0, data: { text: "row 0", n: 0 }, annotation: null, suggestions: [] },
+      { row_index: 0, data: { text: "row 0", n: 0 }, annotation: null, responses_count: 0, final: null, agreed: false, suggestions: [] },
       {
         row_index: 1,
         data: { text: "row 1", n: 1 },
-        annotation: { data: { label: "one" }, version: 1, updated_by: annotator.user_id, updated_at: expect.any(String) },
+        annotation: { data: { label: "one" }, annotator_id: annotator.user_id, version: 1, updated_by: annotator.user_id, updated_at: expect.any(String) },
+        responses_count: 1,
+        final: { label: "one" },
+        agreed: true,
         suggestions: [],
       },
     ]);

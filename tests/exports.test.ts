@@ -86,7 +86,16 @@ type ExportedObject = {
   annotated_at: string | null;
   reviewer_id: number | null;
   reviewed_at: string | null;
+  responses: { annotator_id: number; data: unknown; submitted_at: string | null }[];
+  final: Record<string, unknown> | null;
+  agreed: boolean;
 };
+
+/** One response's consensus: its answered (non-null) keys; a non-object response answers no question. */
+function singleFinal(annotation: unknown): Record<string, unknown> {
+  if (typeof annotation !== "object" || annotation === null || Array.isArray(annotation)) return {};
+  return Object.fromEntries(Object.entries(annotation).filter(([, value]) => value !== null));
+}
 
 /** What the export must contain, from the fixture's own inputs and the database's timestamps. */
 async function expectedRows(jobIds: number[]): Promise<ExportedObject[]> {
@@ -120,6 +129,9 @@ async function expectedRows(jobIds: number[]): Promise<ExportedObject[]> {
         annotated_at: annotatedAt.get(`${job.job_id}:${index}`) ?? null,
         reviewer_id: approved ? fixture.reviewer_id : null,
         reviewed_at: approved ? reviewedAt.get(job.job_id)! : null,
+        responses: annotation === undefined ? [] : [{ annotator_id: fixture.annotator_id, data: annotation, submitted_at: null }],
+        final: annotation === undefined ? null : singleFinal(annotation),
+        agreed: annotation !== undefined,
       });
     }
   }
@@ -195,7 +207,7 @@ describe("round trip: export → download → parse = the source rows and annota
       ...sourceColumns,
       ...annotationKeys.map((key) => `annotation.${key}`),
       "annotation",
-      "status", "annotator_id", "annotated_at", "reviewer_id", "reviewed_at",
+      "status", "annotator_id", "annotated_at", "reviewer_id", "reviewed_at", "responses", "final", "agreed",
     ]);
     const expected = await expectedRows([jobA, jobB, jobC, jobD]);
     expect(records).toHaveLength(expected.length);
@@ -211,6 +223,9 @@ describe("round trip: export → download → parse = the source rows and annota
       const annotation = row.annotation;
       const isObject = typeof annotation === "object" && annotation !== null && !Array.isArray(annotation);
       for (const key of annotationKeys) expectCell(cells[`annotation.${key}`], isObject ? (annotation as Record<string, unknown>)[key] : undefined);
+      expect(JSON.parse(cells.responses!)).toEqual(row.responses);
+      expect(cells.final === null ? null : JSON.parse(cells.final)).toEqual(row.final);
+      expect(cells.agreed).toBe(String(row.agreed));
       if (isObject || annotation === null) expect(cells.annotation).toBeNull();
       else expect(JSON.parse(cells.annotation!)).toEqual(annotation);
     }
@@ -228,7 +243,7 @@ describe("round trip: export → download → parse = the source rows and annota
     expect(bodies).toEqual({
       jsonl: "",
       json: "[]\n",
-      csv: "job_id,table_id,file_id,version_id,row_index,status,annotator_id,annotated_at,reviewer_id,reviewed_at\r\n",
+      csv: "job_id,table_id,file_id,version_id,row_index,status,annotator_id,annotated_at,reviewer_id,reviewed_at,responses,final,agreed\r\n",
     });
   });
 });

@@ -31,16 +31,16 @@ async function freshJob(world: World, options: { state?: JobState; deleted?: boo
       from job, (values (${world.accounts.annotator.user_id}::integer, 'annotator'), (${world.accounts.reviewer.user_id}::integer, 'reviewer'),
         (${world.accounts.qc.user_id}::integer, 'qc')) as staff(user_id, role)
     ), annotated as (
-      insert into annotation (job_id, row_index, data, updated_by)
-      select job.job_id, row_index, jsonb_build_object('label', 'a'), ${world.accounts.annotator.user_id}
+      insert into annotation (job_id, row_index, annotator_id, data, updated_by)
+      select job.job_id, row_index, ${world.accounts.annotator.user_id}, jsonb_build_object('label', 'a'), ${world.accounts.annotator.user_id}
       from job, generate_series(0, 2) as row_index where ${state !== "not_started"}::boolean
     )
     select job_id from job`);
   const jobId = (result.rows[0] as { job_id: number }).job_id;
   if (state !== "not_started") {
     // A second statement: the revisions' foreign key needs the annotations committed by the first.
-    await db.execute(sql`insert into annotation_revision (job_id, row_index, version, data, created_by)
-      select job_id, row_index, version, data, updated_by from annotation where job_id = ${jobId}`);
+    await db.execute(sql`insert into annotation_revision (job_id, row_index, annotator_id, version, data, created_by)
+      select job_id, row_index, annotator_id, version, data, updated_by from annotation where job_id = ${jobId}`);
   }
   return jobId;
 }

@@ -45,6 +45,8 @@ export const annotationJob = pgTable(
     row_start: integer().notNull(),
     row_end: integer().notNull(),
     instructions: text(),
+    // How many annotators answer each row; null: the project's annotations_per_row.
+    annotations_per_row: integer(),
     created_by: integer().references(() => user.user_id, { onDelete: "set null" }),
     created_at: createdAt(),
     updated_at: updatedAt(),
@@ -63,6 +65,7 @@ export const annotationJob = pgTable(
     check("annotation_job_estimated_hours_positive", sql`${t.estimated_hours} IS NULL OR ${t.estimated_hours} > 0`),
     check("annotation_job_row_start_non_negative", sql`${t.row_start} >= 0`),
     check("annotation_job_row_range_ordered", sql`${t.row_start} <= ${t.row_end}`),
+    check("annotation_job_annotations_per_row_range", sql`${t.annotations_per_row} IS NULL OR ${t.annotations_per_row} BETWEEN 1 AND 10`),
     // Compared with the UTC calendar day of creation.
     check(
       "annotation_job_due_not_before_creation",
@@ -96,7 +99,14 @@ export const assignment = pgTable(
   ],
 );
 
-/** The current result for one row of a job. `version` increments on every save and feeds the ETag. */
+/**
+ * One annotator's current response for one row of a job (several annotators per row:
+ * one row each). `version` increments on every save and feeds the ETag.
+ *
+ * `annotator_id` is not a foreign key: a response outlives its author's account, and
+ * rows migrated from before several annotators per row (0010) belong to their last
+ * editor, or to 0 ("author unknown") when that account had already been removed.
+ */
 export const annotation = pgTable(
   "annotation",
   {
@@ -104,6 +114,7 @@ export const annotation = pgTable(
       .notNull()
       .references(() => annotationJob.job_id, { onDelete: "cascade" }),
     row_index: integer().notNull(),
+    annotator_id: integer().notNull(),
     data: jsonb().$type<unknown>().notNull(),
     version: integer().notNull().default(1),
     updated_by: integer().references(() => user.user_id, { onDelete: "set null" }),
@@ -111,20 +122,23 @@ export const annotation = pgTable(
     updated_at: updatedAt(),
   },
   (t) => [
-    primaryKey({ columns: [t.job_id, t.row_index] }),
+    primaryKey({ columns: [t.job_id, t.row_index, t.annotator_id] }),
+    // "My responses" of a job (submission completeness).
+    index("annotation_job_id_annotator_id_idx").on(t.job_id, t.annotator_id),
     index("annotation_updated_by_idx").on(t.updated_by),
     check("annotation_row_index_non_negative", sql`${t.row_index} >= 0`),
     check("annotation_version_positive", sql`${t.version} >= 1`),
   ],
 );
 
-/** Every save of an annotation, numbered like annotation.version (written in the same statement). */
+/** Every save of a response, numbered like annotation.version (written in the same statement). */
 export const annotationRevision = pgTable(
   "annotation_revision",
   {
     revision_id: bigIdentityKey(),
     job_id: integer().notNull(),
     row_index: integer().notNull(),
+    annotator_id: integer().notNull(),
     version: integer().notNull(),
     data: jsonb().$type<unknown>().notNull(),
     created_by: integer().references(() => user.user_id, { onDelete: "set null" }),
@@ -133,12 +147,50 @@ export const annotationRevision = pgTable(
   (t) => [
     foreignKey({
       name: "annotation_revision_annotation_fk",
-      columns: [t.job_id, t.row_index],
-      foreignColumns: [annotation.job_id, annotation.row_index],
+      columns: [t.job_id, t.row_index, t.annotator_id],
+      foreignColumns: [annotation.job_id, annotation.row_index, annotation.annotator_id],
     }).onDelete("cascade"),
-    unique("annotation_revision_job_id_row_index_version_key").on(t.job_id, t.row_index, t.version),
+    unique("annotation_revision_job_id_row_index_annotator_id_version_key").on(t.job_id, t.row_index, t.annotator_id, t.version),
     index("annotation_revision_created_by_idx").on(t.created_by),
     check("annotation_revision_version_positive", sql`${t.version} >= 1`),
+  ],
+);
+
+/** An annotator who submitted their responses of a job (cleared when a review rejects it). */
+export const jobSubmission = pgTable(
+  "job_submission",
+  {
+    job_id: integer()
+      .notNull()
+      .references(() => annotationJob.job_id, { onDelete: "cascade" }),
+    annotator_id: integer()
+      .notNull()
+      .references(() => user.user_id, { onDelete: "cascade" }),
+    submitted_at: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.job_id, t.annotator_id] }), index("job_submission_annotator_id_idx").on(t.annotator_id)],
+);
+
+/** A reviewer's final value for a row, overriding the responses' consensus question by question. */
+export const rowFinal = pgTable(
+  "row_final",
+  {
+    job_id: integer()
+      .notNull()
+      .references(() => annotationJob.job_id, { onDelete: "cascade" }),
+    row_index: integer().notNull(),
+    data: jsonb().$type<unknown>().notNull(),
+    version: integer().notNull().default(1),
+    // SET NULL: the decision stands after the reviewer's account is gone.
+    set_by: integer().references(() => user.user_id, { onDelete: "set null" }),
+    created_at: createdAt(),
+    updated_at: updatedAt(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.job_id, t.row_index] }),
+    index("row_final_set_by_idx").on(t.set_by),
+    check("row_final_row_index_non_negative", sql`${t.row_index} >= 0`),
+    check("row_final_version_positive", sql`${t.version} >= 1`),
   ],
 );
 

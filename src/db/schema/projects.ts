@@ -18,6 +18,8 @@ export const project = pgTable(
     status: projectStatus().notNull().default("draft"),
     is_active: boolean().notNull().default(true),
     completed_at: timestamptz(),
+    // How many annotators answer each row of its jobs (a job may override it).
+    annotations_per_row: integer().notNull().default(1),
     // SET NULL: a project outlives the people who managed it.
     client_pm_id: integer().references(() => user.user_id, { onDelete: "set null" }),
     our_pm_id: integer().references(() => user.user_id, { onDelete: "set null" }),
@@ -39,6 +41,7 @@ export const project = pgTable(
     index("project_created_at_idx").on(t.created_at),
     index("project_updated_at_idx").on(t.updated_at),
     index("project_name_idx").on(t.name),
+    check("project_annotations_per_row_range", sql`${t.annotations_per_row} BETWEEN 1 AND 10`),
     check("project_name_not_blank", sql`length(btrim(${t.name})) > 0`),
     check("project_completed_after_creation", sql`${t.completed_at} IS NULL OR ${t.completed_at} >= ${t.created_at}`),
   ],

@@ -113,8 +113,8 @@ export const annotationRelations = relations(annotation, ({ one, many }) => ({
 
 export const annotationRevisionRelations = relations(annotationRevision, ({ one }) => ({
   annotation: one(annotation, {
-    fields: [annotationRevision.job_id, annotationRevision.row_index],
-    references: [annotation.job_id, annotation.row_index],
+    fields: [annotationRevision.job_id, annotationRevision.row_index, annotationRevision.annotator_id],
+    references: [annotation.job_id, annotation.row_index, annotation.annotator_id],
   }),
   created_by_user: one(user, { fields: [annotationRevision.created_by], references: [user.user_id] }),
 }));

@@ -48,6 +48,11 @@ export const JobSchema = z
     deleted_at: z.string().nullable(),
     submitted_at: z.string().nullable().openapi({ description: "When the job was last submitted; cleared by a rejection." }),
     reviewed_at: z.string().nullable().openapi({ description: "When the job was approved." }),
+    annotations_per_row: z.number().int().openapi({
+      description: "How many annotators answer each row: the job's own setting, else its project's. The job becomes `submitted` once this many annotators have submitted.",
+    }),
+    annotations_per_row_override: z.number().int().nullable().openapi({ description: "The job's own setting; null follows the project's." }),
+    submitted_annotators: z.array(z.number().int()).openapi({ description: "The annotators who have submitted their responses (cleared by a rejection)." }),
     progress: ProgressSchema,
     latest_review: LatestReviewSchema,
   })
@@ -74,6 +79,9 @@ export type JobRow = {
   submitted_at: string | null;
   reviewed_at: string | null;
   annotated: number;
+  annotations_per_row: number;
+  annotations_per_row_override: number | null;
+  submitted_annotators: number[] | null;
   latest_review: { review_id: number; status: "approved" | "rejected"; comments: string | null; reviewer_id: number | null; created_at: string } | null;
 };
 
@@ -93,7 +101,10 @@ export function jobColumns(principal: Principal, alias: string): SQL {
     ${j}.estimated_hours::float8 as estimated_hours, ${j}.row_start, ${j}.row_end, ${j}.instructions, ${j}.created_by,
     ${j}.created_at::text as created_at, ${j}.updated_at::text as updated_at, ${j}.deleted_at::text as deleted_at,
     ${j}.submitted_at::text as submitted_at, ${j}.reviewed_at::text as reviewed_at,
-    (select count(*)::int from annotation pa where pa.job_id = ${j}.job_id) as annotated,
+    (select count(distinct pa.row_index)::int from annotation pa where pa.job_id = ${j}.job_id) as annotated,
+    coalesce(${j}.annotations_per_row, (select pp.annotations_per_row from project pp where pp.project_id = ${j}.project_id)) as annotations_per_row,
+    ${j}.annotations_per_row as annotations_per_row_override,
+    (select json_agg(js.annotator_id order by js.annotator_id) from job_submission js where js.job_id = ${j}.job_id) as submitted_annotators,
     ${latestReview} as latest_review`;
 }
 
@@ -116,6 +127,9 @@ export function presentJob(row: JobRow): JobView {
     deleted_at: isoTimestamp(row.deleted_at),
     submitted_at: isoTimestamp(row.submitted_at),
     reviewed_at: isoTimestamp(row.reviewed_at),
+    annotations_per_row: row.annotations_per_row,
+    annotations_per_row_override: row.annotations_per_row_override,
+    submitted_annotators: row.submitted_annotators ?? [],
     progress: { annotated: Number(row.annotated), total: row.row_end - row.row_start + 1 },
     latest_review: row.latest_review ? { ...row.latest_review, created_at: isoTimestamp(row.latest_review.created_at) } : null,
   };

@@ -26,6 +26,9 @@ const name = z.string().trim().min(1).max(200);
 const priority = z.enum(JOB_PRIORITIES);
 const estimatedHours = z.number().positive().max(999_999.99).openapi({ description: "Positive; two decimals are kept." });
 const instructions = z.string().max(20_000);
+const annotationsPerRow = z.number().int().min(1).max(10).openapi({
+  description: "How many annotators answer each row (1–10); null (the default) follows the project's `annotations_per_row`.",
+});
 const rowIndex = z.number().int().min(0).max(2_147_483_647);
 
 const listQuery = {
@@ -72,6 +75,7 @@ export const createAnnotationJobs = protectedRoute({
           .refine((value) => !value || value >= new Date().toISOString().slice(0, 10), "must not be in the past"),
         estimated_hours: estimatedHours.nullable().optional(),
         instructions: instructions.nullable().optional(),
+        annotations_per_row: annotationsPerRow.nullable().optional(),
       })
       .refine((body) => body.row_start === undefined || body.row_end === undefined || body.row_start <= body.row_end, {
         message: "must not be greater than row_end",
@@ -141,6 +145,7 @@ export const updateAnnotationJob = protectedRoute({
         due_date: calendarDate.nullable().optional(),
         estimated_hours: estimatedHours.nullable().optional(),
         instructions: instructions.nullable().optional(),
+        annotations_per_row: annotationsPerRow.nullable().optional(),
         status: JobStatusSchema.optional(),
       })
       .refine((body) => Object.values(body).some((value) => value !== undefined), "name at least one field to change")),

@@ -12,6 +12,7 @@ import { runWrite, type Row } from "../../lib/write.ts";
 import { can } from "../auth/principal.ts";
 import { jobColumns, presentJob, type JobRow, type JobView } from "./annotation-jobs.presenters.ts";
 import { projectFollowsStart, transitionAudit } from "./job-effects.ts";
+import { callerAnnotated, submissionRecorded } from "./job-submission.ts";
 import { capacity, checkColumns, firstFailure, jobNotFound, jobScope, managesProject, type Check, type JobScopeRow } from "./job-scope.ts";
 import { describeActors, illegalMoveDetail, patchMoveTo, type JobActor, type JobStatus } from "./job-status.ts";
 import type { PermissionName } from "../../db/seed/catalog.ts";
@@ -57,6 +58,7 @@ export type CreateJobsInput = {
   due_date?: string | null | undefined;
   estimated_hours?: number | null | undefined;
   instructions?: string | null | undefined;
+  annotations_per_row?: number | null | undefined;
 };
 
 type CreatePlan = {
@@ -109,11 +111,11 @@ export async function createJobs(ctx: AuthenticatedContext, projectId: number, i
             end as part_count
           from target left join source on true
         ), created as (
-          insert into annotation_job (project_id, table_id, name, priority, due_date, estimated_hours, instructions, row_start, row_end, created_by)
+          insert into annotation_job (project_id, table_id, name, priority, due_date, estimated_hours, instructions, annotations_per_row, row_start, row_end, created_by)
           select plan.project_id, plan.table_id,
             case when plan.part_count > 1 then ${input.name}::text || ' (' || (part.n + 1) || '/' || plan.part_count || ')' else ${input.name}::text end,
             ${input.priority}::job_priority, ${input.due_date ?? null}::date, ${input.estimated_hours ?? null}::numeric,
-            ${input.instructions ?? null}::text,
+            ${input.instructions ?? null}::text, ${input.annotations_per_row ?? null}::integer,
             plan.first_row + part.n * coalesce(${input.split_size ?? null}::integer, 0),
             case when plan.part_count > 1 then least(plan.first_row + (part.n + 1) * ${input.split_size ?? null}::integer - 1, plan.last_row)
               else plan.last_row end,
@@ -130,7 +132,8 @@ export async function createJobs(ctx: AuthenticatedContext, projectId: number, i
             project_id: sql`created.project_id`,
             after: sql`jsonb_build_object('name', created.name, 'table_id', created.table_id, 'row_start', created.row_start,
               'row_end', created.row_end, 'priority', created.priority, 'due_date', created.due_date,
-              'estimated_hours', created.estimated_hours, 'instructions', created.instructions, 'status', created.status)`,
+              'estimated_hours', created.estimated_hours, 'instructions', created.instructions,
+              'annotations_per_row', created.annotations_per_row, 'status', created.status)`,
           }, sql`created cross join plan`)}
         )
         select plan.project_id, plan.project_status, plan.caller_manages, plan.table_id, plan.row_count, plan.state, plan.is_current,
@@ -274,6 +277,7 @@ export type UpdateJobInput = {
   due_date?: string | null | undefined;
   estimated_hours?: number | null | undefined;
   instructions?: string | null | undefined;
+  annotations_per_row?: number | null | undefined;
   status?: JobStatus | undefined;
 };
 
@@ -283,12 +287,14 @@ const EDITABLE: Record<Exclude<keyof UpdateJobInput, "status">, string> = {
   due_date: "date",
   estimated_hours: "numeric",
   instructions: "text",
+  annotations_per_row: "integer",
 };
 
 /** The permission each actor needs to make a status move by PATCH. */
 const PATCH_PERMISSION: Record<JobActor, PermissionName> = { manager: "job:update", annotator: "annotation:write", reviewer: "review:write" };
 
 type UpdateRow = JobScopeRow & JobRow & {
+  caller_annotated: number;
   first_missing_row: number | null;
   first_unanswered: { row_index: number; question: string } | null;
   version: string;
@@ -332,20 +338,26 @@ function updateChecks(ctx: AuthenticatedContext, jobId: number, input: UpdateJob
   }
   if (move?.name === "submit") {
     checks.push({
+      name: "first_submission",
+      holds: sql`scope.status <> ${move.from}::annotation_job_status or not exists (
+        select 1 from job_submission js where js.job_id = scope.job_id and js.annotator_id = ${principal.user_id}::integer)`,
+      fail: () => new ApiError("conflict", `You have already submitted your responses to job ${jobId}; it awaits the other annotators' submissions.`),
+    });
+    checks.push({
       name: "complete",
-      holds: sql`scope.status <> ${move.from}::annotation_job_status or scope.annotated = scope.row_end - scope.row_start + 1`,
+      holds: sql`scope.status <> ${move.from}::annotation_job_status or ${callerAnnotated(principal.user_id)} = scope.row_end - scope.row_start + 1`,
       fail: (row) => {
         const total = row.row_end - row.row_start + 1;
         return new ApiError(
           "conflict",
-          `Job ${jobId} cannot be submitted: ${total - row.annotated} of its ${total} rows have no annotation yet ` +
+          `Job ${jobId} cannot be submitted: ${total - row.caller_annotated} of its ${total} rows have no response of yours yet ` +
             `(the first is row ${row.first_missing_row}); annotate every row before submitting.`,
         );
       },
     });
     checks.push({
       name: "answered",
-      holds: sql`scope.status <> ${move.from}::annotation_job_status or ${firstUnansweredRequired()} is null`,
+      holds: sql`scope.status <> ${move.from}::annotation_job_status or ${firstUnansweredRequired(principal.user_id)} is null`,
       fail: (row) => new ApiError(
         "conflict",
         `Job ${jobId} cannot be submitted: row ${row.first_unanswered?.row_index} does not answer the required question ` +
@@ -375,8 +387,11 @@ export async function updateJob(ctx: AuthenticatedContext, jobId: number, input:
   const to = input.status;
   if (to !== undefined) {
     const status = sql`${to}::annotation_job_status`;
-    assignments.push(sql`status = ${status}`);
-    assignments.push(sql`submitted_at = case when ${status} = 'submitted' and u.status <> 'submitted' then now() else u.submitted_at end`);
+    // A submit moves the job only with the last of its annotations_per_row annotators; before
+    // that it records the caller's submission (job_submission) and the job stays in_progress.
+    const moves = to === "submitted" ? sql`checks.enough_submissions` : sql`true`;
+    assignments.push(sql`status = case when ${moves} then ${status} else u.status end`);
+    assignments.push(sql`submitted_at = case when ${moves} and ${status} = 'submitted' and u.status <> 'submitted' then now() else u.submitted_at end`);
     differences.push(sql`scope.status is distinct from ${status}`);
   }
   const checks = updateChecks(ctx, jobId, input, version);
@@ -390,13 +405,19 @@ export async function updateJob(ctx: AuthenticatedContext, jobId: number, input:
         checks as (
           select scope.*, ${checkColumns(checks)},
             ${differences.length > 0 ? sql.join(differences, sql` or `) : sql`false`} as changed,
+            ${submitting ? callerAnnotated(ctx.principal.user_id) : sql`0`} as caller_annotated,
             ${submitting
-              ? sql`case when scope.annotated < scope.row_end - scope.row_start + 1 then
+              ? sql`case when ${callerAnnotated(ctx.principal.user_id)} < scope.row_end - scope.row_start + 1 then
                   (select min(gs.row_index) from generate_series(scope.row_start, scope.row_end) as gs(row_index)
-                    where not exists (select 1 from annotation ma where ma.job_id = scope.job_id and ma.row_index = gs.row_index))
+                    where not exists (select 1 from annotation ma where ma.job_id = scope.job_id and ma.row_index = gs.row_index
+                      and ma.annotator_id = ${ctx.principal.user_id}::integer))
                 end`
               : sql`null::integer`} as first_missing_row,
-            ${submitting ? firstUnansweredRequired() : sql`null::jsonb`} as first_unanswered
+            ${submitting ? firstUnansweredRequired(ctx.principal.user_id) : sql`null::jsonb`} as first_unanswered,
+            ${submitting
+              ? sql`(select count(*) from job_submission es where es.job_id = scope.job_id) + 1
+                  >= coalesce(scope.annotations_per_row, (select ep.annotations_per_row from project ep where ep.project_id = scope.project_id))`
+              : sql`false`} as enough_submissions
           from scope
         ), updated as (
           update annotation_job u set ${sql.join([...assignments, sql`updated_at = now()`], sql`, `)}
@@ -418,6 +439,7 @@ export async function updateJob(ctx: AuthenticatedContext, jobId: number, input:
             after: sql`field_changes.after`,
           }, sql`field_changes where field_changes.after <> '{}'::jsonb`)}
         )${moveName ? sql`, audited_move as (${transitionAudit(ctx, moveName, "updated")})` : sql``}
+        ${submitting ? sql`, ${submissionRecorded(ctx)}` : sql``}
         ${moveName === "start"
           ? sql`, started as (select * from updated where updated.previous_status = 'not_started' and updated.status = 'in_progress'),
               ${projectFollowsStart(ctx, "started")}`

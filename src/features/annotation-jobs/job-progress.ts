@@ -36,7 +36,7 @@ export function projectProgressColumns(projectAlias: string): SQL {
       'annotated', coalesce(sum(pj_annotated.count), 0),
       'total', coalesce(sum(pj.row_end - pj.row_start + 1), 0))
     from annotation_job pj
-    cross join lateral (select count(*) as count from annotation pja where pja.job_id = pj.job_id) pj_annotated
+    cross join lateral (select count(distinct pja.row_index) as count from annotation pja where pja.job_id = pj.job_id) pj_annotated
     where pj.project_id = ${sql.raw(projectAlias)}.project_id and pj.deleted_at is null) as job_progress`;
 }
 

@@ -78,7 +78,7 @@ export function jobScope(ctx: AuthenticatedContext, jobId: number, options: { lo
       ${options.lock ? sql`for no key update of j` : sql``}
     ), scope as (
       select target.*, target.updated_at::text as version, p.org_id, p.status as project_status,
-        (select count(*)::int from annotation scope_annotation where scope_annotation.job_id = target.job_id) as annotated,
+        (select count(distinct scope_annotation.row_index)::int from annotation scope_annotation where scope_annotation.job_id = target.job_id) as annotated,
         ${capacityColumns(principal, "target", "p")}
       from target join project p on p.project_id = target.project_id
     )`;

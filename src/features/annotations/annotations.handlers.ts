@@ -3,9 +3,10 @@ import { authenticatedContext } from "../../lib/service-context.ts";
 import type { AppRouteHandler } from "../../lib/types.ts";
 import type * as routes from "./annotations.routes.ts";
 import * as annotations from "./annotations.service.ts";
+import { listItems } from "../responses/response-items.ts";
 
 export const listJobItems: AppRouteHandler<typeof routes.listJobItems> = async (c) =>
-  c.json(await annotations.listItems(authenticatedContext(c), c.req.valid("param").job_id, c.req.valid("query")), 200);
+  c.json(await listItems(authenticatedContext(c), c.req.valid("param").job_id, c.req.valid("query")), 200);
 
 export const getAnnotation: AppRouteHandler<typeof routes.getAnnotation> = async (c) => {
   const { job_id, row_index } = c.req.valid("param");
@@ -16,8 +17,9 @@ export const getAnnotation: AppRouteHandler<typeof routes.getAnnotation> = async
 
 export const saveAnnotation: AppRouteHandler<typeof routes.saveAnnotation> = async (c) => {
   const { job_id, row_index } = c.req.valid("param");
-  const expected = annotations.expectedVersion(c.req.header("if-match"), job_id, row_index);
-  const annotation = await annotations.saveAnnotation(authenticatedContext(c), job_id, row_index, c.req.valid("json").data, expected);
+  const ctx = authenticatedContext(c);
+  const expected = annotations.expectedVersion(c.req.header("if-match"), job_id, row_index, ctx.principal.user_id);
+  const annotation = await annotations.saveAnnotation(ctx, job_id, row_index, c.req.valid("json").data, expected);
   c.header("ETag", etagOf(annotations.annotationVersionTag(annotation)));
   return annotation.version === 1 ? c.json(annotation, 201) : c.json(annotation, 200);
 };

@@ -1,10 +1,10 @@
 import { z } from "@hono/zod-openapi";
+import { SuggestionSchema } from "../suggestions/suggestions.routes.ts";
 import { problem } from "../../lib/openapi-responses.ts";
 import { cursorSchema, limitSchema, pageSchema } from "../../lib/pagination.ts";
 import { booleanQuery } from "../../lib/query-params.ts";
 import { protectedRoute } from "../../lib/routes.ts";
 import { jobParams } from "../annotation-jobs/annotation-jobs.routes.ts";
-import { SuggestionSchema } from "../suggestions/suggestions.routes.ts";
 
 const TAG = "Annotations";
 
@@ -19,10 +19,21 @@ const annotationData = z
 const READ_RULE =
   "Staff read the items of the jobs they are assigned to, pms those of their projects; a client organization reads the results of its jobs once they are reviewed (approved), and gets 403 before.";
 
+const SHOWN_RESPONSE =
+  "The response shown for the row: your own when you have one; else, if you read every response (reviewers, qc, the pm, admins, " +
+  "the client once reviewed), the most recently saved one. null when there is none.";
+
+export const FINAL_RULE =
+  "Per question, the responses' consensus (`label`: strict majority; `multi_label`: majority per option; `rating`: median, the lower " +
+  "of the middle two for an even count; `number`, `text`, `span`, `ranking` and schema-less keys: unanimity), or null when unresolved; " +
+  "a reviewer's `PUT …/final` values replace it question by question. null when the row has no responses. An annotator sees only " +
+  "their own response here, so their `final` and `agreed` describe that response alone.";
+
 export const AnnotationSchema = z
   .object({
     job_id: z.number().int(),
     row_index: z.number().int(),
+    annotator_id: z.number().int().openapi({ description: "Whose response this is (several annotators per row: one response each)." }),
     data: annotationData,
     version: z.number().int().openapi({ description: "Increments on every save; the ETag carries it." }),
     updated_by: z.number().int().nullable(),
@@ -36,9 +47,12 @@ export const ItemSchema = z
     row_index: z.number().int(),
     data: z.record(z.string(), z.unknown()).openapi({ description: "The parsed row, keyed by column name." }),
     annotation: z
-      .object({ data: annotationData, version: z.number().int(), updated_by: z.number().int().nullable(), updated_at: z.string() })
+      .object({ data: annotationData, annotator_id: z.number().int(), version: z.number().int(), updated_by: z.number().int().nullable(), updated_at: z.string() })
       .nullable()
-      .openapi({ description: "The row's current annotation; null until one is saved." }),
+      .openapi({ description: SHOWN_RESPONSE }),
+    responses_count: z.number().int().openapi({ description: "How many responses the row has that you may read (an annotator: their own, 0 or 1)." }),
+    final: z.record(z.string(), z.unknown()).nullable().openapi({ description: FINAL_RULE }),
+    agreed: z.boolean().openapi({ description: "The responses agree on every answered question (consensus rules: README)." }),
     suggestions: z.array(SuggestionSchema).openapi({ description: "Agents' suggested answers for the row (POST /file-tables/{table_id}/suggestions), by question and agent." }),
   })
   .openapi("JobItem");
@@ -78,8 +92,8 @@ export const getAnnotation = protectedRoute({
   path: "/annotation-jobs/{job_id}/items/{row_index}/annotation",
   operationId: "getAnnotation",
   tags: [TAG],
-  summary: "A row's current annotation",
-  description: `${READ_RULE} 404 when the row is outside the job's range or has no annotation yet.`,
+  summary: "A row's current annotation (your own response)",
+  description: `${READ_RULE} ${SHOWN_RESPONSE} 404 when the row is outside the job's range or has no annotation yet.`,
   request: { params: itemParams },
   responses: { 200: { description: "The annotation.", headers: annotationEtag, content: { "application/json": { schema: AnnotationSchema } } } },
 });
@@ -89,9 +103,11 @@ export const saveAnnotation = protectedRoute({
   path: "/annotation-jobs/{job_id}/items/{row_index}/annotation",
   operationId: "saveAnnotation",
   tags: [TAG],
-  summary: "Save a row's annotation (every save is kept as a revision)",
+  summary: "Save your response for a row (every save is kept as a revision)",
   description:
-    "By the job's assigned annotator (or a platform admin) while the job is `not_started` or `in_progress`; the first save starts the job " +
+    "Saves the caller's own response: with several annotators per row each has one, and none sees another's. " +
+    "By the job's assigned annotator (or a platform admin) while the job is `not_started` or `in_progress` and the caller has not " +
+    "submitted their work (409 after); the first save starts the job " +
     "(and its project, if not yet started). Send `If-Match` with the ETag you read to refuse a lost update (412 if someone saved since; " +
     "an If-Match on a row without an annotation is 412 too). Without `If-Match` the save applies whatever the current version " +
     "(last write wins), which is what a single annotator working through rows wants. 201 for the row's first annotation, 200 after.",
@@ -113,7 +129,7 @@ export const listAnnotationHistory = protectedRoute({
   path: "/annotation-jobs/{job_id}/items/{row_index}/annotation/history",
   operationId: "listAnnotationHistory",
   tags: [TAG],
-  summary: "Every saved revision of a row's annotation, oldest first",
+  summary: "Every saved revision of a row's annotation (the response GET …/annotation shows), oldest first",
   description: READ_RULE,
   request: { params: itemParams, query: z.object({ limit: limitSchema, cursor: cursorSchema }) },
   responses: { 200: { description: "A page of revisions.", content: { "application/json": { schema: pageSchema(RevisionSchema) } } } },

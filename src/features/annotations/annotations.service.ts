@@ -3,7 +3,7 @@ import { auditInsert } from "../../lib/audit.ts";
 import { staleVersion, versionFromIfMatch } from "../../lib/etag.ts";
 import { ApiError } from "../../lib/errors.ts";
 import { INT4_MAX } from "../../lib/input-bounds.ts";
-import { encodeCursor, type Page } from "../../lib/pagination.ts";
+import { encodeCursor } from "../../lib/pagination.ts";
 import type { AuthenticatedContext } from "../../lib/service-context.ts";
 import { isoTimestamp } from "../../lib/sql-values.ts";
 import { runWrite } from "../../lib/write.ts";
@@ -11,7 +11,7 @@ import { can, type Principal } from "../auth/principal.ts";
 import { projectFollowsStart, transitionAudit } from "../annotation-jobs/job-effects.ts";
 import { capacity, checkColumns, firstFailure, idAfter, jobNotFound, jobScope, jobScopedRows, type Check, type JobScopeRow, type JobScopedRows } from "../annotation-jobs/job-scope.ts";
 import type { JobStatus } from "../annotation-jobs/job-status.ts";
-import { rowSuggestionsSql, type RowSuggestion } from "../suggestions/row-suggestions.ts";
+import { responseVisible, shownResponseOrder } from "../responses/response-access.ts";
 import { answerChecks, answerColumns, learnFromSave, schemaReadLock, withCurrentSchema, type AnswerColumns, type AnswerPlan } from "../label-schema/answer-guard.ts";
 
 type AnnotationData = Record<string, unknown>;
@@ -19,6 +19,7 @@ type AnnotationData = Record<string, unknown>;
 type AnnotationRow = {
   job_id: number;
   row_index: number;
+  annotator_id: number;
   data: AnnotationData;
   version: number;
   updated_by: number | null;
@@ -30,6 +31,7 @@ function presentAnnotation(row: AnnotationRow) {
   return {
     job_id: row.job_id,
     row_index: row.row_index,
+    annotator_id: row.annotator_id,
     data: row.data,
     version: row.version,
     updated_by: row.updated_by,
@@ -41,18 +43,19 @@ function presentAnnotation(row: AnnotationRow) {
 export type AnnotationView = ReturnType<typeof presentAnnotation>;
 
 /**
- * The ETag names the row as well as the version (versions restart at 1 on every row),
- * so an ETag read from one row can never satisfy an If-Match on another.
+ * The ETag names the row and the response's annotator as well as the version (versions
+ * restart at 1 on every response), so an ETag read from one response can never satisfy
+ * an If-Match on another.
  */
-export function annotationVersionTag(annotation: { job_id: number; row_index: number; version: number }): string {
-  return `${annotation.job_id}:${annotation.row_index}:${annotation.version}`;
+export function annotationVersionTag(annotation: { job_id: number; row_index: number; annotator_id: number; version: number }): string {
+  return `${annotation.job_id}:${annotation.row_index}:${annotation.annotator_id}:${annotation.version}`;
 }
 
 /**
  * The version an If-Match asks for on this row: null without one, 0 (matches nothing,
  * so 412 once access is settled) for an ETag of another row or not ours at all.
  */
-export function expectedVersion(header: string | undefined, jobId: number, rowIndex: number): number | null {
+export function expectedVersion(header: string | undefined, jobId: number, rowIndex: number, annotatorId: number): number | null {
   let tag: string | null;
   try {
     tag = versionFromIfMatch(header);
@@ -62,10 +65,10 @@ export function expectedVersion(header: string | undefined, jobId: number, rowIn
     return 0;
   }
   if (tag === null) return null;
-  const match = /^(\d+):(\d+):(\d+)$/.exec(tag);
-  if (!match || Number(match[1]) !== jobId || Number(match[2]) !== rowIndex) return 0;
+  const match = /^(\d+):(\d+):(\d+):(\d+)$/.exec(tag);
+  if (!match || Number(match[1]) !== jobId || Number(match[2]) !== rowIndex || Number(match[3]) !== annotatorId) return 0;
   // A version beyond int4 was never issued, and must not reach the `::integer` cast.
-  const version = Number(match[3]);
+  const version = Number(match[4]);
   return version <= INT4_MAX ? version : 0;
 }
 
@@ -76,7 +79,7 @@ export function expectedVersion(header: string | undefined, jobId: number, rowIn
  * sees the job, except that a client organization sees results only once the job is
  * reviewed (approved): before that they are work in progress, not a result.
  */
-function assertMayReadResults(principal: Principal, jobId: number, status: JobStatus) {
+export function assertMayReadResults(principal: Principal, jobId: number, status: JobStatus) {
   if (!can(principal, "annotation:read")) {
     throw new ApiError("forbidden", "Your role does not allow reading annotations (annotation:read).");
   }
@@ -88,74 +91,16 @@ function assertMayReadResults(principal: Principal, jobId: number, status: JobSt
   }
 }
 
-function outOfRange(jobId: number, rowIndex: number, job: { row_start: number; row_end: number }) {
+export function outOfRange(jobId: number, rowIndex: number, job: { row_start: number; row_end: number }) {
   return new ApiError("not_found", `Job ${jobId} covers rows ${job.row_start}–${job.row_end}; row ${rowIndex} is not one of its items.`);
 }
 
 /** The page of a job-scoped read, or the 404/403 that replaces it. */
-async function readableRows<R>(ctx: AuthenticatedContext, jobId: number, items: SQL, key: string, orderBy: SQL): Promise<JobScopedRows<R>> {
+export async function readableRows<R>(ctx: AuthenticatedContext, jobId: number, items: SQL, key: string, orderBy: SQL): Promise<JobScopedRows<R>> {
   const listed = await jobScopedRows<R>(ctx, jobId, items, key, orderBy);
   if (!listed) throw jobNotFound(jobId);
   assertMayReadResults(ctx.principal, jobId, listed.job.status);
   return listed;
-}
-
-// ---------------------------------------------------------------- items
-
-type ItemRow = {
-  row_index: number;
-  data: Record<string, unknown>;
-  annotation_data: AnnotationData | null;
-  annotation_version: number | null;
-  annotation_updated_by: number | null;
-  annotation_updated_at: string | null;
-  suggestions: RowSuggestion[];
-};
-
-function presentItem(row: ItemRow) {
-  return {
-    row_index: row.row_index,
-    data: row.data,
-    annotation: row.annotation_version === null
-      ? null
-      : {
-        data: row.annotation_data!,
-        version: row.annotation_version,
-        updated_by: row.annotation_updated_by,
-        updated_at: isoTimestamp(row.annotation_updated_at!),
-      },
-    suggestions: row.suggestions,
-  };
-}
-
-/** The job's rows (row_start..row_end of its table) joined with their current annotation, by row_index. */
-export async function listItems(
-  ctx: AuthenticatedContext,
-  jobId: number,
-  query: { limit: number; cursor?: string | undefined; annotated?: boolean | undefined },
-): Promise<Page<ReturnType<typeof presentItem>>> {
-  const after = idAfter(query.cursor, "row_index");
-  const annotatedFilter = query.annotated === undefined ? sql`` : query.annotated ? sql`and a.job_id is not null` : sql`and a.job_id is null`;
-  const listed = await readableRows<ItemRow>(
-    ctx,
-    jobId,
-    sql`select r.row_index, r.data, a.data as annotation_data, a.version as annotation_version,
-        a.updated_by as annotation_updated_by, a.updated_at::text as annotation_updated_at,
-        ${rowSuggestionsSql(sql`scope.table_id`, sql`r.row_index`)} as suggestions
-      from file_table_row r
-      left join annotation a on a.job_id = scope.job_id and a.row_index = r.row_index
-      where r.table_id = scope.table_id and r.row_index between scope.row_start and scope.row_end
-        ${after === null ? sql`` : sql`and r.row_index > ${after}::integer`} ${annotatedFilter}
-      order by r.row_index limit ${query.limit + 1}`,
-    "row_index",
-    sql`listed.row_index`,
-  );
-  const page = listed.rows.slice(0, query.limit);
-  const last = page.at(-1);
-  return {
-    data: page.map(presentItem),
-    next_cursor: listed.rows.length > query.limit && last ? encodeCursor("row_index", null, last.row_index) : null,
-  };
 }
 
 // ---------------------------------------------------------------- one annotation
@@ -164,8 +109,9 @@ export async function getAnnotation(ctx: AuthenticatedContext, jobId: number, ro
   const listed = await readableRows<AnnotationRow>(
     ctx,
     jobId,
-    sql`select a.job_id, a.row_index, a.data, a.version, a.updated_by, a.created_at::text as created_at, a.updated_at::text as updated_at
-      from annotation a where a.job_id = scope.job_id and a.row_index = ${rowIndex}::integer`,
+    sql`select a.job_id, a.row_index, a.annotator_id, a.data, a.version, a.updated_by, a.created_at::text as created_at, a.updated_at::text as updated_at
+      from annotation a where a.job_id = scope.job_id and a.row_index = ${rowIndex}::integer and ${responseVisible(ctx.principal, "a")}
+      order by ${shownResponseOrder(ctx.principal, "a")} limit 1`,
     "job_id",
     sql`listed.row_index`,
   );
@@ -228,18 +174,28 @@ async function saveAnswers(
       holds: sql`scope.status in ('not_started', 'in_progress')`,
       fail: (row) => new ApiError("conflict", lockedDetail(jobId, row.status)),
     },
+    {
+      name: "not_submitted",
+      holds: sql`not exists (select 1 from job_submission js where js.job_id = scope.job_id and js.annotator_id = ${ctx.principal.user_id}::integer)`,
+      fail: () => new ApiError(
+        "conflict",
+        `You have submitted your responses to job ${jobId}; they are locked until the job is reviewed (a rejection reopens them).`,
+      ),
+    },
     ...answerChecks<SaveRow>(plan, rowIndex),
   ];
   const payload = sql`${JSON.stringify(data)}::jsonb`;
   const write = expected === null
-    ? sql`insert into annotation (job_id, row_index, data, updated_by)
-        select checks.job_id, ${rowIndex}::integer, ${payload}, ${ctx.principal.user_id}::integer from checks where checks.passed
-        on conflict (job_id, row_index) do update
+    ? sql`insert into annotation (job_id, row_index, annotator_id, data, updated_by)
+        select checks.job_id, ${rowIndex}::integer, ${ctx.principal.user_id}::integer, ${payload}, ${ctx.principal.user_id}::integer
+        from checks where checks.passed
+        on conflict (job_id, row_index, annotator_id) do update
           set data = excluded.data, version = annotation.version + 1, updated_by = excluded.updated_by, updated_at = now()
         returning *`
     : sql`update annotation a set data = ${payload}, version = a.version + 1, updated_by = ${ctx.principal.user_id}::integer, updated_at = now()
         from checks
-        where checks.passed and a.job_id = checks.job_id and a.row_index = ${rowIndex}::integer and a.version = ${expected}::integer
+        where checks.passed and a.job_id = checks.job_id and a.row_index = ${rowIndex}::integer
+          and a.annotator_id = ${ctx.principal.user_id}::integer and a.version = ${expected}::integer
         returning a.*`;
   const [, rows = []] = await runWrite(ctx, [
     schemaReadLock(jobId),
@@ -247,9 +203,9 @@ async function saveAnswers(
       checks as (select scope.*, ${checkColumns(checks)}, ${answerColumns(plan, rowIndex)} from scope),
       saved as (${write}),
       revision as (
-        insert into annotation_revision (job_id, row_index, version, data, created_by)
-        select saved.job_id, saved.row_index, saved.version, saved.data, saved.updated_by from saved
-        returning revision_id, job_id, row_index, version
+        insert into annotation_revision (job_id, row_index, annotator_id, version, data, created_by)
+        select saved.job_id, saved.row_index, saved.annotator_id, saved.version, saved.data, saved.updated_by from saved
+        returning revision_id, job_id, row_index, annotator_id, version
       ), audited as (
         ${auditInsert(ctx, {
           action: "annotation_revision.create",
@@ -258,7 +214,7 @@ async function saveAnswers(
           org_id: sql`checks.org_id`,
           project_id: sql`checks.project_id`,
           before: sql`case when revision.version > 1 then jsonb_build_object('version', revision.version - 1) end`,
-          after: sql`jsonb_build_object('job_id', revision.job_id, 'row_index', revision.row_index, 'version', revision.version)`,
+          after: sql`jsonb_build_object('job_id', revision.job_id, 'row_index', revision.row_index, 'annotator_id', revision.annotator_id, 'version', revision.version)`,
         }, sql`revision cross join checks`)}
       ), started as (
         update annotation_job u set status = 'in_progress', updated_at = now()
@@ -269,7 +225,7 @@ async function saveAnswers(
         ${transitionAudit(ctx, "start", "started")}
       ), ${projectFollowsStart(ctx, "started")}
       select checks.*, (select row_to_json(s) from (
-          select saved.job_id, saved.row_index, saved.data, saved.version, saved.updated_by,
+          select saved.job_id, saved.row_index, saved.annotator_id, saved.data, saved.version, saved.updated_by,
             saved.created_at::text as created_at, saved.updated_at::text as updated_at from saved) s) as saved
       from checks`,
   ]);
@@ -300,6 +256,9 @@ export async function listHistory(
     sql`select r.revision_id, r.version, r.data, r.created_by, r.created_at::text as created_at
       from annotation_revision r
       where r.job_id = scope.job_id and r.row_index = ${rowIndex}::integer
+        and r.annotator_id = (select a.annotator_id from annotation a
+          where a.job_id = scope.job_id and a.row_index = ${rowIndex}::integer and ${responseVisible(ctx.principal, "a")}
+          order by ${shownResponseOrder(ctx.principal, "a")} limit 1)
         ${after === null ? sql`` : sql`and r.version > ${after}::integer`}
       order by r.version limit ${query.limit + 1}`,
     "revision_id",

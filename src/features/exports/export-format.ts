@@ -34,7 +34,7 @@ export type CsvColumns = {
 };
 
 export const CSV_LEADING_COLUMNS = ["job_id", "table_id", "file_id", "version_id", "row_index"] as const;
-export const CSV_TRAILING_COLUMNS = ["status", "annotator_id", "annotated_at", "reviewer_id", "reviewed_at"] as const;
+export const CSV_TRAILING_COLUMNS = ["status", "annotator_id", "annotated_at", "reviewer_id", "reviewed_at", "responses", "final", "agreed"] as const;
 
 const CONTENT_TYPES: Record<ExportFormat, string> = {
   jsonl: "application/x-ndjson; charset=utf-8",
@@ -59,7 +59,8 @@ export function httpMetadataOf(file: { export_id: number; project_id: number; fo
 /**
  * The columns the row text is made of, as SQL over the chunk query's aliases: `j` (the
  * job, with `reviewer_id` and `reviewed_at` of its approving review), `t` (file_table),
- * `v` (file_version), `r` (file_table_row), `a` (annotation, left-joined).
+ * `v` (file_version), `r` (file_table_row), `a` (the row's responses: responses/export-responses.ts;
+ * `annotation`, `annotator_id` and `annotated_at` are its most recently saved response).
  */
 const utcIso = (column: SQL) => sql`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
@@ -68,7 +69,7 @@ const jsonStringOrNull = (text: SQL) => sql`coalesce('"' || ${text} || '"', 'nul
 
 /**
  * `{job_id, table_id, file_id, version_id, row_index, data, annotation, status,
- * annotator_id, annotated_at, reviewer_id, reviewed_at}` in this order, no whitespace
+ * annotator_id, annotated_at, reviewer_id, reviewed_at, responses, final, agreed}` in this order, no whitespace
  * between members (the jsonb text inside `data` and `annotation` keeps PostgreSQL's own
  * `": "` and `", "`). The strings spliced in unescaped (status, timestamps) never hold a
  * character JSON would escape.
@@ -78,6 +79,7 @@ const JSON_OBJECT = sql`'{"job_id":' || j.job_id || ',"table_id":' || j.table_id
   || ',"annotation":' || ${jsonOrNull(sql`a.data::text`)} || ',"status":"' || j.status::text || '"'
   || ',"annotator_id":' || ${jsonOrNull(sql`a.updated_by::text`)} || ',"annotated_at":' || ${jsonStringOrNull(utcIso(sql`a.updated_at`))}
   || ',"reviewer_id":' || ${jsonOrNull(sql`j.reviewer_id::text`)} || ',"reviewed_at":' || ${jsonStringOrNull(utcIso(sql`j.reviewed_at`))}
+  || ',"responses":' || a.responses::text || ',"final":' || ${jsonOrNull(sql`a.final::text`)} || ',"agreed":' || a.agreed::text
   || '}'`;
 
 /**
@@ -130,6 +132,9 @@ function csvRecordSql(columns: CsvColumns): SQL {
     sql`coalesce(${utcIso(sql`a.updated_at`)}, '')`,
     sql`coalesce(j.reviewer_id::text, '')`,
     sql`coalesce(${utcIso(sql`j.reviewed_at`)}, '')`,
+    csvFieldSql(sql`a.responses::text`, sql`'array'`),
+    csvFieldSql(sql`a.final::text`, sql`jsonb_typeof(a.final)`),
+    sql`a.agreed::text`,
   ];
   return sql.join(cells, sql` || ',' || `);
 }

@@ -11,6 +11,7 @@
  */
 import { sql, type SQL } from "drizzle-orm";
 import type { Database } from "../../db/client.ts";
+import { exportResponsesLateral } from "../responses/export-responses.ts";
 import type { CsvColumns, ExportRow } from "./export-format.ts";
 import type { ExportFilters, ExportFormat, ExportScope, RowKey } from "./export-state.ts";
 
@@ -113,7 +114,7 @@ export async function readChunk(
       where r.table_id = j.table_id and r.row_index >= ${firstRow} and r.row_index <= j.row_end
       order by r.row_index limit ${limit}
     ) r
-    left join annotation a on a.job_id = j.job_id and a.row_index = r.row_index
+    cross join lateral (${exportResponsesLateral(selection.project_id)}) a
     order by j.job_id, r.row_index
     limit ${limit}`);
   return result.rows as ExportRow[];

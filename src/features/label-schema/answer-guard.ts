@@ -180,16 +180,17 @@ function spansOutside(spans: readonly SpanDemand[], rowIndex: number, lengths: R
 }
 
 /**
- * Over the `scope` CTE of a job: the first row (by row_index) whose annotation leaves a
- * required question of the project's schema unanswered (missing or null), and that
- * question (the schema's first such), as `{row_index, question}`; null when none.
- * Submitting checks it (annotation-jobs.service.ts).
+ * Over the `scope` CTE of a job: the first row (by row_index) whose response by
+ * `annotatorId` leaves a required question of the project's schema unanswered (missing
+ * or null), and that question (the schema's first such), as `{row_index, question}`;
+ * null when none. An annotator submitting checks their own responses (annotation-jobs.service.ts).
  */
-export function firstUnansweredRequired(): SQL {
+export function firstUnansweredRequired(annotatorId: number): SQL {
   return sql`(select jsonb_build_object('row_index', a.row_index, 'question', q.question ->> 'name')
     from label_schema ls
     cross join lateral jsonb_array_elements(ls.questions) with ordinality q(question, position)
     join annotation a on a.job_id = scope.job_id and a.row_index between scope.row_start and scope.row_end
+      and a.annotator_id = ${annotatorId}::integer
     where ls.project_id = scope.project_id and (q.question ->> 'required')::boolean
       and jsonb_typeof(coalesce(a.data -> (q.question ->> 'name'), 'null'::jsonb)) = 'null'
     order by a.row_index, q.position limit 1)`;

@@ -12,6 +12,7 @@ export type ProjectRow = {
   requirements_text: string | null;
   status: ProjectStatus;
   is_active: boolean;
+  annotations_per_row: number;
   completed_at: string | null;
   client_pm_id: number | null;
   our_pm_id: number | null;
@@ -31,6 +32,9 @@ export const ProjectSchema = z
     description: z.string().nullable(),
     status: ProjectStatusSchema,
     is_active: z.boolean(),
+    annotations_per_row: z.number().int().openapi({
+      description: "How many annotators answer each row of the project's jobs (1–10, default 1); a job may override it. See README, several annotators per row.",
+    }),
     completed_at: z.string().nullable().openapi({ description: "When the project last moved to `completed`." }),
     client_pm_id: z.number().int().nullable().openapi({ description: "The client organization's contact for this project." }),
     our_pm_id: z.number().int().nullable().openapi({ description: "The platform project manager (pm or admin) running it." }),
@@ -61,6 +65,7 @@ export function presentProject(row: ProjectRow): ProjectView {
     description: row.description,
     status: row.status,
     is_active: row.is_active,
+    annotations_per_row: row.annotations_per_row,
     completed_at: isoTimestamp(row.completed_at),
     client_pm_id: row.client_pm_id,
     our_pm_id: row.our_pm_id,

@@ -106,6 +106,9 @@ export const updateProject = protectedRoute({
             is_active: z.boolean().optional(),
             client_pm_id: userReference.optional().openapi({ description: "An active user of the project's organization." }),
             our_pm_id: userReference.optional().openapi({ description: "An active platform user with the pm or admin role (platform callers only)." }),
+            annotations_per_row: z.number().int().min(1).max(10).optional().openapi({
+              description: "How many annotators answer each row (1–10); jobs without their own setting follow it, including their submission rule.",
+            }),
           }),
         },
       },

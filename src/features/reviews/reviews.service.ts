@@ -1,3 +1,4 @@
+import { submissionsCleared } from "../annotation-jobs/job-submission.ts";
 import { sql } from "drizzle-orm";
 import { auditInsert } from "../../lib/audit.ts";
 import { ApiError } from "../../lib/errors.ts";
@@ -72,7 +73,7 @@ export async function createReview(
         from checks
         where u.job_id = checks.job_id and checks.passed
         returning u.job_id, u.project_id, u.status, checks.org_id, checks.status as previous_status
-      ), audited_review as (
+      ), ${submissionsCleared()}, audited_review as (
         ${auditInsert(ctx, {
           action: "review.create",
           entity_type: "review",

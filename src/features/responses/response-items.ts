@@ -1,0 +1,86 @@
+/**
+ * The job's items: its rows, each with the response the caller is shown (`annotation`),
+ * how many responses the caller can see, the row's `final` value and whether the
+ * responses `agreed` (consensus.ts), all in the list's one query.
+ */
+import { sql } from "drizzle-orm";
+import { encodeCursor, type Page } from "../../lib/pagination.ts";
+import type { AuthenticatedContext } from "../../lib/service-context.ts";
+import { isoTimestamp } from "../../lib/sql-values.ts";
+import { idAfter } from "../annotation-jobs/job-scope.ts";
+import { readableRows } from "../annotations/annotations.service.ts";
+import { rowSuggestionsSql, type RowSuggestion } from "../suggestions/row-suggestions.ts";
+import { consensusSql } from "./consensus.ts";
+import { responseVisible, shownResponseOrder, visibleOverride, visibleResponseData } from "./response-access.ts";
+
+type ItemRow = {
+  row_index: number;
+  data: Record<string, unknown>;
+  annotation_data: Record<string, unknown> | null;
+  annotation_annotator_id: number | null;
+  annotation_version: number | null;
+  annotation_updated_by: number | null;
+  annotation_updated_at: string | null;
+  responses_count: number;
+  final: Record<string, unknown> | null;
+  agreed: boolean;
+  suggestions: RowSuggestion[];
+};
+
+function presentItem(row: ItemRow) {
+  return {
+    row_index: row.row_index,
+    data: row.data,
+    annotation: row.annotation_version === null
+      ? null
+      : {
+        data: row.annotation_data!,
+        annotator_id: row.annotation_annotator_id!,
+        version: row.annotation_version,
+        updated_by: row.annotation_updated_by,
+        updated_at: isoTimestamp(row.annotation_updated_at!),
+      },
+    responses_count: row.responses_count,
+    final: row.final,
+    agreed: row.agreed,
+    suggestions: row.suggestions,
+  };
+}
+
+export type ItemView = ReturnType<typeof presentItem>;
+
+/** The job's rows (row_start..row_end of its table) by row_index, with their responses' summary. */
+export async function listItems(
+  ctx: AuthenticatedContext,
+  jobId: number,
+  query: { limit: number; cursor?: string | undefined; annotated?: boolean | undefined },
+): Promise<Page<ItemView>> {
+  const { principal } = ctx;
+  const after = idAfter(query.cursor, "row_index");
+  const annotatedFilter = query.annotated === undefined ? sql`` : query.annotated ? sql`and a.job_id is not null` : sql`and a.job_id is null`;
+  const listed = await readableRows<ItemRow>(
+    ctx,
+    jobId,
+    sql`select r.row_index, r.data, a.data as annotation_data, a.annotator_id as annotation_annotator_id, a.version as annotation_version,
+        a.updated_by as annotation_updated_by, a.updated_at::text as annotation_updated_at,
+        c.responses_count, c.final, c.agreed, ${rowSuggestionsSql(sql`scope.table_id`, sql`r.row_index`)} as suggestions
+      from file_table_row r
+      left join lateral (
+        select sa.* from annotation sa
+        where sa.job_id = scope.job_id and sa.row_index = r.row_index and ${responseVisible(principal, "sa")}
+        order by ${shownResponseOrder(principal, "sa")} limit 1
+      ) a on true
+      cross join lateral (${consensusSql(visibleResponseData(principal, sql`r.row_index`), sql`scope.project_id`, visibleOverride(principal, sql`r.row_index`))}) c
+      where r.table_id = scope.table_id and r.row_index between scope.row_start and scope.row_end
+        ${after === null ? sql`` : sql`and r.row_index > ${after}::integer`} ${annotatedFilter}
+      order by r.row_index limit ${query.limit + 1}`,
+    "row_index",
+    sql`listed.row_index`,
+  );
+  const page = listed.rows.slice(0, query.limit);
+  const last = page.at(-1);
+  return {
+    data: page.map(presentItem),
+    next_cursor: listed.rows.length > query.limit && last ? encodeCursor("row_index", null, last.row_index) : null,
+  };
+}

@@ -16,6 +16,7 @@ import { labelSchemaRouter } from "./features/label-schema/label-schema.index.ts
 import { organizationsRouter } from "./features/organizations/organizations.index.ts";
 import { parsingRouter } from "./features/parsing/parsing.index.ts";
 import { projectsRouter } from "./features/projects/projects.index.ts";
+import { responsesRouter } from "./features/responses/responses.index.ts";
 import { reviewsRouter } from "./features/reviews/reviews.index.ts";
 import { rolesRouter } from "./features/roles/roles.index.ts";
 import { suggestionsRouter } from "./features/suggestions/suggestions.index.ts";
@@ -47,6 +48,7 @@ const FEATURE_ROUTERS = [
   annotationJobsRouter,
   assignmentsRouter,
   annotationsRouter,
+  responsesRouter,
   reviewsRouter,
   commentsRouter,
   exportsRouter,

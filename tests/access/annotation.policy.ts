@@ -17,7 +17,7 @@ const db = testDb();
 type JobState = "not_started" | "in_progress" | "submitted" | "reviewed";
 
 /** A job over the world's table, assigned to the world's annotator, reviewer and qc; annotated unless not_started. */
-async function freshJob(world: World, options: { state?: JobState; deleted?: boolean } = {}): Promise<number> {
+export async function freshJob(world: World, options: { state?: JobState; deleted?: boolean } = {}): Promise<number> {
   const state = options.state ?? "not_started";
   const result = await db.execute(sql`
     with job as (

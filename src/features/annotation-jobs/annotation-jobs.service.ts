@@ -12,7 +12,7 @@ import { runWrite, type Row } from "../../lib/write.ts";
 import { can } from "../auth/principal.ts";
 import { jobColumns, presentJob, type JobRow, type JobView } from "./annotation-jobs.presenters.ts";
 import { projectFollowsStart, transitionAudit } from "./job-effects.ts";
-import { callerAnnotated, submissionRecorded } from "./job-submission.ts";
+import { callerAnnotated, submissionRecorded, withSubmission } from "./job-submission.ts";
 import { capacity, checkColumns, firstFailure, jobNotFound, jobScope, managesProject, type Check, type JobScopeRow } from "./job-scope.ts";
 import { describeActors, illegalMoveDetail, patchMoveTo, type JobActor, type JobStatus } from "./job-status.ts";
 import type { PermissionName } from "../../db/seed/catalog.ts";
@@ -450,17 +450,17 @@ export async function updateJob(ctx: AuthenticatedContext, jobId: number, input:
         select checks.*, coalesce(
           (select row_to_json(r) from (select ${jobColumns(ctx.principal, "updated")} from updated) r),
           (select row_to_json(r) from (select ${jobColumns(ctx.principal, "result")} from result) r)
-        ) as job
+        ) as job, ${submitting ? sql`(select submission.annotator_id from submission)` : sql`null::integer`} as new_submission
         from checks`,
     ]);
   } catch (error) {
     dueDateViolation(error);
   }
-  const row = rows[0] as (UpdateRow & { passed: boolean; job: JobRow }) | undefined;
+  const row = rows[0] as (UpdateRow & { passed: boolean; job: JobRow; new_submission: number | null }) | undefined;
   if (!row) throw jobNotFound(jobId);
   const failure = firstFailure(row, checks);
   if (failure) throw failure;
-  return versioned(row.job);
+  return versioned(withSubmission(row.job, row.new_submission));
 }
 
 // ---------------------------------------------------------------- delete and restore

@@ -8,6 +8,7 @@
 import { sql, type SQL } from "drizzle-orm";
 import { auditInsert } from "../../lib/audit.ts";
 import type { AuthenticatedContext } from "../../lib/service-context.ts";
+import type { JobRow } from "./annotation-jobs.presenters.ts";
 
 /** Over `scope`: how many rows of the job's range have a response by `annotatorId`. */
 export function callerAnnotated(annotatorId: number): SQL {
@@ -46,4 +47,11 @@ export function submissionsCleared(): SQL {
       delete from job_submission js using moved where js.job_id = moved.job_id and moved.status = 'in_progress'
       returning js.job_id
     )`;
+}
+
+/** The job as its submit statement answers it: the submission it made is not in that statement's snapshot, so it is added here. */
+export function withSubmission(job: JobRow, annotatorId: number | null): JobRow {
+  if (annotatorId === null) return job;
+  const submitted = [...new Set([...(job.submitted_annotators ?? []), annotatorId])].sort((a, b) => a - b);
+  return { ...job, submitted_annotators: submitted };
 }

@@ -25,6 +25,11 @@ export default defineConfig({
             R2_SECRET_ACCESS_KEY: "local-secret-key",
             // R2's smallest multipart: 5 MiB parts, so a three-part upload stays small in tests.
             MULTIPART_THRESHOLD_BYTES: String(5 * MIB),
+            // Webhooks to the local receiver (tests/setup/webhook-receiver.ts): http on 127.0.0.1,
+            // a fixed test key for the secrets at rest, and a short timeout for the timeout tests.
+            WEBHOOK_ALLOW_INSECURE: "true",
+            WEBHOOK_SECRET_KEY: "dGVzdC13ZWJob29rLXNlY3JldC1rZXktMzItYnl0ZXM=",
+            WEBHOOK_TIMEOUT_MS: "1000",
           },
           serviceBindings: {
             LOCAL_S3_GATEWAY: async (_request: Request, miniflare: { ready: Promise<URL> }) => {

@@ -51,6 +51,9 @@ try {
       "--var", `R2_S3_ENDPOINT:http://127.0.0.1:${PORT}/cdn-cgi/local/r2/s3`,
       "--var", "R2_ACCESS_KEY_ID:local-access-key",
       "--var", "R2_SECRET_ACCESS_KEY:local-secret-key",
+      // Webhooks to local receivers (http, localhost); a fresh key for their secrets each run.
+      "--var", "WEBHOOK_ALLOW_INSECURE:true",
+      "--var", `WEBHOOK_SECRET_KEY:${btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))))}`,
     ],
     { cwd: root, stdio: ["ignore", "inherit", "inherit"] },
   );

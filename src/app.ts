@@ -22,6 +22,7 @@ import { rolesRouter } from "./features/roles/roles.index.ts";
 import { suggestionsRouter } from "./features/suggestions/suggestions.index.ts";
 import { uploadsRouter } from "./features/uploads/uploads.index.ts";
 import { usersRouter } from "./features/users/users.index.ts";
+import { webhooksRouter } from "./features/webhooks/webhooks.index.ts";
 import { createRouter } from "./lib/create-router.ts";
 import { ApiError } from "./lib/errors.ts";
 import type { AppEnv } from "./lib/types.ts";
@@ -53,6 +54,7 @@ const FEATURE_ROUTERS = [
   commentsRouter,
   exportsRouter,
   eventsRouter,
+  webhooksRouter,
 ];
 
 function apiRouter() {

@@ -131,6 +131,19 @@ export const envSchema = z.object({
   PARSE_QUEUE: binding<Queue>("queue producer", "sendBatch"),
   EXPORT_QUEUE: binding<Queue>("queue producer", "sendBatch"),
   ASSETS: binding<Fetcher>("static assets", "fetch"),
+  /**
+   * Webhooks (README "Webhooks"). Secret: 32 random bytes, base64, the AES-GCM key the
+   * endpoints' signing secrets are encrypted with at rest. Unset: webhook creation 503.
+   */
+  WEBHOOK_SECRET_KEY: z
+    .string()
+    .refine((value) => { try { return atob(value).length === 32; } catch { return false; } }, "must be 32 bytes, base64")
+    .optional(),
+  /** Development only: lets webhooks point at http and loopback or private hosts (npm run dev, tests). */
+  WEBHOOK_ALLOW_INSECURE: flag.default(false),
+  /** How long one delivery attempt waits for the endpoint's answer. */
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(10_000),
+  WEBHOOK_QUEUE: binding<Queue>("queue producer", "sendBatch"),
   /** The live event stream's hubs, one per organization (features/events/event-hub.ts). */
   EVENT_HUB: binding<DurableObjectNamespace>("Durable Object namespace", "idFromName"),
 }).superRefine((config, context) => {

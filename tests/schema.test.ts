@@ -46,6 +46,9 @@ const ADDED_TABLE_KEYS: Record<string, string[]> = {
   row_final: ["job_id", "row_index"],
   idempotency_key: ["caller", "key"],
   suggestion: ["table_id", "row_index", "question", "agent"],
+  webhook: ["webhook_id"],
+  webhook_delivery: ["delivery_id"],
+  webhook_dispatch_state: ["singleton"],
 };
 
 const ENUMS: Record<string, string[]> = {
@@ -125,6 +128,9 @@ const FOREIGN_KEYS = [
   "user(org_id) -> organization RESTRICT",
   "user_role(role_id) -> role CASCADE",
   "user_role(user_id) -> user CASCADE",
+  "webhook(created_by) -> user SET NULL",
+  "webhook(org_id) -> organization CASCADE",
+  "webhook_delivery(webhook_id) -> webhook CASCADE",
 ];
 
 describe("tables and keys", () => {
@@ -149,8 +155,8 @@ describe("tables and keys", () => {
     const identities = Object.fromEntries(found.map((row) => [row.table_name, `${row.column_name} ${row.data_type}`]));
     for (const [table, key] of Object.entries({ ...SEED_TABLE_KEYS, ...ADDED_TABLE_KEYS })) {
       // idempotency_key's key is the caller's; label_schema's is its project's (one schema per project).
-      if (key.length !== 1 || table === "idempotency_key" || table === "label_schema") continue;
-      const big = table === "event_log" || table === "annotation_revision";
+      if (key.length !== 1 || table === "idempotency_key" || table === "label_schema" || table === "webhook_dispatch_state") continue;
+      const big = table === "event_log" || table === "annotation_revision" || table === "webhook_delivery";
       expect(identities[table], table).toBe(`${key[0]} ${big ? "bigint" : "integer"}`);
     }
   });

@@ -167,8 +167,8 @@ function statements(size: DatasetSize, passwordHash: string): { label: string; s
     },
     {
       label: "annotations",
-      sql: `insert into annotation (job_id, row_index, data, version, updated_by)
-        select j.job_id, j.row_start + g,
+      sql: `insert into annotation (job_id, row_index, annotator_id, data, version, updated_by)
+        select j.job_id, j.row_start + g, s.user_id,
           jsonb_build_object('label', (array['positive','negative','neutral'])[1 + (j.job_id + g) % 3], 'confidence', ((j.job_id + g) % 100) / 100.0),
           1, s.user_id
         from annotation_job j join assignment s on s.job_id = j.job_id, generate_series(0, $1::int - 1) g`,
@@ -176,8 +176,8 @@ function statements(size: DatasetSize, passwordHash: string): { label: string; s
     },
     {
       label: "annotation revisions",
-      sql: `insert into annotation_revision (job_id, row_index, version, data, created_by, created_at)
-        select job_id, row_index, version, data, updated_by, updated_at from annotation`,
+      sql: `insert into annotation_revision (job_id, row_index, annotator_id, version, data, created_by, created_at)
+        select job_id, row_index, annotator_id, version, data, updated_by, updated_at from annotation`,
     },
     { label: "analyze", sql: "analyze" },
   ];

@@ -85,10 +85,12 @@ export async function seedExportProject(databaseUrl: string, dataset: Dataset, r
     );
     await step(
       `${rows} annotations`,
-      `insert into annotation (job_id, row_index, data, version, updated_by)
-        select j.job_id, g, jsonb_build_object('label', (array['positive','negative','neutral'])[1 + g % 3], 'confidence', (g % 100) / 100.0),
-          1, (select user_id from "user" where email = 'annotator1@bench-platform.test')
-        from annotation_job j, generate_series(j.row_start, j.row_end) g where j.project_id = $1`,
+      `insert into annotation (job_id, row_index, annotator_id, data, version, updated_by)
+        select j.job_id, g, annotator.user_id,
+          jsonb_build_object('label', (array['positive','negative','neutral'])[1 + g % 3], 'confidence', (g % 100) / 100.0), 1, annotator.user_id
+        from annotation_job j, generate_series(j.row_start, j.row_end) g,
+          (select user_id from "user" where email = 'annotator1@bench-platform.test') annotator
+        where j.project_id = $1`,
       [project.project_id],
     );
     await client.query("analyze file_table_row, annotation, annotation_job, review");

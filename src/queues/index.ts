@@ -2,14 +2,15 @@ import { loadConfig, type Bindings } from "../env.ts";
 import { createLogger, errorFields } from "../lib/logger.ts";
 import { consumeEach, type ConsumerContext } from "./consume.ts";
 import { consumeExportDeadLetter, consumeExportMessage } from "./export.ts";
-import { exportMessageSchema } from "./messages.ts";
+import { exportMessageSchema, webhookMessageSchema } from "./messages.ts";
 import { consumeParseBatch, consumeParseDeadLetters } from "./parse.ts";
+import { consumeWebhookDeadLetter, consumeWebhookMessage } from "./webhook.ts";
 
-type QueueRole = "parse" | "parse-dlq" | "export" | "export-dlq";
+type QueueRole = "parse" | "parse-dlq" | "export" | "export-dlq" | "webhook" | "webhook-dlq";
 
 /** Queue names differ per deployment (see wrangler.toml); their suffix says what they carry. */
 export function queueRole(queueName: string): QueueRole | null {
-  const match = /(parse|export)(-dlq)?$/.exec(queueName);
+  const match = /(parse|export|webhook)(-dlq)?$/.exec(queueName);
   return match ? (`${match[1]}${match[2] ?? ""}` as QueueRole) : null;
 }
 
@@ -18,6 +19,8 @@ const consumers: Record<QueueRole, (batch: MessageBatch<unknown>, context: Consu
   "parse-dlq": (batch, context) => consumeParseDeadLetters(batch, context),
   export: (batch, context) => consumeEach(batch, exportMessageSchema, context, consumeExportMessage),
   "export-dlq": (batch, context) => consumeEach(batch, exportMessageSchema, context, consumeExportDeadLetter),
+  webhook: (batch, context) => consumeEach(batch, webhookMessageSchema, context, consumeWebhookMessage),
+  "webhook-dlq": (batch, context) => consumeEach(batch, webhookMessageSchema, context, consumeWebhookDeadLetter),
 };
 
 export async function handleQueueBatch(batch: MessageBatch<unknown>, env: Bindings): Promise<void> {

@@ -20,6 +20,13 @@ export const exportMessageSchema = z.object({
   export_id: z.number().int().positive(),
 });
 
+/** Bodies of the messages on the `webhook` queue: send this endpoint's due deliveries. */
+export const webhookMessageSchema = z.object({
+  kind: z.literal("webhook"),
+  webhook_id: z.number().int().positive(),
+});
+
+export type WebhookMessage = z.infer<typeof webhookMessageSchema>;
 export type ParseMessage = z.infer<typeof parseMessageSchema>;
 export type ExportMessage = z.infer<typeof exportMessageSchema>;
-export type QueueMessage = ParseMessage | ExportMessage;
+export type QueueMessage = ParseMessage | ExportMessage | WebhookMessage;

@@ -12,6 +12,7 @@ import { startNeonGateway } from "../../scripts/lib/neon-gateway.ts";
 import { generateSigningKey } from "../../scripts/lib/signing-keys.ts";
 import { hashPassword } from "../../src/features/auth/password.ts";
 import { TEST_PASSWORD } from "../helpers/test-password.ts";
+import { startWebhookReceiver } from "./webhook-receiver.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -20,6 +21,8 @@ declare module "vitest" {
     signingKeys: string;
     /** TEST_PASSWORD's hash, derived once per run: the factories' users all share it. */
     testPasswordHash: string;
+    /** The webhook receiver (tests/setup/webhook-receiver.ts) that deliveries go to. */
+    webhookReceiverUrl: string;
   }
 }
 
@@ -47,14 +50,17 @@ export default async function setup(project: TestProject) {
   const database = server ? await createFreshDatabase(server) : await startEmbeddedPostgres().then((db) => ({ url: db.url, drop: db.stop }));
   await migrateDatabase(database.url);
   const gateway = await startNeonGateway();
+  const webhookReceiver = await startWebhookReceiver();
 
   project.provide("databaseUrl", database.url);
   project.provide("gatewayUrl", gateway.url);
   project.provide("signingKeys", JSON.stringify([await generateSigningKey("test-key-1")]));
   project.provide("testPasswordHash", await hashPassword(TEST_PASSWORD));
+  project.provide("webhookReceiverUrl", webhookReceiver.url);
 
   return async () => {
     await gateway.close();
+    await webhookReceiver.close();
     await database.drop();
   };
 }

@@ -805,6 +805,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/annotation-jobs/{job_id}/items/{row_index}/responses": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every annotator's response to a row, with the row's final value and whether they agreed
+         * @description For the job's reviewers and qc, the project's pm and platform admins (and a client organization once the job is reviewed). An assigned annotator gets 403: annotators never see one another's responses (their own is GET …/annotation). 404 when the row is outside the job's range.
+         */
+        get: operations["listRowResponses"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/annotation-jobs/{job_id}/items/{row_index}/final": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Decide a row's final value (a reviewer resolving disagreement)
+         * @description By a reviewer or qc assigned to the job, the project's pm or a platform admin, while the job is not yet reviewed (409 after: its result is delivered). `data` is validated against the project's label schema like a response (422 at `body.data.<question>`); its questions replace the responses' consensus in the row's `final`, question by question; questions it leaves out keep the consensus. A later PUT replaces the whole decision (last write wins). 201 for the row's first decision, 200 after.
+         */
+        put: operations["setRowFinal"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/annotation-jobs/{job_id}/reviews": {
         parameters: {
             query?: never;
@@ -1517,6 +1557,53 @@ export interface components {
             created_by: number | null;
             created_at: string;
         };
+        RowResponses: {
+            row_index: number;
+            /** @description Every annotator's response to the row, by annotator_id. */
+            responses: components["schemas"]["AnnotationResponse"][];
+            responses_count: number;
+            /** @description Per question, the responses' consensus (`label`: strict majority; `multi_label`: majority per option; `rating`: median, the lower of the middle two for an even count; `number`, `text`, `span`, `ranking` and schema-less keys: unanimity), or null when unresolved; a reviewer's `PUT …/final` values replace it question by question. null when the row has no responses. An annotator sees only their own response here, so their `final` and `agreed` describe that response alone. */
+            final: {
+                [key: string]: unknown;
+            } | null;
+            /** @description The responses agree on every answered question (a reviewer's decision does not change it). */
+            agreed: boolean;
+            decision: components["schemas"]["FinalDecision"];
+        };
+        AnnotationResponse: {
+            annotator_id: number;
+            /**
+             * @description Answers keyed by question name, validated against the project's label schema like a response.
+             * @example {
+             *       "label": "positive"
+             *     }
+             */
+            data: {
+                [key: string]: unknown;
+            };
+            version: number;
+            updated_at: string;
+            /** @description When this annotator submitted the job; null before (and after a rejection). */
+            submitted_at: string | null;
+        };
+        /** @description The reviewer's PUT …/final values, if any (`final` already includes them). */
+        FinalDecision: {
+            job_id: number;
+            row_index: number;
+            /**
+             * @description Answers keyed by question name, validated against the project's label schema like a response.
+             * @example {
+             *       "label": "positive"
+             *     }
+             */
+            data: {
+                [key: string]: unknown;
+            };
+            /** @description Increments on every PUT …/final of the row. */
+            version: number;
+            set_by: number | null;
+            updated_at: string;
+        } | null;
         Review: {
             review_id: number;
             job_id: number;
@@ -8760,6 +8847,250 @@ export interface operations {
             };
             /** @description No such resource, or the caller may not see it. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the API accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter or body field is invalid. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller (a user, or an API token) sent more requests than its rate limit allows (middleware/rate-limit.ts). */
+            429: {
+                headers: {
+                    /** @description Seconds until the caller may try again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Something failed on our side; the request id identifies it in our logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listRowResponses: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: number;
+                row_index: number | null;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The row's responses. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RowResponses"];
+                };
+            };
+            /** @description The body is not valid JSON. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller may see the resource but not change it. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource, or the caller may not see it. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the API accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter or body field is invalid. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller (a user, or an API token) sent more requests than its rate limit allows (middleware/rate-limit.ts). */
+            429: {
+                headers: {
+                    /** @description Seconds until the caller may try again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Something failed on our side; the request id identifies it in our logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    setRowFinal: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: number;
+                row_index: number | null;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description Answers keyed by question name, validated against the project's label schema like a response.
+                     * @example {
+                     *       "label": "positive"
+                     *     }
+                     */
+                    data: {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description The decision, replaced. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FinalDecision"];
+                };
+            };
+            /** @description The row's first decision. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FinalDecision"];
+                };
+            };
+            /** @description The body is not valid JSON. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller may see the resource but not change it. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource, or the caller may not see it. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The job is reviewed (approved): its rows' final values are delivered and can no longer change. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -10,4 +10,5 @@ export * from "./annotation.ts";
 export * from "./audit.ts";
 export * from "./exports.ts";
 export * from "./suggestions.ts";
+export * from "./webhooks.ts";
 export * from "./relations.ts";

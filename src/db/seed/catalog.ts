@@ -41,6 +41,7 @@ export const PERMISSIONS = [
   { name: "export:create", description: "Request exports (POST /projects/{project_id}/exports)" },
   { name: "event:read", description: "Read the audit log (GET /events), within what the caller can see" },
   { name: "api_token:manage", description: "Create, list and revoke one's own API tokens (/api-tokens)" },
+  { name: "webhook:manage", description: "Manage the organization's webhooks and their deliveries (/webhooks, /webhook-deliveries)" },
 ] as const;
 
 const ALL = PERMISSIONS.map((permission) => permission.name);
@@ -126,6 +127,7 @@ export const ROLES = [
       "export:read",
       "export:create",
       "event:read",
+      "webhook:manage",
       ...SELF_SERVICE,
     ],
   },

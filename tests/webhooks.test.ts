@@ -1,0 +1,319 @@
+/**
+ * Webhooks (README "Webhooks"): the endpoints API, and deliveries from the event log to a
+ * real HTTP receiver (tests/setup/webhook-receiver.ts) — every committed event of the
+ * organization at least once, in event_id order, signed per Standard Webhooks; nothing
+ * rolled back, nothing from another organization; retries with back-off, give-up and
+ * auto-disable, redelivery.
+ */
+import { createExecutionContext, createMessageBatch, env, getQueueResult, waitOnExecutionContext } from "cloudflare:test";
+import { beforeAll, describe, expect, it } from "vitest";
+import { checkDestination } from "../src/features/webhooks/webhook-destinations.ts";
+import { deliverWebhook, type DeliveryDeps } from "../src/features/webhooks/webhook-delivery.ts";
+import worker from "../src/index.ts";
+import { createLogger } from "../src/lib/logger.ts";
+import { sql, testDb } from "./helpers/db.ts";
+import { createUser, registerClient, unique, type Account } from "./helpers/factories.ts";
+import { request, type ApiResponse } from "./helpers/http.ts";
+import { dispatchSettled, receiver, verifyStandardWebhook } from "./helpers/webhooks.ts";
+
+type Webhook = { webhook_id: number; org_id: number; url: string; events: string[]; active: boolean; secret: string; disabled_reason: string | null };
+type Delivery = { delivery_id: number; event_id: number; status: string; attempts: number; response_status: number | null; error: string | null };
+
+const deps = (): DeliveryDeps => ({ db: testDb(), logger: createLogger({ test: "webhooks" }, "error"), secretKey: env.WEBHOOK_SECRET_KEY, timeoutMs: 1000 });
+
+function expectStatus(response: ApiResponse<any>, status: number) {
+  expect(response.status, JSON.stringify(response.body)).toBe(status);
+}
+
+async function createWebhook(account: Account, body: Record<string, unknown>): Promise<Webhook> {
+  const response = await request<Webhook>("POST", "/api/v1/webhooks", { token: account.token, body });
+  expectStatus(response, 201);
+  return response.body;
+}
+
+async function createProject(account: Account) {
+  const response = await request("POST", "/api/v1/projects", { token: account.token, body: { name: unique("Hooked") } });
+  expectStatus(response, 201);
+  return response.body.project_id as number;
+}
+
+async function deliveries(account: Account, webhookId: number): Promise<Delivery[]> {
+  const response = await request<{ data: Delivery[] }>("GET", `/api/v1/webhooks/${webhookId}/deliveries?limit=200`, { token: account.token });
+  expectStatus(response, 200);
+  return response.body.data;
+}
+
+/** The events a webhook of `orgId` should get after `afterEventId`, in order. */
+async function orgEventIds(orgId: number, afterEventId: number, actions?: string[]): Promise<number[]> {
+  const result = await testDb().execute(sql`select event_id from event_log where org_id = ${orgId} and event_id > ${afterEventId}
+    ${actions ? sql`and action = any(${actions}::text[])` : sql``} order by event_id`);
+  return result.rows.map((row) => Number((row as { event_id: number }).event_id));
+}
+
+async function cursorOf(webhookId: number): Promise<number> {
+  const result = await testDb().execute(sql`select event_id from event_log where action = 'webhook.create' and entity_id = ${webhookId}`);
+  return Number((result.rows[0] as { event_id: number }).event_id) - 1;
+}
+
+/** Makes the webhook's head delivery due now, as if its back-off had passed. */
+async function backOffPassed(webhookId: number) {
+  await testDb().execute(sql`update webhook_delivery set next_attempt_at = now() where webhook_id = ${webhookId} and status = 'pending'`);
+}
+
+let admin: Account;
+let client: Account;
+let member: Account;
+let other: Account;
+
+beforeAll(async () => {
+  [admin, client, other] = await Promise.all([createUser("admin"), registerClient(), registerClient()]);
+  member = await createUser("client_member", client.org_id);
+});
+
+describe("webhooks API", () => {
+  it("creates a webhook in one round trip, shows its whsec_ secret once, and audits it", async () => {
+    const hook = receiver(unique("api"));
+    const response = await request<Webhook>("POST", "/api/v1/webhooks", { token: client.token, body: { url: hook.url, events: ["project.create", "export_log"] } });
+    expectStatus(response, 201);
+    expect(response.roundTrips).toBe(1);
+    expect(response.headers.get("etag")).toBeTruthy();
+    expect(response.body).toMatchObject({ org_id: client.org_id, url: hook.url, events: ["project.create", "export_log"], active: true });
+    expect(response.body.secret).toMatch(/^whsec_[A-Za-z0-9+/]{32}$/);
+    expect(atob(response.body.secret.slice(6)).length).toBe(24);
+    const id = response.body.webhook_id;
+
+    const read = await request("GET", `/api/v1/webhooks/${id}`, { token: client.token });
+    expectStatus(read, 200);
+    expect(read.roundTrips).toBe(1);
+    expect(read.body.secret).toBeUndefined();
+    expect(JSON.stringify(read.body)).not.toContain(response.body.secret);
+    const stored = await testDb().execute(sql`select secret_encrypted from webhook where webhook_id = ${id}`);
+    expect(JSON.stringify(stored.rows)).not.toContain(response.body.secret.slice(6));
+
+    const list = await request("GET", "/api/v1/webhooks", { token: client.token });
+    expectStatus(list, 200);
+    expect(list.roundTrips).toBe(1);
+    expect(list.body.data.map((webhook: Webhook) => webhook.webhook_id)).toContain(id);
+
+    const audit = await testDb().execute(sql`select action, org_id, actor_id, after from event_log where entity_type = 'webhook' and entity_id = ${id}`);
+    expect(audit.rows).toEqual([{ action: "webhook.create", org_id: client.org_id, actor_id: client.user_id, after: { url: hook.url, events: ["project.create", "export_log"], active: true } }]);
+  });
+
+  it("updates with If-Match and deletes, one round trip each, audited", async () => {
+    const created = await request<Webhook>("POST", "/api/v1/webhooks", { token: client.token, body: { url: receiver(unique("patch")).url } });
+    const id = created.body.webhook_id;
+    const etag = created.headers.get("etag")!;
+    const patched = await request("PATCH", `/api/v1/webhooks/${id}`, { token: client.token, body: { events: ["project"], active: false }, headers: { "if-match": etag } });
+    expectStatus(patched, 200);
+    expect(patched.roundTrips).toBe(1);
+    expect(patched.body).toMatchObject({ events: ["project"], active: false });
+    const stale = await request("PATCH", `/api/v1/webhooks/${id}`, { token: client.token, body: { active: true }, headers: { "if-match": etag } });
+    expectStatus(stale, 412);
+    const deleted = await request("DELETE", `/api/v1/webhooks/${id}`, { token: client.token, headers: { "if-match": patched.headers.get("etag")! } });
+    expectStatus(deleted, 204);
+    expect(deleted.roundTrips).toBe(1);
+    expectStatus(await request("GET", `/api/v1/webhooks/${id}`, { token: client.token }), 404);
+    const audit = await testDb().execute(sql`select action, before, after from event_log where entity_type = 'webhook' and entity_id = ${id} order by event_id`);
+    expect(audit.rows.map((row) => (row as { action: string }).action)).toEqual(["webhook.create", "webhook.update", "webhook.delete"]);
+    expect((audit.rows[1] as { after: unknown }).after).toEqual({ events: ["project"], active: false });
+  });
+
+  it("keeps webhooks inside their organization: members 403, other organizations 404, platform admins everywhere", async () => {
+    const hook = await createWebhook(client, { url: receiver(unique("scope")).url });
+    expectStatus(await request("GET", `/api/v1/webhooks/${hook.webhook_id}`, { token: member.token }), 403);
+    expectStatus(await request("GET", "/api/v1/webhooks", { token: member.token }), 403);
+    expectStatus(await request("GET", `/api/v1/webhooks/${hook.webhook_id}`, { token: other.token }), 404);
+    expectStatus(await request("PATCH", `/api/v1/webhooks/${hook.webhook_id}`, { token: other.token, body: { active: false } }), 404);
+    expectStatus(await request("GET", `/api/v1/webhooks/${hook.webhook_id}/deliveries`, { token: other.token }), 404);
+    const otherList = await request("GET", "/api/v1/webhooks", { token: other.token });
+    expect(otherList.body.data.map((webhook: Webhook) => webhook.webhook_id)).not.toContain(hook.webhook_id);
+    expectStatus(await request("GET", `/api/v1/webhooks/${hook.webhook_id}`, { token: admin.token }), 200);
+    expectStatus(await request("POST", "/api/v1/webhooks", { token: client.token, body: { url: receiver("x").url, org_id: other.org_id } }), 403);
+    const forOther = await createWebhook(admin, { url: receiver(unique("admin")).url, org_id: other.org_id });
+    expect(forOther.org_id).toBe(other.org_id);
+  });
+
+  it("refuses bad URLs and event names with 422 naming the field", async () => {
+    const bad = await request("POST", "/api/v1/webhooks", { token: client.token, body: { url: "ftp://example.com/x" } });
+    expectStatus(bad, 422);
+    expect(bad.body.errors).toEqual([{ path: "body.url", message: "must use https" }]);
+    const events = await request("POST", "/api/v1/webhooks", { token: client.token, body: { url: receiver("y").url, events: ["Project.Create!"] } });
+    expectStatus(events, 422);
+    expect(events.body.errors[0].path).toBe("body.events.0");
+  });
+
+  it("allows only https to public host names in production", () => {
+    const reject = (url: string) => expect(() => checkDestination(url, false), url).toThrow();
+    for (const url of [
+      "http://hooks.example.com/x",
+      "https://127.0.0.1/x",
+      "https://2130706433/x",
+      "https://0x7f000001/x",
+      "https://[::1]/x",
+      "https://10.0.0.5/x",
+      "https://localhost/x",
+      "https://api.localhost/x",
+      "https://printer.local/x",
+      "https://db.internal/x",
+      "https://intranet/x",
+      "https://user:pw@hooks.acme.com/x",
+    ]) reject(url);
+    expect(checkDestination("https://hooks.acme.com/grandscale?a=1", false)).toBe("https://hooks.acme.com/grandscale?a=1");
+    expect(checkDestination("http://127.0.0.1:9999/x", true)).toBe("http://127.0.0.1:9999/x");
+    try {
+      checkDestination("https://localhost/x", false);
+    } catch (error) {
+      expect((error as { errors: unknown }).errors).toEqual([{ path: "body.url", message: expect.any(String) }]);
+    }
+  });
+});
+
+describe("deliveries", () => {
+  it("delivers every committed event of the organization once, in event_id order, signed; nothing rolled back or foreign", async () => {
+    const all = receiver(unique("all"));
+    const filtered = receiver(unique("filtered"));
+    const foreign = receiver(unique("foreign"));
+    const allHook = await createWebhook(client, { url: all.url });
+    const filteredHook = await createWebhook(client, { url: filtered.url, events: ["project.update", "webhook"] });
+    const foreignHook = await createWebhook(other, { url: foreign.url });
+
+    const projectId = await createProject(client);
+    await request("PATCH", `/api/v1/projects/${projectId}`, { token: client.token, body: { description: "changed" } });
+    await createProject(other);
+    // A change that rolls back: its event_log row (and its id) is taken, then the statement fails.
+    await expect(testDb().execute(sql`with audited as (
+        insert into event_log (org_id, action, entity_type, entity_id, actor_kind) values (${client.org_id}, 'project.update', 'project', ${projectId}, 'system')
+        returning event_id
+      ) select 1 / (count(*) - 1) from audited`)).rejects.toThrow();
+    // A failed request (a name clash) commits nothing either.
+    const clash = await request("PATCH", `/api/v1/projects/${projectId}`, { token: client.token, body: { name: "" } });
+    expect(clash.status).toBe(422);
+
+    const dispatched = await dispatchSettled();
+    expect(dispatched.sent).toEqual(expect.arrayContaining([{ kind: "webhook", webhook_id: allHook.webhook_id }, { kind: "webhook", webhook_id: foreignHook.webhook_id }]));
+    for (const hook of [allHook, filteredHook, foreignHook]) expect(await deliverWebhook(hook.webhook_id, deps())).toEqual({ next: "idle" });
+
+    const expected = await orgEventIds(client.org_id, await cursorOf(allHook.webhook_id));
+    const got = await all.received();
+    const ids = got.map((entry) => JSON.parse(entry.body).data.event_id as number);
+    expect(ids).toEqual(expected);
+    expect(got.map((entry) => JSON.parse(entry.body).type)).toEqual(["webhook.create", "webhook.create", "project.create", "project.update"]);
+    for (const entry of got) {
+      expect(await verifyStandardWebhook(allHook.secret, entry.headers, entry.body)).toBe(true);
+      expect(await verifyStandardWebhook(filteredHook.secret, entry.headers, entry.body)).toBe(false);
+      expect(entry.headers["webhook-id"]).toMatch(/^msg_\d+$/);
+      expect(JSON.parse(entry.body).data.org_id).toBe(client.org_id);
+    }
+    const tampered = { ...got[0]!.headers, "webhook-timestamp": String(Number(got[0]!.headers["webhook-timestamp"]) + 1) };
+    expect(await verifyStandardWebhook(allHook.secret, tampered, got[0]!.body)).toBe(false);
+
+    const filteredGot = (await filtered.received()).map((entry) => JSON.parse(entry.body).type);
+    expect(filteredGot).toEqual(["webhook.create", "project.update"]);
+    const foreignGot = (await foreign.received()).map((entry) => JSON.parse(entry.body));
+    expect(foreignGot.map((body) => body.type)).toEqual(["webhook.create", "project.create"]);
+    expect(foreignGot.every((body) => body.data.org_id === other.org_id)).toBe(true);
+
+    // Recorded: every delivery succeeded on its first attempt; a second dispatch adds nothing.
+    const records = await deliveries(client, allHook.webhook_id);
+    expect(records.map((record) => record.event_id).sort((a, b) => a - b)).toEqual(expected);
+    expect(records.every((record) => record.status === "succeeded" && record.attempts === 1 && record.response_status === 204)).toBe(true);
+    await dispatchSettled();
+    expect(await deliverWebhook(allHook.webhook_id, deps())).toEqual({ next: "idle" });
+    expect((await all.received()).length).toBe(expected.length);
+  });
+
+  it("retries with back-off (5 s, 5 min, 30 min …), holding later events back until the failed one succeeds", async () => {
+    const hook = receiver(unique("retry"));
+    const webhook = await createWebhook(client, { url: hook.url, events: ["project.create"] });
+    await createProject(client);
+    await createProject(client);
+    await dispatchSettled();
+    await hook.mode("fail");
+
+    expect(await deliverWebhook(webhook.webhook_id, deps())).toEqual({ next: "later", delaySeconds: 5 });
+    let records = await deliveries(client, webhook.webhook_id);
+    const head = records.at(-1)!;
+    expect(head).toMatchObject({ status: "pending", attempts: 1, response_status: 500, error: "HTTP 500" });
+    expect(records[0]).toMatchObject({ status: "pending", attempts: 0 });
+    // Not due yet: nothing is sent.
+    expect((await deliverWebhook(webhook.webhook_id, deps())).next).toBe("later");
+    expect((await hook.received()).length).toBe(1);
+
+    await backOffPassed(webhook.webhook_id);
+    expect(await deliverWebhook(webhook.webhook_id, deps())).toEqual({ next: "later", delaySeconds: 300 });
+    await hook.mode("timeout");
+    await backOffPassed(webhook.webhook_id);
+    expect(await deliverWebhook(webhook.webhook_id, deps())).toEqual({ next: "later", delaySeconds: 1800 });
+    records = await deliveries(client, webhook.webhook_id);
+    expect(records.at(-1)).toMatchObject({ attempts: 3, response_status: null, error: "timed out after 1000 ms" });
+
+    await hook.mode("ok");
+    await backOffPassed(webhook.webhook_id);
+    expect(await deliverWebhook(webhook.webhook_id, deps())).toEqual({ next: "idle" });
+    const received = await hook.received();
+    const ids = received.map((entry) => JSON.parse(entry.body).data.event_id as number);
+    expect(ids.slice(0, 4)).toEqual([ids[0], ids[0], ids[0], ids[0]]);
+    expect(ids[4]).toBeGreaterThan(ids[0]!);
+    // The same message id on every attempt, so receivers can deduplicate.
+    expect(new Set(received.slice(0, 4).map((entry) => entry.headers["webhook-id"])).size).toBe(1);
+    const state = await request("GET", `/api/v1/webhooks/${webhook.webhook_id}`, { token: client.token });
+    expect(state.body).toMatchObject({ active: true, consecutive_failures: 0, failing_since: null });
+  });
+
+  it("gives up after 24 h and disables an endpoint that failed throughout; reactivated, a redelivery goes out", async () => {
+    const hook = receiver(unique("disable"));
+    const webhook = await createWebhook(client, { url: hook.url, events: ["project.create"] });
+    await createProject(client);
+    await dispatchSettled();
+    await hook.mode("fail");
+    expect((await deliverWebhook(webhook.webhook_id, deps())).next).toBe("later");
+    // A day of failures later.
+    await testDb().execute(sql`update webhook set consecutive_failures = 9, failing_since = now() - interval '25 hours' where webhook_id = ${webhook.webhook_id}`);
+    await testDb().execute(sql`update webhook_delivery set first_attempt_at = now() - interval '25 hours', next_attempt_at = now() where webhook_id = ${webhook.webhook_id}`);
+    expect(await deliverWebhook(webhook.webhook_id, deps())).toEqual({ next: "idle" });
+
+    const [record] = await deliveries(client, webhook.webhook_id);
+    expect(record).toMatchObject({ status: "failed", attempts: 2 });
+    const disabled = await request("GET", `/api/v1/webhooks/${webhook.webhook_id}`, { token: client.token });
+    expect(disabled.body).toMatchObject({ active: false, consecutive_failures: 10, disabled_reason: "every delivery attempt failed for 24 hours" });
+    const audit = await testDb().execute(sql`select actor_kind, org_id, after from event_log where action = 'webhook.disable' and entity_id = ${webhook.webhook_id}`);
+    expect(audit.rows).toEqual([{ actor_kind: "system", org_id: client.org_id, after: { active: false, disabled_reason: "every delivery attempt failed for 24 hours" } }]);
+
+    const refused = await request("POST", `/api/v1/webhook-deliveries/${record!.delivery_id}/redeliver`, { token: client.token });
+    expectStatus(refused, 409);
+    expectStatus(await request("POST", `/api/v1/webhook-deliveries/${record!.delivery_id}/redeliver`, { token: other.token }), 404);
+    expectStatus(await request("POST", `/api/v1/webhook-deliveries/${record!.delivery_id}/redeliver`, { token: member.token }), 403);
+
+    await hook.mode("ok");
+    const reactivated = await request("PATCH", `/api/v1/webhooks/${webhook.webhook_id}`, { token: client.token, body: { active: true } });
+    expect(reactivated.body).toMatchObject({ active: true, consecutive_failures: 0, failing_since: null, disabled_reason: null });
+    const redelivered = await request("POST", `/api/v1/webhook-deliveries/${record!.delivery_id}/redeliver`, { token: client.token });
+    expectStatus(redelivered, 202);
+    expect(redelivered.roundTrips).toBe(1);
+    expect(redelivered.body).toMatchObject({ delivery_id: record!.delivery_id, status: "pending" });
+    // The redeliver sent a real message on the webhook queue: its consumer delivers.
+    const deadline = Date.now() + 10_000;
+    let answered: (number | null)[] = [];
+    while (Date.now() < deadline) {
+      answered = (await hook.received()).map((entry) => entry.answered);
+      if (answered.at(-1) === 204) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(answered).toEqual([500, 500, 204]);
+    const [after] = await deliveries(client, webhook.webhook_id);
+    expect(after).toMatchObject({ status: "succeeded", attempts: 3, response_status: 204 });
+  });
+
+  it("is consumed through the worker's queue handler, which acks", async () => {
+    const hook = receiver(unique("queue"));
+    const webhook = await createWebhook(client, { url: hook.url });
+    await dispatchSettled();
+    const batch = createMessageBatch("grandscale-webhook", [{ id: crypto.randomUUID(), timestamp: new Date(), attempts: 1, body: { kind: "webhook", webhook_id: webhook.webhook_id } }]);
+    const ctx = createExecutionContext();
+    await worker.queue(batch as MessageBatch<unknown>, env);
+    await waitOnExecutionContext(ctx);
+    const result = await getQueueResult(batch, ctx);
+    expect(result.explicitAcks).toHaveLength(1);
+    expect((await hook.received()).map((entry) => JSON.parse(entry.body).type)).toEqual(["webhook.create"]);
+  });
+});

@@ -46,7 +46,8 @@ trap 'exit 130' INT TERM
 
 base="http://127.0.0.1:$port"
 deadline=$((SECONDS + 150))
-until curl -fsS -o /dev/null "$base/health" 2>/dev/null; do
+healthy() { python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=5)' "$base/health" 2>/dev/null; }
+until healthy; do
   if ! kill -0 "$dev_pid" 2>/dev/null; then
     cat "$dev_log" >&2
     echo "npm run dev exited before answering /health" >&2

@@ -49,4 +49,10 @@ ALTER TABLE "annotation_revision" ADD CONSTRAINT "annotation_revision_annotation
 CREATE INDEX "annotation_job_id_annotator_id_idx" ON "annotation" USING btree ("job_id","annotator_id");--> statement-breakpoint
 ALTER TABLE "annotation_revision" ADD CONSTRAINT "annotation_revision_job_id_row_index_annotator_id_version_key" UNIQUE("job_id","row_index","annotator_id","version");--> statement-breakpoint
 ALTER TABLE "project" ADD CONSTRAINT "project_annotations_per_row_range" CHECK ("project"."annotations_per_row" BETWEEN 1 AND 10);--> statement-breakpoint
-ALTER TABLE "annotation_job" ADD CONSTRAINT "annotation_job_annotations_per_row_range" CHECK ("annotation_job"."annotations_per_row" IS NULL OR "annotation_job"."annotations_per_row" BETWEEN 1 AND 10);
+ALTER TABLE "annotation_job" ADD CONSTRAINT "annotation_job_annotations_per_row_range" CHECK ("annotation_job"."annotations_per_row" IS NULL OR "annotation_job"."annotations_per_row" BETWEEN 1 AND 10);--> statement-breakpoint
+-- Hand-edited: jobs already submitted or reviewed count their responses' annotators as
+-- having submitted, at the job's submission time (responses then carry it in exports).
+INSERT INTO "job_submission" ("job_id", "annotator_id", "submitted_at")
+	SELECT DISTINCT a."job_id", a."annotator_id", coalesce(j."submitted_at", j."reviewed_at", j."updated_at")
+	FROM "annotation" a JOIN "annotation_job" j ON j."job_id" = a."job_id" JOIN "user" u ON u."user_id" = a."annotator_id"
+	WHERE j."status" IN ('submitted', 'reviewed');

@@ -206,6 +206,32 @@ describe("several annotators per row", () => {
     })));
   });
 
+  it("with two annotators: a tie is unresolved, an even median is the lower middle; a rejection reopens every submission", async () => {
+    const pair = await Promise.all([createUser("annotator"), createUser("annotator")]);
+    const job = await createJob(project.pm, project.project_id, { table_id: project.table_id, annotations_per_row: 2 });
+    for (const annotator of pair) await assign(project.pm, job.job_id, annotator, "annotator");
+    await assign(project.pm, job.job_id, reviewer, "reviewer");
+    const answers = [{ sentiment: "pos", tags: ["a"], stars: 2 }, { sentiment: "pos", tags: ["b"], stars: 5 }];
+    for (const [i, annotator] of pair.entries()) {
+      for (let row = 0; row < 3; row++) {
+        const saved = await request("PUT", rowPath(job.job_id, row, "annotation"), { token: annotator.token, body: { data: answers[i] } });
+        expect(saved.status).toBe(201);
+      }
+    }
+    const read = await request("GET", rowPath(job.job_id, 0, "responses"), { token: reviewer.token });
+    expect(read.body).toMatchObject({ final: { sentiment: "pos", tags: null, stars: 2 }, agreed: false });
+
+    for (const annotator of pair) expect((await setStatus(annotator, job.job_id, "submitted")).status).toBe(200);
+    const rejected = await request("POST", `${jobPath(job.job_id)}/reviews`, { token: reviewer.token, body: { status: "rejected", comments: "tags" } });
+    expect(rejected.status).toBe(201);
+    const reopened = await request("GET", jobPath(job.job_id), { token: project.pm.token });
+    expect(reopened.body).toMatchObject({ status: "in_progress", submitted_annotators: [] });
+    const fixed = await request("PUT", rowPath(job.job_id, 0, "annotation"), { token: pair[1]!.token, body: { data: answers[0] } });
+    expect(fixed.status).toBe(200);
+    expect((await setStatus(pair[0]!, job.job_id, "submitted")).body.status).toBe("in_progress");
+    expect((await setStatus(pair[1]!, job.job_id, "submitted")).body.status).toBe("submitted");
+  });
+
   it("loses nothing when 20 annotators save the same row at once: 20 responses, 20 revisions", async () => {
     const crowd = await Promise.all(Array.from({ length: 20 }, () => createUser("annotator")));
     const job = await createJob(project.pm, project.project_id, { table_id: project.table_id, annotations_per_row: 10 });

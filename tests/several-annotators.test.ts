@@ -232,6 +232,18 @@ describe("several annotators per row", () => {
     expect((await setStatus(pair[1]!, job.job_id, "submitted")).body.status).toBe("submitted");
   });
 
+  it("counts a reviewer's final values as answers: the label schema then only grows", async () => {
+    const other = await annotationProject({ rows: 2 });
+    const put = (questions: unknown[]) =>
+      request("PUT", `/api/v1/projects/${other.project_id}/label-schema`, { token: other.pm.token, body: { questions } });
+    expect((await put(QUESTIONS)).status).toBe(200);
+    const job = await createJob(other.pm, other.project_id, { table_id: other.table_id });
+    const decided = await request("PUT", rowPath(job.job_id, 0, "final"), { token: other.pm.token, body: { data: { sentiment: "neu" } } });
+    expect(decided.status).toBe(201);
+    const narrowed = await put([{ ...QUESTIONS[0], options: ["pos", "neg"] }, ...QUESTIONS.slice(1)]);
+    expect(narrowed.status).toBe(409);
+  });
+
   it("loses nothing when 20 annotators save the same row at once: 20 responses, 20 revisions", async () => {
     const crowd = await Promise.all(Array.from({ length: 20 }, () => createUser("annotator")));
     const job = await createJob(project.pm, project.project_id, { table_id: project.table_id, annotations_per_row: 10 });

@@ -141,7 +141,9 @@ export async function putLabelSchema(
         select target.*,
           ${expected === null ? sql`true` : sql`target.schema_version = ${expected}::integer`} as version_ok,
           target.questions <> ${next} as changed,
+          -- A reviewer's final values (row_final) answer the schema too.
           case when exists (select 1 from annotation a join annotation_job j on j.job_id = a.job_id where j.project_id = target.project_id)
+              or exists (select 1 from row_final rf join annotation_job j on j.job_id = rf.job_id where j.project_id = target.project_id)
             then ${firstNonAdditive(sql`target.questions`, next)} end as violation
         from target
       ), saved as (

@@ -674,7 +674,7 @@ export interface paths {
          *
          *     Job status. New jobs start as `not_started`. The moves (anything else is 409, naming the legal moves):
          *     - `not_started` → `in_progress` (**start**): the first annotation saved on the job, or `PATCH {status: in_progress}`; by an assigned annotator, the project's pm or a platform admin.
-         *     - `in_progress` → `submitted` (**submit**): `PATCH {status: submitted}`; by an assigned annotator or a platform admin; only when every row of the job's range has an annotation.
+         *     - `in_progress` → `submitted` (**submit**): `PATCH {status: submitted}`; by an assigned annotator or a platform admin; only when the submitting annotator has a response for every row of the job's range; each annotator submits their own work and the job moves once `annotations_per_row` of them have (before that the PATCH records the submission and the job stays in_progress).
          *     - `submitted` → `reviewed` (**approve**): `POST /annotation-jobs/{job_id}/reviews {status: approved}`; by an assigned reviewer or qc, the project's pm or a platform admin.
          *     - `submitted` → `in_progress` (**reject**): `POST /annotation-jobs/{job_id}/reviews {status: rejected, comments}`; by an assigned reviewer or qc, the project's pm or a platform admin; only when the review carries comments saying what to fix.
          *     - `reviewed` is final.
@@ -1497,7 +1497,7 @@ export interface components {
             /**
              * @description Job status. New jobs start as `not_started`. The moves (anything else is 409, naming the legal moves):
              *     - `not_started` → `in_progress` (**start**): the first annotation saved on the job, or `PATCH {status: in_progress}`; by an assigned annotator, the project's pm or a platform admin.
-             *     - `in_progress` → `submitted` (**submit**): `PATCH {status: submitted}`; by an assigned annotator or a platform admin; only when every row of the job's range has an annotation.
+             *     - `in_progress` → `submitted` (**submit**): `PATCH {status: submitted}`; by an assigned annotator or a platform admin; only when the submitting annotator has a response for every row of the job's range; each annotator submits their own work and the job moves once `annotations_per_row` of them have (before that the PATCH records the submission and the job stays in_progress).
              *     - `submitted` → `reviewed` (**approve**): `POST /annotation-jobs/{job_id}/reviews {status: approved}`; by an assigned reviewer or qc, the project's pm or a platform admin.
              *     - `submitted` → `in_progress` (**reject**): `POST /annotation-jobs/{job_id}/reviews {status: rejected, comments}`; by an assigned reviewer or qc, the project's pm or a platform admin; only when the review carries comments saying what to fix.
              *     - `reviewed` is final.
@@ -7937,7 +7937,7 @@ export interface operations {
                     /**
                      * @description Job status. New jobs start as `not_started`. The moves (anything else is 409, naming the legal moves):
                      *     - `not_started` → `in_progress` (**start**): the first annotation saved on the job, or `PATCH {status: in_progress}`; by an assigned annotator, the project's pm or a platform admin.
-                     *     - `in_progress` → `submitted` (**submit**): `PATCH {status: submitted}`; by an assigned annotator or a platform admin; only when every row of the job's range has an annotation.
+                     *     - `in_progress` → `submitted` (**submit**): `PATCH {status: submitted}`; by an assigned annotator or a platform admin; only when the submitting annotator has a response for every row of the job's range; each annotator submits their own work and the job moves once `annotations_per_row` of them have (before that the PATCH records the submission and the job stays in_progress).
                      *     - `submitted` → `reviewed` (**approve**): `POST /annotation-jobs/{job_id}/reviews {status: approved}`; by an assigned reviewer or qc, the project's pm or a platform admin.
                      *     - `submitted` → `in_progress` (**reject**): `POST /annotation-jobs/{job_id}/reviews {status: rejected, comments}`; by an assigned reviewer or qc, the project's pm or a platform admin; only when the review carries comments saying what to fix.
                      *     - `reviewed` is final.

@@ -46,7 +46,9 @@ export const JOB_TRANSITIONS: readonly JobTransition[] = [
     via: "`PATCH {status: submitted}`",
     patchable: true,
     by: ["annotator"],
-    condition: "every row of the job's range has an annotation",
+    condition:
+      "the submitting annotator has a response for every row of the job's range; each annotator submits their own work and the job " +
+      "moves once `annotations_per_row` of them have (before that the PATCH records the submission and the job stays in_progress)",
   },
   {
     name: "approve",

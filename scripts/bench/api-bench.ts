@@ -169,6 +169,7 @@ export async function runApiBench(options: {
       reader: await signIn(api, dataset.reader.email),
       writer: await signIn(api, dataset.writer.email),
       annotator: await signIn(api, dataset.annotator.email),
+      reviewer: await signIn(api, dataset.reviewer.email),
     };
     const apiToken = await createApiToken(api, jwt.reader);
     const tokenFor = (endpoint: Endpoint) => (endpoint.credential === "api_token" ? apiToken : jwt[endpoint.actor]);

@@ -7,7 +7,10 @@
  *   parsed CSV (file → version → table of `rowsPerTable` rows);
  *   every table is cut into `jobsPerTable` jobs of `rowsPerJob` rows (several jobs per
  *   row range, like successive annotation passes), each with one annotator assignment;
- *   the first `annotationsPerJob` rows of every job are annotated (with one revision each).
+ *   the first `annotationsPerJob` rows of every job are annotated (with one revision each);
+ *   the dataset projects with an even id carry a label schema (label, confidence, note);
+ *   every tenth job of the first organization has three annotators, each with a response
+ *   on those rows (`annotations_per_row` 3): two agree on the label, one may not.
  *
  * Everyone's password is BENCH_PASSWORD; the load logs in through the API like a client.
  */
@@ -40,6 +43,15 @@ export const DEFAULT_DATASET: DatasetSize = {
   pms: 10,
 };
 
+type BenchJob = { job_id: number; row_start: number; row_end: number };
+
+/** What the bench's label schema asks: the seeded annotations answer it. */
+const BENCH_QUESTIONS = [
+  { name: "label", type: "label", required: true, options: ["positive", "negative", "neutral"] },
+  { name: "confidence", type: "number", required: false, min: 0, max: 1 },
+  { name: "note", type: "text", required: false },
+];
+
 export type Dataset = {
   size: DatasetSize;
   seed_ms: number;
@@ -47,8 +59,13 @@ export type Dataset = {
   reader: { email: string; org_id: number; project_ids: number[] };
   /** client_admin of the second organization: creates projects. */
   writer: { email: string; org_id: number };
-  /** An annotator and the jobs they are assigned to, with each job's row range. */
-  annotator: { email: string; jobs: { job_id: number; row_start: number; row_end: number }[] };
+  /**
+   * An annotator and the jobs they are assigned to, with each job's row range: `jobs` in
+   * projects without a label schema, `schema_jobs` in projects with one.
+   */
+  annotator: { email: string; jobs: BenchJob[]; schema_jobs: BenchJob[] };
+  /** The pm, reading jobs whose rows have three responses each. */
+  reviewer: { email: string; jobs: BenchJob[] };
   /** A platform pm who manages the first organization's projects (parse and export requests). */
   pm: { email: string };
   admin: { email: string };
@@ -179,6 +196,43 @@ function statements(size: DatasetSize, passwordHash: string): { label: string; s
       sql: `insert into annotation_revision (job_id, row_index, annotator_id, version, data, created_by, created_at)
         select job_id, row_index, annotator_id, version, data, updated_by, updated_at from annotation`,
     },
+    {
+      label: "label schemas",
+      sql: `insert into label_schema (project_id, questions)
+        select distinct f.project_id, $1::jsonb from file f where f.project_id % 2 = 0`,
+      params: [JSON.stringify(BENCH_QUESTIONS)],
+    },
+    {
+      label: "jobs with three annotators",
+      sql: `with overlap as (
+          select j.job_id from annotation_job j join project p on p.project_id = j.project_id
+          where p.org_id = (select org_id from "user" where email = 'admin1@bench-client.test') and j.job_id % 10 = 0
+        ), annotators as (
+          select user_id, row_number() over (order by user_id) - 1 as i from "user" where email like 'annotator%@bench-platform.test'
+        ), more as (
+          select o.job_id, a.user_id from overlap o, generate_series(1, 2) k join annotators a on true
+          where a.i = (o.job_id + k) % $1::int
+        ), assigned as (
+          insert into assignment (job_id, user_id, role, assigned_by)
+          select more.job_id, more.user_id, 'annotator', j.created_by from more join annotation_job j on j.job_id = more.job_id
+        ), per_row as (
+          update annotation_job set annotations_per_row = 3 where job_id in (select job_id from overlap)
+        )
+        insert into annotation (job_id, row_index, annotator_id, data, version, updated_by)
+        select a.job_id, a.row_index, more.user_id,
+          jsonb_build_object('label', case when (a.row_index + more.user_id) % 3 = 0 then 'neutral' else a.data->>'label' end,
+            'confidence', a.data->'confidence'),
+          1, more.user_id
+        from annotation a join more on more.job_id = a.job_id`,
+      params: [size.annotators],
+    },
+    {
+      label: "their revisions",
+      sql: `insert into annotation_revision (job_id, row_index, annotator_id, version, data, created_by, created_at)
+        select a.job_id, a.row_index, a.annotator_id, a.version, a.data, a.updated_by, a.updated_at from annotation a
+        where not exists (select 1 from annotation_revision r
+          where r.job_id = a.job_id and r.row_index = a.row_index and r.annotator_id = a.annotator_id)`,
+    },
     { label: "analyze", sql: "analyze" },
   ];
 }
@@ -229,15 +283,23 @@ export async function seedDataset(databaseUrl: string, size: DatasetSize, log: (
     const [reader] = await one(`select u.email, u.org_id from "user" u where u.email = 'admin1@bench-client.test'`);
     const [writer] = await one(`select u.email, u.org_id from "user" u where u.email = 'admin2@bench-client.test'`);
     const readerProjects = await one(`select project_id from project where org_id = $1 order by project_id`, [reader.org_id]);
-    const annotatorJobs = await one(`select j.job_id, j.row_start, j.row_end from annotation_job j
+    const annotatorJobs = (await one(`select j.job_id, j.row_start, j.row_end, j.project_id % 2 = 0 as schema from annotation_job j
       join assignment s on s.job_id = j.job_id join "user" u on u.user_id = s.user_id
-      where u.email = 'annotator1@bench-platform.test' order by j.job_id`);
+      where u.email = 'annotator1@bench-platform.test' and j.annotations_per_row is null order by j.job_id`)) as (BenchJob & { schema: boolean })[];
+    const job = ({ job_id, row_start, row_end }: BenchJob) => ({ job_id, row_start, row_end });
+    const reviewedJobs = await one(`select j.job_id, j.row_start, j.row_end from annotation_job j
+      where j.annotations_per_row = 3 order by j.job_id`);
     return {
       size,
       seed_ms: performance.now() - started,
       reader: { email: reader.email, org_id: reader.org_id, project_ids: readerProjects.map((row) => row.project_id) },
       writer: { email: writer.email, org_id: writer.org_id },
-      annotator: { email: "annotator1@bench-platform.test", jobs: annotatorJobs },
+      annotator: {
+        email: "annotator1@bench-platform.test",
+        jobs: annotatorJobs.filter((candidate) => !candidate.schema).map(job),
+        schema_jobs: annotatorJobs.filter((candidate) => candidate.schema).map(job),
+      },
+      reviewer: { email: "pm1@bench-platform.test", jobs: reviewedJobs.map(job) },
       pm: { email: "pm1@bench-platform.test" },
       admin: { email: "admin@bench-platform.test" },
     };

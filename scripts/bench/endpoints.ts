@@ -14,7 +14,7 @@
  */
 import type { Dataset } from "./dataset.ts";
 
-export type Actor = "reader" | "writer" | "annotator";
+export type Actor = "reader" | "writer" | "annotator" | "reviewer";
 export type Credential = "jwt" | "api_token";
 export type Target = { path: string; body?: (unique: string) => unknown };
 
@@ -101,6 +101,34 @@ export const ENDPOINTS: Endpoint[] = [
           body: () => ({ data: { label: "positive", confidence: 0.9, note: "bench" } }),
         })),
       ),
+  },
+  {
+    key: "annotations.put.schema",
+    label: "PUT …/annotation under a label schema",
+    method: "PUT",
+    route: "/annotation-jobs/{job_id}/items/{row_index}/annotation",
+    kind: "write",
+    actor: "annotator",
+    credential: "jwt",
+    // The same rows and body as the PUT above, in projects whose label schema checks every save.
+    targets: (data) =>
+      first(data.annotator.schema_jobs, 32).flatMap((job) =>
+        [0, 10, 30, 60].map((offset) => ({
+          path: `${API}/annotation-jobs/${job.job_id}/items/${job.row_start + offset}/annotation`,
+          body: () => ({ data: { label: "positive", confidence: 0.9, note: "bench" } }),
+        })),
+      ),
+  },
+  {
+    key: "annotation-jobs.items.responses",
+    label: "GET …/items, 3 responses per row",
+    method: "GET",
+    route: "/annotation-jobs/{job_id}/items",
+    kind: "read",
+    actor: "reviewer",
+    credential: "jwt",
+    // The pm reads every response: consensus (final, agreed) over three per annotated row.
+    targets: (data) => first(data.reviewer.jobs, 32).map((job) => ({ path: `${API}/annotation-jobs/${job.job_id}/items` })),
   },
   {
     key: "auth.me.jwt",

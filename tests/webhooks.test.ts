@@ -5,16 +5,17 @@
  * rolled back, nothing from another organization; retries with back-off, give-up and
  * auto-disable, redelivery.
  */
-import { createExecutionContext, createMessageBatch, env, getQueueResult, waitOnExecutionContext } from "cloudflare:test";
+import { createExecutionContext, createMessageBatch, createScheduledController, env, getQueueResult, waitOnExecutionContext } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { checkDestination } from "../src/features/webhooks/webhook-destinations.ts";
 import { deliverWebhook, type DeliveryDeps } from "../src/features/webhooks/webhook-delivery.ts";
 import worker from "../src/index.ts";
 import { createLogger } from "../src/lib/logger.ts";
+import { WEBHOOK_CRON } from "../src/scheduled.ts";
 import { sql, testDb } from "./helpers/db.ts";
 import { createUser, registerClient, unique, type Account } from "./helpers/factories.ts";
 import { request, type ApiResponse } from "./helpers/http.ts";
-import { dispatchSettled, receiver, verifyStandardWebhook } from "./helpers/webhooks.ts";
+import { dispatchSettled, receiver, verifyStandardWebhook, type Received } from "./helpers/webhooks.ts";
 
 type Webhook = { webhook_id: number; org_id: number; url: string; events: string[]; active: boolean; secret: string; disabled_reason: string | null };
 type Delivery = { delivery_id: number; event_id: number; status: string; attempts: number; response_status: number | null; error: string | null };
@@ -214,6 +215,8 @@ describe("deliveries", () => {
     expect(foreignGot.every((body) => body.data.org_id === other.org_id)).toBe(true);
 
     // Recorded: every delivery succeeded on its first attempt; a second dispatch adds nothing.
+    const listed = await request("GET", `/api/v1/webhooks/${allHook.webhook_id}/deliveries?limit=200`, { token: client.token });
+    expect(listed.roundTrips).toBe(1);
     const records = await deliveries(client, allHook.webhook_id);
     expect(records.map((record) => record.event_id).sort((a, b) => a - b)).toEqual(expected);
     expect(records.every((record) => record.status === "succeeded" && record.attempts === 1 && record.response_status === 204)).toBe(true);
@@ -315,5 +318,40 @@ describe("deliveries", () => {
     const result = await getQueueResult(batch, ctx);
     expect(result.explicitAcks).toHaveLength(1);
     expect((await hook.received()).map((entry) => JSON.parse(entry.body).type)).toEqual(["webhook.create"]);
+  });
+
+  it("holds events back until every transaction that could have taken a smaller id has ended", async () => {
+    const hook = receiver(unique("horizon"));
+    const webhook = await createWebhook(client, { url: hook.url });
+    await dispatchSettled();
+    await deliverWebhook(webhook.webhook_id, deps());
+    // As if a transaction were still running when the horizon was read: its xid stays above every snapshot's xmin.
+    await testDb().execute(sql`update webhook_dispatch_state
+      set pending_xmax = (pg_snapshot_xmax(pg_current_snapshot())::text::bigint + 1000000)::text, pending_horizon = settled_event_id`);
+    await createProject(client);
+    await dispatchSettled();
+    await deliverWebhook(webhook.webhook_id, deps());
+    expect((await hook.received()).map((entry) => JSON.parse(entry.body).type)).toEqual(["webhook.create"]);
+    // That transaction ends: the horizon settles and the event goes out.
+    await testDb().execute(sql`update webhook_dispatch_state set pending_xmax = '0'`);
+    await dispatchSettled();
+    await deliverWebhook(webhook.webhook_id, deps());
+    expect((await hook.received()).map((entry) => JSON.parse(entry.body).type)).toEqual(["webhook.create", "project.create"]);
+  });
+
+  it("runs end to end from the cron trigger through the real webhook queue", async () => {
+    const hook = receiver(unique("cron"));
+    const webhook = await createWebhook(client, { url: hook.url, events: ["project.create"] });
+    const projectId = await createProject(client);
+    // Two runs: the first notes the horizon, the second settles it.
+    for (let run = 0; run < 2; run++) await worker.scheduled(createScheduledController({ cron: WEBHOOK_CRON, scheduledTime: Date.now() }), env);
+    const deadline = Date.now() + 10_000;
+    let got: Received[] = [];
+    while (Date.now() < deadline && got.length === 0) {
+      got = await hook.received();
+      if (got.length === 0) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(got.map((entry) => JSON.parse(entry.body).data.entity_id)).toEqual([projectId]);
+    expect(await verifyStandardWebhook(webhook.secret, got[0]!.headers, got[0]!.body)).toBe(true);
   });
 });

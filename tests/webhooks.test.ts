@@ -119,6 +119,24 @@ describe("webhooks API", () => {
     expect((audit.rows[1] as { after: unknown }).after).toEqual({ events: ["project"], active: false });
   });
 
+  it("rotates the secret: the new one is shown once and signs from then on, the old one no longer verifies", async () => {
+    const hook = receiver(unique("rotate"));
+    const webhook = await createWebhook(client, { url: hook.url, events: ["project.create"] });
+    const rotated = await request<Webhook>("POST", `/api/v1/webhooks/${webhook.webhook_id}/rotate-secret`, { token: client.token });
+    expectStatus(rotated, 200);
+    expect(rotated.roundTrips).toBe(1);
+    expect(rotated.body.secret).toMatch(/^whsec_[A-Za-z0-9+/]{32}$/);
+    expect(rotated.body.secret).not.toBe(webhook.secret);
+    const audit = await testDb().execute(sql`select count(*)::int as n from event_log where action = 'webhook.rotate_secret' and entity_id = ${webhook.webhook_id}`);
+    expect(audit.rows).toEqual([{ n: 1 }]);
+    await createProject(client);
+    await dispatchSettled();
+    await deliverWebhook(webhook.webhook_id, deps());
+    const [entry] = await hook.received();
+    expect(await verifyStandardWebhook(rotated.body.secret, entry!.headers, entry!.body)).toBe(true);
+    expect(await verifyStandardWebhook(webhook.secret, entry!.headers, entry!.body)).toBe(false);
+  });
+
   it("keeps webhooks inside their organization: members 403, other organizations 404, platform admins everywhere", async () => {
     const hook = await createWebhook(client, { url: receiver(unique("scope")).url });
     expectStatus(await request("GET", `/api/v1/webhooks/${hook.webhook_id}`, { token: member.token }), 403);

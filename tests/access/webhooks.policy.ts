@@ -57,6 +57,11 @@ export const policies: OperationPolicy[] = [
     expect: statuses(404, { ...MANAGERS, admin: 204, client_admin: 204 }),
   },
   {
+    operationId: "rotateWebhookSecret",
+    request: async (world) => ({ method: "POST", path: `/api/v1/webhooks/${await worldWebhook(world)}/rotate-secret` }),
+    expect: statuses(404, MANAGERS),
+  },
+  {
     operationId: "listWebhookDeliveries",
     request: async (world) => ({ method: "GET", path: `/api/v1/webhooks/${await worldWebhook(world)}/deliveries` }),
     expect: statuses(404, MANAGERS),

@@ -38,3 +38,9 @@ export const listWebhookDeliveries: AppRouteHandler<typeof routes.listWebhookDel
 
 export const redeliverWebhookDelivery: AppRouteHandler<typeof routes.redeliverWebhookDelivery> = async (c) =>
   c.json(await webhooks.redeliver(authenticatedContext(c), c.req.valid("param").delivery_id), 202);
+
+export const rotateWebhookSecret: AppRouteHandler<typeof routes.rotateWebhookSecret> = async (c) => {
+  const { webhook, version, secret } = await webhooks.rotateWebhookSecret(authenticatedContext(c), c.req.valid("param").webhook_id);
+  c.header("ETag", etagOf(version));
+  return c.json({ ...webhook, secret }, 200);
+};

@@ -8,5 +8,6 @@ export const webhooksRouter = createRouter()
   .openapi(routes.getWebhook, handlers.getWebhook)
   .openapi(routes.updateWebhook, handlers.updateWebhook)
   .openapi(routes.deleteWebhook, handlers.deleteWebhook)
+  .openapi(routes.rotateWebhookSecret, handlers.rotateWebhookSecret)
   .openapi(routes.listWebhookDeliveries, handlers.listWebhookDeliveries)
   .openapi(routes.redeliverWebhookDelivery, handlers.redeliverWebhookDelivery);

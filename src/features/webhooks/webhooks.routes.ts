@@ -62,6 +62,8 @@ const DeliverySchema = z
   })
   .openapi("WebhookDelivery");
 
+const CreatedWebhookSchema = WebhookSchema.extend({ secret: z.string().openapi({ example: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" }) }).openapi("CreatedWebhook");
+
 export const createWebhook = protectedRoute({
   method: "post",
   path: "/webhooks",
@@ -88,7 +90,7 @@ export const createWebhook = protectedRoute({
     201: {
       description: "The webhook. Store `secret` now: it cannot be shown again.",
       headers: etagHeader,
-      content: { "application/json": { schema: WebhookSchema.extend({ secret: z.string().openapi({ example: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" }) }).openapi("CreatedWebhook") } },
+      content: { "application/json": { schema: CreatedWebhookSchema } },
     },
     ...problem("service_unavailable", "Webhooks are not configured on this deployment (no WEBHOOK_SECRET_KEY)."),
   },
@@ -171,5 +173,23 @@ export const redeliverWebhookDelivery = protectedRoute({
   responses: {
     202: { description: "The delivery, pending again.", content: { "application/json": { schema: DeliverySchema } } },
     ...problem("conflict", "The webhook is inactive: activate it first."),
+  },
+});
+
+export const rotateWebhookSecret = protectedRoute({
+  method: "post",
+  path: "/webhooks/{webhook_id}/rotate-secret",
+  operationId: "rotateWebhookSecret",
+  returnsSecret: true,
+  tags: [TAG],
+  summary: "Replace a webhook's signing secret (the new one is shown only in this answer; the old one stops at once)",
+  request: { params: webhookParams },
+  responses: {
+    200: {
+      description: "The webhook with its new secret. Store `secret` now: it cannot be shown again.",
+      headers: etagHeader,
+      content: { "application/json": { schema: CreatedWebhookSchema } },
+    },
+    ...problem("service_unavailable", "Webhooks are not configured on this deployment (no WEBHOOK_SECRET_KEY)."),
   },
 });

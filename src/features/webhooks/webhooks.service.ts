@@ -199,6 +199,38 @@ export async function deleteWebhook(ctx: AuthenticatedContext, webhookId: number
   if (row.deleted === 0) throw staleVersion();
 }
 
+/**
+ * A new signing secret, shown once; the old one stops at once (no overlap window), and
+ * deliveries still pending are signed with the new one when they are sent.
+ */
+export async function rotateWebhookSecret(ctx: AuthenticatedContext, webhookId: number): Promise<VersionedWebhook & { secret: string }> {
+  if (!can(ctx.principal, PERMISSION)) return refuseWebhook(ctx, webhookId);
+  const { secret, prefix } = generateWebhookSecret();
+  const encrypted = await encryptSecret(secret, ctx.config.WEBHOOK_SECRET_KEY);
+  const [rows] = await runWrite(ctx, [
+    sql`with target as (
+        select w.* from webhook w where w.webhook_id = ${webhookId} and ${webhookVisible(ctx.principal, "w")} for update
+      ), updated as (
+        update webhook w set secret_encrypted = ${encrypted}, secret_prefix = ${prefix}, updated_at = now()
+        from target where w.webhook_id = target.webhook_id
+        returning w.*
+      ), audited as (
+        ${auditInsert(ctx, {
+          action: "webhook.rotate_secret",
+          entity_type: "webhook",
+          entity_id: sql`updated.webhook_id`,
+          org_id: sql`updated.org_id`,
+          before: sql`jsonb_build_object('secret_prefix', target.secret_prefix)`,
+          after: sql`jsonb_build_object('secret_prefix', updated.secret_prefix)`,
+        }, sql`updated join target on target.webhook_id = updated.webhook_id`)}
+      )
+      select ${WEBHOOK_COLUMNS} from updated`,
+  ]);
+  const row = rows![0] as WebhookRow | undefined;
+  if (!row) throw notFound(webhookId);
+  return { webhook: present(row), version: row.updated_at, secret };
+}
+
 // ---------------------------------------------------------------- deliveries
 
 type DeliveryRow = {

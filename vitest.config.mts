@@ -30,6 +30,13 @@ export default defineConfig({
             WEBHOOK_ALLOW_INSECURE: "true",
             WEBHOOK_SECRET_KEY: "dGVzdC13ZWJob29rLXNlY3JldC1rZXktMzItYnl0ZXM=",
             WEBHOOK_TIMEOUT_MS: "1000",
+            // The local chat-completions API (tests/setup/chat-completions-server.ts).
+            LLM_BASE_URL: inject("llmUrl"),
+            LLM_API_KEY: "test-llm-key",
+            LLM_MODEL: "test-model",
+            LLM_TIMEOUT_MS: "1000",
+            DRAFT_BATCH_ROWS: "4",
+            DRAFT_MAX_ROWS: "12",
           },
           serviceBindings: {
             LOCAL_S3_GATEWAY: async (_request: Request, miniflare: { ready: Promise<URL> }) => {

@@ -54,6 +54,8 @@ try {
       // Webhooks to local receivers (http, localhost); a fresh key for their secrets each run.
       "--var", "WEBHOOK_ALLOW_INSECURE:true",
       "--var", `WEBHOOK_SECRET_KEY:${btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))))}`,
+      // Drafting by a model (README "Suggestions"): LLM_BASE_URL=… npm run dev passes the API on.
+      ...["LLM_BASE_URL", "LLM_API_KEY", "LLM_MODEL"].flatMap((name) => (process.env[name] ? ["--var", `${name}:${process.env[name]}`] : [])),
     ],
     { cwd: root, stdio: ["ignore", "inherit", "inherit"] },
   );

@@ -20,6 +20,7 @@ import { responsesRouter } from "./features/responses/responses.index.ts";
 import { reviewsRouter } from "./features/reviews/reviews.index.ts";
 import { rolesRouter } from "./features/roles/roles.index.ts";
 import { suggestionsRouter } from "./features/suggestions/suggestions.index.ts";
+import { draftsRouter } from "./features/drafts/drafts.index.ts";
 import { uploadsRouter } from "./features/uploads/uploads.index.ts";
 import { usersRouter } from "./features/users/users.index.ts";
 import { webhooksRouter } from "./features/webhooks/webhooks.index.ts";
@@ -46,6 +47,7 @@ const FEATURE_ROUTERS = [
   parsingRouter,
   labelSchemaRouter,
   suggestionsRouter,
+  draftsRouter,
   annotationJobsRouter,
   assignmentsRouter,
   annotationsRouter,

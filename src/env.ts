@@ -127,9 +127,27 @@ export const envSchema = z.object({
   QUOTA_UPLOAD_BYTES_PER_DAY: byteSize(0, Number.MAX_SAFE_INTEGER, 100 * GIB),
   /** Bytes of the versions of live files plus those reserved by open uploads (413 above it). */
   QUOTA_STORED_BYTES: byteSize(0, Number.MAX_SAFE_INTEGER, 1024 * GIB),
+  /**
+   * Drafting by a model (features/drafts/): an OpenAI-compatible API's base URL, without
+   * `/chat/completions` — in production Workers AI's, `https://api.cloudflare.com/client/v4/accounts/<id>/ai/v1`.
+   * Unset: POST …/drafts answers 503. LLM_API_KEY (a secret) is sent as the Bearer token.
+   */
+  LLM_BASE_URL: z
+    .url({ protocol: /^https?$/, message: "must be an http(s) URL" })
+    .transform((value) => value.replace(/\/+$/, ""))
+    .optional(),
+  LLM_API_KEY: z.string().min(1).optional(),
+  LLM_MODEL: z.string().min(1).default("@cf/meta/llama-3.3-70b-instruct-fp8-fast"),
+  /** How long one chat-completions call may take before it counts as failed (and is retried). */
+  LLM_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(60_000),
+  /** The most rows one drafting run covers: a larger range stops there. */
+  DRAFT_MAX_ROWS: z.coerce.number().int().min(1).max(1_000_000).default(1000),
+  /** Rows per chat-completions call. */
+  DRAFT_BATCH_ROWS: z.coerce.number().int().min(1).max(200).default(20),
   FILES: binding<R2Bucket>("R2 bucket", "createMultipartUpload"),
   PARSE_QUEUE: binding<Queue>("queue producer", "sendBatch"),
   EXPORT_QUEUE: binding<Queue>("queue producer", "sendBatch"),
+  DRAFT_QUEUE: binding<Queue>("queue producer", "sendBatch"),
   ASSETS: binding<Fetcher>("static assets", "fetch"),
   /**
    * Webhooks (README "Webhooks"). Secret: 32 random bytes, base64, the AES-GCM key the

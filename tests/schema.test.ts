@@ -49,6 +49,8 @@ const ADDED_TABLE_KEYS: Record<string, string[]> = {
   webhook: ["webhook_id"],
   webhook_delivery: ["delivery_id"],
   webhook_dispatch_state: ["singleton"],
+  suggestion_import: ["version_id"],
+  draft_run: ["draft_id"],
 };
 
 const ENUMS: Record<string, string[]> = {
@@ -91,6 +93,8 @@ const FOREIGN_KEYS = [
   "comment(author_id) -> user SET NULL",
   "comment(job_id) -> annotation_job CASCADE",
   "comment(parent_comment_id,job_id) -> comment CASCADE",
+  "draft_run(created_by) -> user SET NULL",
+  "draft_run(table_id) -> file_table CASCADE",
   "event_log(actor_id) -> user SET NULL",
   "event_log(org_id) -> organization SET NULL",
   "event_log(project_id) -> project SET NULL",
@@ -121,6 +125,8 @@ const FOREIGN_KEYS = [
   "role_permission(permission_id) -> permission CASCADE",
   "role_permission(role_id) -> role CASCADE",
   "suggestion(table_id) -> file_table CASCADE",
+  "suggestion_import(target_table_id) -> file_table CASCADE",
+  "suggestion_import(version_id) -> file_version CASCADE",
   "upload(created_by) -> user SET NULL",
   "upload(file_id) -> file CASCADE",
   "upload(project_id,org_id) -> project CASCADE",
@@ -154,8 +160,10 @@ describe("tables and keys", () => {
       where table_schema = 'public' and is_identity = 'YES'`);
     const identities = Object.fromEntries(found.map((row) => [row.table_name, `${row.column_name} ${row.data_type}`]));
     for (const [table, key] of Object.entries({ ...SEED_TABLE_KEYS, ...ADDED_TABLE_KEYS })) {
-      // idempotency_key's key is the caller's; label_schema's is its project's (one schema per project).
-      if (key.length !== 1 || table === "idempotency_key" || table === "label_schema" || table === "webhook_dispatch_state") continue;
+      // idempotency_key's key is the caller's; label_schema's is its project's (one schema per project);
+      // suggestion_import's its version's (one import per llm_output version).
+      if (key.length !== 1 || table === "idempotency_key" || table === "label_schema" || table === "webhook_dispatch_state"
+        || table === "suggestion_import") continue;
       const big = table === "event_log" || table === "annotation_revision" || table === "webhook_delivery";
       expect(identities[table], table).toBe(`${key[0]} ${big ? "bigint" : "integer"}`);
     }

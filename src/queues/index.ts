@@ -5,12 +5,13 @@ import { consumeExportDeadLetter, consumeExportMessage } from "./export.ts";
 import { exportMessageSchema, webhookMessageSchema } from "./messages.ts";
 import { consumeParseBatch, consumeParseDeadLetters } from "./parse.ts";
 import { consumeWebhookDeadLetter, consumeWebhookMessage } from "./webhook.ts";
+import { consumeDraftBatch, consumeDraftDeadLetters } from "../features/drafts/draft-consumer.ts";
 
-type QueueRole = "parse" | "parse-dlq" | "export" | "export-dlq" | "webhook" | "webhook-dlq";
+type QueueRole = "parse" | "parse-dlq" | "export" | "export-dlq" | "webhook" | "webhook-dlq" | "draft" | "draft-dlq";
 
 /** Queue names differ per deployment (see wrangler.toml); their suffix says what they carry. */
 export function queueRole(queueName: string): QueueRole | null {
-  const match = /(parse|export|webhook)(-dlq)?$/.exec(queueName);
+  const match = /(parse|export|webhook|draft)(-dlq)?$/.exec(queueName);
   return match ? (`${match[1]}${match[2] ?? ""}` as QueueRole) : null;
 }
 
@@ -21,6 +22,8 @@ const consumers: Record<QueueRole, (batch: MessageBatch<unknown>, context: Consu
   "export-dlq": (batch, context) => consumeEach(batch, exportMessageSchema, context, consumeExportDeadLetter),
   webhook: (batch, context) => consumeEach(batch, webhookMessageSchema, context, consumeWebhookMessage),
   "webhook-dlq": (batch, context) => consumeEach(batch, webhookMessageSchema, context, consumeWebhookDeadLetter),
+  draft: (batch, context) => consumeDraftBatch(batch, context),
+  "draft-dlq": (batch, context) => consumeDraftDeadLetters(batch, context),
 };
 
 export async function handleQueueBatch(batch: MessageBatch<unknown>, env: Bindings): Promise<void> {

@@ -27,6 +27,13 @@ export const webhookMessageSchema = z.object({
 });
 
 export type WebhookMessage = z.infer<typeof webhookMessageSchema>;
+/** Bodies of the messages on the `draft` queue: work on a drafting run from where it stands. */
+export const draftMessageSchema = z.object({
+  kind: z.literal("draft"),
+  draft_id: z.number().int().positive(),
+});
+
 export type ParseMessage = z.infer<typeof parseMessageSchema>;
+export type DraftMessage = z.infer<typeof draftMessageSchema>;
 export type ExportMessage = z.infer<typeof exportMessageSchema>;
-export type QueueMessage = ParseMessage | ExportMessage | WebhookMessage;
+export type QueueMessage = ParseMessage | ExportMessage | WebhookMessage | DraftMessage;

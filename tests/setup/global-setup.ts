@@ -13,6 +13,7 @@ import { generateSigningKey } from "../../scripts/lib/signing-keys.ts";
 import { hashPassword } from "../../src/features/auth/password.ts";
 import { TEST_PASSWORD } from "../helpers/test-password.ts";
 import { startWebhookReceiver } from "./webhook-receiver.ts";
+import { startChatCompletionsServer } from "./chat-completions-server.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -23,6 +24,8 @@ declare module "vitest" {
     testPasswordHash: string;
     /** The webhook receiver (tests/setup/webhook-receiver.ts) that deliveries go to. */
     webhookReceiverUrl: string;
+    /** The local chat-completions API (chat-completions-server.ts), as LLM_BASE_URL. */
+    llmUrl: string;
   }
 }
 
@@ -51,16 +54,19 @@ export default async function setup(project: TestProject) {
   await migrateDatabase(database.url);
   const gateway = await startNeonGateway();
   const webhookReceiver = await startWebhookReceiver();
+  const llm = await startChatCompletionsServer();
 
   project.provide("databaseUrl", database.url);
   project.provide("gatewayUrl", gateway.url);
   project.provide("signingKeys", JSON.stringify([await generateSigningKey("test-key-1")]));
   project.provide("testPasswordHash", await hashPassword(TEST_PASSWORD));
   project.provide("webhookReceiverUrl", webhookReceiver.url);
+  project.provide("llmUrl", llm.url);
 
   return async () => {
     await gateway.close();
     await webhookReceiver.close();
+    await llm.close();
     await database.drop();
   };
 }

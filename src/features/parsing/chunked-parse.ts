@@ -12,6 +12,7 @@
  *   ahead of the message and `handed_off` false: the retried message sends it then;
  * - rows are keyed (table_id, row_index) and inserted ON CONFLICT DO NOTHING.
  */
+import { sql } from "drizzle-orm";
 import { textSource, type ByteSource } from "./byte-source.ts";
 import { toTableColumns } from "./column-types.ts";
 import { firstCursor, type ParseCursor } from "./cursor.ts";
@@ -22,6 +23,8 @@ import { openReader } from "./readers/open-reader.ts";
 import { RowBuffer } from "./row-buffer.ts";
 import { TableStats } from "./table-stats.ts";
 import { tableNameOf } from "./table-name.ts";
+import { ImportChunk, loadImportTarget, type ImportTarget } from "../suggestions/llm-output-import.ts";
+import { ParseError } from "./parse-error.ts";
 
 async function handOff(run: ParseRun, offset: number): Promise<void> {
   const { job, generation } = run;
@@ -48,6 +51,8 @@ async function runChunks(run: ParseRun, cursor: ParseCursor, source: ByteSource)
   const table = job.tables.find((candidate) => candidate.position === 0);
   if (!table) throw new Error(`file version ${job.version_id} has a parse cursor but no table`);
   const sliceEnds = Date.now() + (options.sliceMs ?? 0);
+  const importTarget = await importTargetOf(run);
+  let imported = importTarget ? new ImportChunk(importTarget) : null;
 
   const stats = new TableStats(cursor.columns, cursor.format === "csv" ? "text" : "typed");
   const rows = new RowBuffer();
@@ -68,7 +73,9 @@ async function runChunks(run: ParseRun, cursor: ParseCursor, source: ByteSource)
           requirementsTableId: job.file_type === "requirement" && isDocumentFormat(cursor.format) ? table.table_id : null,
         })
       : null;
-    const claimed = commitChunk(run.deps.db, job, generation, { fromOffset: from.offset, next, tableId: table.table_id, rows: rows.take(), finish });
+    const also = imported?.statement(job.version_id, sql`claimed`) ?? null;
+    if (importTarget) imported = new ImportChunk(importTarget);
+    const claimed = commitChunk(run.deps.db, job, generation, { fromOffset: from.offset, next, tableId: table.table_id, rows: rows.take(), finish, also });
     // Awaited before anything else is committed, or in the finally below; never left unhandled meanwhile.
     claimed.catch(() => {});
     return { next, claimed };
@@ -102,6 +109,7 @@ async function runChunks(run: ParseRun, cursor: ParseCursor, source: ByteSource)
         }
         stats.observe(row.data, `row_index ${position.row_index}`);
         rows.push(position.row_index, row.data);
+        imported?.add(row.nextLine - 1, row.data);
         position.row_index += 1;
         position.offset = row.end;
         position.line = row.nextLine;
@@ -115,6 +123,14 @@ async function runChunks(run: ParseRun, cursor: ParseCursor, source: ByteSource)
     // A parse error or a failed commit while another commit is in flight: let it settle first.
     if (previous) await previous.claimed.catch(() => {});
   }
+}
+
+/** An llm_output version's import target (one read per message), or null for every other file. */
+async function importTargetOf(run: ParseRun): Promise<ImportTarget | null> {
+  if (run.job.file_type !== "llm_output") return null;
+  const target = await loadImportTarget(run.deps.db, run.job.version_id);
+  if (!target) throw new ParseError("This llm_output file has no target table to import its suggestions into (target_table_id at upload), or the table no longer exists.");
+  return target;
 }
 
 export async function beginChunkedParse(run: ParseRun, detected: DetectedFormat): Promise<ParseOutcome> {

@@ -105,13 +105,14 @@ function insertRows(tableId: number, rows: RowsPayload, guard: SQL): SQL {
  * One chunk: its rows and the advanced cursor, in one statement that only takes effect
  * if the saved cursor is still at `fromOffset` (the row lock on file_version orders
  * concurrent duplicates; the later one finds the cursor moved and writes nothing). The
- * last chunk carries the swap in the same batch. Returns whether this call did the work.
+ * last chunk carries the swap in the same batch. `also`: more CTEs of the same statement
+ * (an llm_output import's, features/suggestions/llm-output-import.ts), guarded by `claimed`. Returns whether this call did the work.
  */
 export async function commitChunk(
   db: Database,
   job: ParseJob,
   generation: number,
-  chunk: { fromOffset: number; next: ParseCursor; tableId: number; rows: RowsPayload; finish: SQL | null },
+  chunk: { fromOffset: number; next: ParseCursor; tableId: number; rows: RowsPayload; finish: SQL | null; also?: SQL | null },
 ): Promise<boolean> {
   const claim = db.execute(sql`
     with claimed as (
@@ -122,7 +123,7 @@ export async function commitChunk(
     ), inserted as (
       ${insertRows(chunk.tableId, chunk.rows, sql`claimed`)}
       returning 1
-    )
+    )${chunk.also ? sql`, ${chunk.also}` : sql``}
     select (select count(*)::int from claimed) as claimed`);
   const [claimed] = chunk.finish ? await db.batch([claim, db.execute(chunk.finish)]) : [await claim];
   return (claimed.rows[0] as { claimed: number }).claimed === 1;

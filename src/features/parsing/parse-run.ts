@@ -62,6 +62,9 @@ async function advance(run: ParseRun, offset: number | undefined): Promise<Parse
   if (!job.cursor) {
     const head = await readHead(run.deps.bucket, job.r2_key, job.size_bytes, PARSE_LIMITS.headBytes);
     const detected = detectFormat(head, { filename: job.filename, contentType: job.content_type }, head.length >= job.size_bytes);
+    if (job.file_type === "llm_output" && detected.format !== "jsonl") {
+      throw new ParseError(`An llm_output file must be JSON Lines ({row_index, question, value, score?, agent} per line); this one reads as ${detected.format}.`);
+    }
     return isWholeFileFormat(detected.format) ? parseWholeFile(run, detected.format) : beginChunkedParse(run, detected);
   }
   // Whole-file formats keep no position: a retry parses again from the start, idempotently.

@@ -7,3 +7,6 @@ export const upsertSuggestions: AppRouteHandler<typeof routes.upsertSuggestions>
   const result = await suggestions.upsertSuggestions(authenticatedContext(c), c.req.valid("param").table_id, c.req.valid("json"));
   return c.json(result, 200);
 };
+
+export const getSuggestionImport: AppRouteHandler<typeof routes.getSuggestionImport> = async (c) =>
+  c.json(await suggestions.getSuggestionImport(authenticatedContext(c), c.req.valid("param").version_id), 200);

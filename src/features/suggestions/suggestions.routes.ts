@@ -75,3 +75,31 @@ export const upsertSuggestions = protectedRoute({
     ...problem("conflict", "The label schemas kept changing while the suggestions were saved; send them again."),
   },
 });
+
+export const SuggestionImportSchema = z
+  .object({
+    version_id: z.number().int(),
+    target_table_id: z.number().int(),
+    parse_status: z.string().nullable().openapi({ description: "The version's parse status: the import runs as its parse; `succeeded` once every line is read." }),
+    imported: z.number().int().openapi({ description: "Lines written as suggestions so far." }),
+    invalid: z.number().int().openapi({ description: "Lines refused so far." }),
+    errors: z
+      .array(z.object({ line: z.number().int(), message: z.string() }))
+      .openapi({ description: "The first 100 refused lines: the line number (1-based) and what is wrong, with the path into the line." }),
+  })
+  .openapi("SuggestionImport");
+
+export const getSuggestionImport = protectedRoute({
+  method: "get",
+  path: "/file-versions/{version_id}/suggestion-import",
+  operationId: "getSuggestionImport",
+  tags: [TAG],
+  summary: "How an llm_output file's import into suggestions went",
+  description:
+    "An `llm_output` version (uploaded with `target_table_id`) is imported by its parse, line by line, exactly once. Lines that are not " +
+    "`{row_index, question, value, score?, agent}`, do not answer the label schemas of the projects using the target table (as for " +
+    "POST …/suggestions), name a row beyond the table or a span beyond its cell are refused and listed here with their line number; " +
+    "the others are upserted. A line that is not JSON at all fails the parse (`parse_error` names the line). 404 for other files.",
+  request: { params: z.object({ version_id: pathId("version_id") }) },
+  responses: { 200: { description: "The import's report.", content: { "application/json": { schema: SuggestionImportSchema } } } },
+});

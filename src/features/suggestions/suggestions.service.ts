@@ -142,3 +142,27 @@ async function writeOnce(ctx: AuthenticatedContext, tableId: number, body: Sugge
     from target`]);
   return rows![0] as WriteRow | undefined;
 }
+
+export type SuggestionImportView = {
+  version_id: number;
+  target_table_id: number;
+  parse_status: string | null;
+  imported: number;
+  invalid: number;
+  errors: { line: number; message: string }[];
+};
+
+/** The import report of an llm_output version the caller may see. */
+export async function getSuggestionImport(ctx: AuthenticatedContext, versionId: number): Promise<SuggestionImportView> {
+  const result = await ctx.db.execute(sql`
+    select i.version_id, i.target_table_id, v.parse_status, i.imported, i.invalid, i.errors
+    from suggestion_import i
+    join file_version v on v.version_id = i.version_id
+    join file f on f.file_id = v.file_id and f.deleted_at is null
+    join project p on p.project_id = f.project_id and p.deleted_at is null
+    where i.version_id = ${versionId}::integer and ${fileVisible(ctx.principal, "f")}`);
+  const row = result.rows[0] as SuggestionImportView | undefined;
+  if (!row) throw new ApiError("not_found", `File version ${versionId} does not exist or imports no suggestions.`);
+  if (!can(ctx.principal, "file:read")) throw new ApiError("forbidden", "Your role does not allow this (file:read is required).");
+  return row;
+}

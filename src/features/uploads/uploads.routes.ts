@@ -31,6 +31,18 @@ const CreateUploadBody = z
     sha256: sha256Hex.optional(),
     file_type: z.enum(fileType.enumValues),
     file_id: z.number().int().positive().optional().openapi({ description: "Upload a new version of this file (same project and file_type) instead of creating a file." }),
+    target_table_id: z.number().int().positive().max(2_147_483_647).optional().openapi({
+      description: "For `llm_output` files (and only them, where it is required): the table whose rows the file's suggestions are for. " +
+        "The parse imports them (JSON Lines `{row_index, question, value, score?, agent}`); see GET /file-versions/{version_id}/suggestion-import.",
+    }),
+  })
+  .superRefine((body, ctx) => {
+    if (body.file_type === "llm_output" && body.target_table_id === undefined) {
+      ctx.addIssue({ code: "custom", path: ["target_table_id"], message: "is required for an llm_output file: the table its suggestions are for" });
+    }
+    if (body.file_type !== "llm_output" && body.target_table_id !== undefined) {
+      ctx.addIssue({ code: "custom", path: ["target_table_id"], message: "is only for llm_output files" });
+    }
   })
   .openapi("CreateUpload");
 

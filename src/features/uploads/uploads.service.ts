@@ -27,6 +27,7 @@ export type CreateUploadInput = {
   sha256?: string | undefined;
   file_type: (typeof fileType.enumValues)[number];
   file_id?: number | undefined;
+  target_table_id?: number | undefined;
 };
 
 type UploadIds = { upload_id: number; file_id: number; version_id: number; expires_at: string };
@@ -71,6 +72,7 @@ type CreatedRow = QuotaRow & {
   project_status: string | null;
   file_found: boolean;
   existing_file_type: string | null;
+  import_table_found: boolean;
   upload_id: number | null;
   file_id: number | null;
   version_id: number | null;
@@ -93,6 +95,13 @@ function insertUpload(ctx: AuthenticatedContext, projectId: number, input: Creat
     ), existing as (
       select f.file_id, f.file_type from file f join target t on t.project_id = f.project_id
       where f.file_id = ${fileId}::integer and f.deleted_at is null and ${fileVisible(principal, "f")}
+    ), import_table as (
+      -- An llm_output file's target table: one the caller sees, in the project's organization.
+      select it.table_id from file_table it
+      join file_version itv on itv.version_id = it.version_id
+      join file itf on itf.file_id = itv.file_id and itf.deleted_at is null
+      join target t on t.org_id = itf.org_id
+      where it.table_id = ${input.target_table_id ?? null}::integer and it.state <> 'building' and ${fileVisible(principal, "itf")}
     ), quota as (
       ${quotaCheck(ctx, input.size_bytes)}
     ), permitted as (
@@ -100,6 +109,7 @@ function insertUpload(ctx: AuthenticatedContext, projectId: number, input: Creat
       where ${can(principal, "file:upload")}::boolean and t.status <> 'archived'
         and (${fileId}::integer is null or exists (select 1 from existing e where e.file_type = ${input.file_type}::file_type))
         and coalesce((select fits from quota), false)
+        and (${input.target_table_id ?? null}::integer is null or exists (select 1 from import_table))
     ), new_file as (
       insert into file (project_id, org_id, filename, content_type, file_type, created_by)
       select project_id, org_id, ${input.filename}, ${input.content_type}, ${input.file_type}::file_type, ${principal.user_id}::integer
@@ -121,6 +131,9 @@ function insertUpload(ctx: AuthenticatedContext, projectId: number, input: Creat
         ${input.content_type}, ${input.sha256 ?? null}::text, ${expiresAt.toISOString()}::timestamptz, ${principal.user_id}::integer
       from version v join chosen c on c.file_id = v.file_id
       returning upload_id, file_id, version_id, r2_key, project_id, org_id
+    ), import_created as (
+      insert into suggestion_import (version_id, target_table_id)
+      select v.version_id, it.table_id from version v cross join import_table it
     ), audited_file as (
       ${auditInsert(ctx, {
         action: "file.create",
@@ -143,6 +156,7 @@ function insertUpload(ctx: AuthenticatedContext, projectId: number, input: Creat
     )
     select exists (select 1 from target) as visible, (select status from target) as project_status,
       exists (select 1 from existing) as file_found, (select file_type from existing) as existing_file_type,
+      exists (select 1 from import_table) as import_table_found,
       created.upload_id, created.file_id, created.version_id, created.r2_key, ${QUOTA_COLUMNS}
     from (select 1) as one left join created on true`;
 }
@@ -156,6 +170,11 @@ function explainRefusal(row: CreatedRow, projectId: number, input: CreateUploadI
   if (input.file_id !== undefined && row.existing_file_type !== input.file_type) {
     throw new ApiError("validation_failed", `File ${input.file_id} is a ${row.existing_file_type} file; a new version keeps its file_type.`, {
       errors: [{ path: "body.file_type", message: `must be ${row.existing_file_type}, the file's type` }],
+    });
+  }
+  if (input.target_table_id !== undefined && !row.import_table_found) {
+    throw new ApiError("validation_failed", `Table ${input.target_table_id} does not exist in this organization.`, {
+      errors: [{ path: "body.target_table_id", message: "must be a parsed table you can see, in the project's organization" }],
     });
   }
 }

@@ -31,7 +31,9 @@ echo "--- npm run dev on a free port"
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
 dev_log="$work/dev.log"
 # Its own session and process group: stopping the group stops wrangler, workerd and the database too.
-setsid env -u DATABASE_URL PORT="$port" npm run dev >"$dev_log" 2>&1 </dev/null &
+# Multipart from 5 MiB (R2's smallest part), so the examples' 6 MiB file goes up in parts.
+multipart_threshold=5242880
+setsid env -u DATABASE_URL PORT="$port" MULTIPART_THRESHOLD_BYTES="$multipart_threshold" npm run dev >"$dev_log" 2>&1 </dev/null &
 dev_pid=$!
 stop_dev() {
   kill -TERM -- "-$dev_pid" 2>/dev/null || return 0
@@ -73,6 +75,6 @@ run_example() {
     exit 1
   fi
 }
-run_example "TypeScript example (npm run example)" env API_URL="$base" npm run --silent example
-run_example "Python example (npm run example:python)" env API_URL="$base" PATH="$work/venv/bin:$PATH" npm run --silent example:python
+run_example "TypeScript example (npm run example)" env API_URL="$base" MULTIPART_THRESHOLD_BYTES="$multipart_threshold" npm run --silent example
+run_example "Python example (npm run example:python)" env API_URL="$base" MULTIPART_THRESHOLD_BYTES="$multipart_threshold" PATH="$work/venv/bin:$PATH" npm run --silent example:python
 echo "clients: 2 passed, 0 failed"

@@ -55,7 +55,8 @@ try {
       "--var", "WEBHOOK_ALLOW_INSECURE:true",
       "--var", `WEBHOOK_SECRET_KEY:${btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))))}`,
       // Drafting by a model (README "Suggestions"): LLM_BASE_URL=… npm run dev passes the API on.
-      ...["LLM_BASE_URL", "LLM_API_KEY", "LLM_MODEL"].flatMap((name) => (process.env[name] ? ["--var", `${name}:${process.env[name]}`] : [])),
+      // MULTIPART_THRESHOLD_BYTES=… npm run dev: multipart uploads from smaller files (the clients' CI run).
+      ...["LLM_BASE_URL", "LLM_API_KEY", "LLM_MODEL", "MULTIPART_THRESHOLD_BYTES"].flatMap((name) => (process.env[name] ? ["--var", `${name}:${process.env[name]}`] : [])),
     ],
     { cwd: root, stdio: ["ignore", "inherit", "inherit"] },
   );

@@ -44,6 +44,16 @@ export function budgetNote(endpoint: Endpoint): string {
 
 const first = <T>(items: T[], count: number) => items.slice(0, Math.max(1, Math.min(count, items.length)));
 
+/** 128 different rows over 32 jobs: some already annotated (update), some not yet (insert). */
+function saveTargets(jobs: Dataset["annotator"]["jobs"]): Target[] {
+  return first(jobs, 32).flatMap((job) =>
+    [0, 10, 30, 60].map((offset) => ({
+      path: `${API}/annotation-jobs/${job.job_id}/items/${job.row_start + offset}/annotation`,
+      body: () => ({ data: { label: "positive", confidence: 0.9, note: "bench" } }),
+    })),
+  );
+}
+
 export const ENDPOINTS: Endpoint[] = [
   {
     key: "projects.list",
@@ -93,14 +103,7 @@ export const ENDPOINTS: Endpoint[] = [
     kind: "write",
     actor: "annotator",
     credential: "jwt",
-    // 128 different rows over 32 jobs: some already annotated (update), some not yet (insert).
-    targets: (data) =>
-      first(data.annotator.jobs, 32).flatMap((job) =>
-        [0, 10, 30, 60].map((offset) => ({
-          path: `${API}/annotation-jobs/${job.job_id}/items/${job.row_start + offset}/annotation`,
-          body: () => ({ data: { label: "positive", confidence: 0.9, note: "bench" } }),
-        })),
-      ),
+    targets: (data) => saveTargets(data.annotator.jobs),
   },
   {
     key: "annotations.put.schema",
@@ -111,13 +114,7 @@ export const ENDPOINTS: Endpoint[] = [
     actor: "annotator",
     credential: "jwt",
     // The same rows and body as the PUT above, in projects whose label schema checks every save.
-    targets: (data) =>
-      first(data.annotator.schema_jobs, 32).flatMap((job) =>
-        [0, 10, 30, 60].map((offset) => ({
-          path: `${API}/annotation-jobs/${job.job_id}/items/${job.row_start + offset}/annotation`,
-          body: () => ({ data: { label: "positive", confidence: 0.9, note: "bench" } }),
-        })),
-      ),
+    targets: (data) => saveTargets(data.annotator.schema_jobs),
   },
   {
     key: "annotation-jobs.items.responses",

@@ -10,7 +10,9 @@ import { ApiError } from "../../lib/errors.ts";
 import type { AuthenticatedContext } from "../../lib/service-context.ts";
 import { isoTimestamp } from "../../lib/sql-values.ts";
 import { runWrite } from "../../lib/write.ts";
+import type { PermissionName, RoleName } from "../../db/seed/catalog.ts";
 import { signAccessToken } from "./access-tokens.ts";
+import { throttle } from "./auth.service.ts";
 import { bumpCredentialsVersion, revokeCredentials } from "./credential-revocation.ts";
 import { hashPassword, verifyPassword } from "./password.ts";
 import { ACTIVE_USER, rolesAndPermissionsColumns } from "./principal.queries.ts";
@@ -27,8 +29,8 @@ type MeRow = {
   org_name: string;
   org_kind: "platform" | "client";
   org_created_at: string;
-  roles: string[];
-  permissions: string[];
+  roles: RoleName[];
+  permissions: PermissionName[];
   credentials_version: number;
 };
 
@@ -66,12 +68,6 @@ export async function currentUser(ctx: AuthenticatedContext) {
 
 export type UpdateCurrentUserInput = { full_name?: string | undefined; password?: string | undefined; current_password?: string | undefined };
 
-/** Per account, with the sign-in limiter: guessing the current password here is sign-in by another door. */
-async function throttlePasswordCheck(ctx: AuthenticatedContext) {
-  const { success } = await ctx.config.LOGIN_LIMITER.limit({ key: `password-change:user:${ctx.principal.user_id}` });
-  if (!success) throw new ApiError("rate_limited", "Too many password attempts; wait a minute and try again.", { headers: { "Retry-After": "60" } });
-}
-
 /** The stored hash, after the current password was checked against it (a second round trip, as for sign-in). */
 async function verifiedCurrentHash(ctx: AuthenticatedContext, currentPassword: string | undefined): Promise<string> {
   if (!currentPassword) {
@@ -79,7 +75,8 @@ async function verifiedCurrentHash(ctx: AuthenticatedContext, currentPassword: s
       errors: [{ path: "body.current_password", message: "is required to change the password" }],
     });
   }
-  await throttlePasswordCheck(ctx);
+  // Per account, with the sign-in limiter: guessing the current password here is sign-in by another door.
+  await throttle(ctx.config.LOGIN_LIMITER, [`password-change:user:${ctx.principal.user_id}`]);
   const result = await ctx.db.execute(sql`select password_hash from "user" where user_id = ${ctx.principal.user_id}`);
   const stored = (result.rows[0] as { password_hash: string } | undefined)?.password_hash;
   if (!stored || !(await verifyPassword(currentPassword, stored))) {
@@ -137,8 +134,8 @@ export async function updateCurrentUser(ctx: AuthenticatedContext, input: Update
     user_id: row.user_id,
     org_id: row.org_id,
     org_kind: row.org_kind,
-    roles: row.roles as Parameters<typeof signAccessToken>[1]["roles"],
-    permissions: row.permissions as Parameters<typeof signAccessToken>[1]["permissions"],
+    roles: row.roles,
+    permissions: row.permissions,
     credentials_version: row.credentials_version,
     session_id: sessionId,
   });

@@ -28,7 +28,7 @@ async function issueTokens(ctx: ServiceContext, subject: PrincipalRow & { sessio
 }
 
 /** Per account and per client address; a refusal is 429 with the limiter's period as Retry-After. */
-async function throttle(limiter: RateLimit, keys: string[]) {
+export async function throttle(limiter: RateLimit, keys: string[]) {
   for (const key of keys) {
     const { success } = await limiter.limit({ key });
     if (!success) {

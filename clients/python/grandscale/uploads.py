@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import time
-from typing import Any, List, Optional
+from typing import Any, Callable, List, Optional, TypeVar
 
 from .client import ApiError, Client, send_with_retries
 from .models import Export, FileVersion, MultipartUpload, SingleUpload
+
+T = TypeVar("T")
 
 
 class StorageError(Exception):
@@ -57,36 +59,51 @@ def upload_file(client: Client, project_id: int, data: bytes, filename: str, con
     return wait_for_parse(client, version.version_id, timeout) if wait else version
 
 
-def wait_for_parse(client: Client, version_id: int, timeout: float = 60.0) -> FileVersion:
-    """Polls GET /file-versions/{id} until parse_status is succeeded (answered) or failed (RuntimeError)."""
+def _poll_until(read: Callable[[], T], settled: Callable[[T], bool], timed_out: Callable[[T], Exception],
+                timeout: float) -> T:
+    """Calls `read()` with back-off (0.1 s, doubling to 1 s) until `settled` answers true, and
+    raises `timed_out(last)` once `timeout` seconds have passed. `settled` raises for a
+    terminal failure."""
     deadline = time.monotonic() + timeout
     delay = 0.1
     while True:
-        version = FileVersion.model_validate(client.call("getFileVersion", version_id=version_id))
-        if version.parse_status == "succeeded":
-            return version
-        if version.parse_status == "failed":
-            raise RuntimeError(f"version {version_id} failed to parse: {version.parse_error}")
+        value = read()
+        if settled(value):
+            return value
         if time.monotonic() > deadline:
-            raise TimeoutError(f"version {version_id} did not parse within {timeout} s ({version.parse_status})")
+            raise timed_out(value)
         time.sleep(delay)
         delay = min(delay * 2, 1.0)
+
+
+def wait_for_parse(client: Client, version_id: int, timeout: float = 60.0) -> FileVersion:
+    """Polls GET /file-versions/{id} until parse_status is succeeded (answered) or failed (RuntimeError)."""
+    def settled(version: FileVersion) -> bool:
+        if version.parse_status == "failed":
+            raise RuntimeError(f"version {version_id} failed to parse: {version.parse_error}")
+        return version.parse_status == "succeeded"
+
+    return _poll_until(
+        lambda: FileVersion.model_validate(client.call("getFileVersion", version_id=version_id)),
+        settled,
+        lambda version: TimeoutError(f"version {version_id} did not parse within {timeout} s ({version.parse_status})"),
+        timeout,
+    )
 
 
 def wait_for_export(client: Client, export_id: int, timeout: float = 60.0) -> Export:
     """Polls GET /exports/{id} until it succeeded (answered, with download_url) or failed (RuntimeError)."""
-    deadline = time.monotonic() + timeout
-    delay = 0.1
-    while True:
-        found = Export.model_validate(client.call("getExport", export_id=export_id))
-        if found.status == "succeeded":
-            return found
+    def settled(found: Export) -> bool:
         if found.status == "failed":
             raise RuntimeError(f"export {export_id} failed: {found.error}")
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"export {export_id} did not finish within {timeout} s ({found.status})")
-        time.sleep(delay)
-        delay = min(delay * 2, 1.0)
+        return found.status == "succeeded"
+
+    return _poll_until(
+        lambda: Export.model_validate(client.call("getExport", export_id=export_id)),
+        settled,
+        lambda found: TimeoutError(f"export {export_id} did not finish within {timeout} s ({found.status})"),
+        timeout,
+    )
 
 
 def download(client: Client, url: str) -> bytes:

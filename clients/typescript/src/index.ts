@@ -132,28 +132,45 @@ export async function uploadFile(client: GrandScaleClient, projectId: number, by
   return waitForParse(client, completed.version_id, options.timeoutMs);
 }
 
-/** Polls GET /file-versions/{id} until parse_status is succeeded (answers it) or failed (throws). */
-export async function waitForParse(client: GrandScaleClient, versionId: number, timeoutMs = 60_000): Promise<FileVersion> {
+/**
+ * Reads `read()` with back-off (100 ms, doubling to 1 s) until `settled` answers true,
+ * and throws `timedOut(last)` once `timeoutMs` has passed. `settled` throws for a
+ * terminal failure.
+ */
+async function pollUntil<T>(read: () => Promise<T>, settled: (value: T) => boolean, timedOut: (value: T) => Error, timeoutMs: number): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (let delay = 100; ; delay = Math.min(delay * 2, 1000)) {
-    const version = unwrap(await client.GET("/api/v1/file-versions/{version_id}", { params: { path: { version_id: versionId } } }), "getFileVersion");
-    if (version.parse_status === "succeeded") return version;
-    if (version.parse_status === "failed") throw new Error(`version ${versionId} failed to parse: ${version.parse_error}`);
-    if (Date.now() > deadline) throw new Error(`version ${versionId} did not parse within ${timeoutMs} ms (${version.parse_status})`);
+    const value = await read();
+    if (settled(value)) return value;
+    if (Date.now() > deadline) throw timedOut(value);
     await sleep(delay);
   }
 }
 
+/** Polls GET /file-versions/{id} until parse_status is succeeded (answers it) or failed (throws). */
+export async function waitForParse(client: GrandScaleClient, versionId: number, timeoutMs = 60_000): Promise<FileVersion> {
+  return pollUntil(
+    async () => unwrap(await client.GET("/api/v1/file-versions/{version_id}", { params: { path: { version_id: versionId } } }), "getFileVersion"),
+    (version) => {
+      if (version.parse_status === "failed") throw new Error(`version ${versionId} failed to parse: ${version.parse_error}`);
+      return version.parse_status === "succeeded";
+    },
+    (version) => new Error(`version ${versionId} did not parse within ${timeoutMs} ms (${version.parse_status})`),
+    timeoutMs,
+  );
+}
+
 /** Polls GET /exports/{id} until it succeeded (answers it, with download_url) or failed (throws). */
 export async function waitForExport(client: GrandScaleClient, exportId: number, timeoutMs = 60_000): Promise<Export> {
-  const deadline = Date.now() + timeoutMs;
-  for (let delay = 100; ; delay = Math.min(delay * 2, 1000)) {
-    const found = unwrap(await client.GET("/api/v1/exports/{export_id}", { params: { path: { export_id: exportId } } }), "getExport");
-    if (found.status === "succeeded") return found;
-    if (found.status === "failed") throw new Error(`export ${exportId} failed: ${found.error}`);
-    if (Date.now() > deadline) throw new Error(`export ${exportId} did not finish within ${timeoutMs} ms (${found.status})`);
-    await sleep(delay);
-  }
+  return pollUntil(
+    async () => unwrap(await client.GET("/api/v1/exports/{export_id}", { params: { path: { export_id: exportId } } }), "getExport"),
+    (found) => {
+      if (found.status === "failed") throw new Error(`export ${exportId} failed: ${found.error}`);
+      return found.status === "succeeded";
+    },
+    (found) => new Error(`export ${exportId} did not finish within ${timeoutMs} ms (${found.status})`),
+    timeoutMs,
+  );
 }
 
 /** GETs a presigned download URL (no API credentials), retrying a dropped connection. */

@@ -18,6 +18,7 @@ import { parsingRouter } from "./features/parsing/parsing.index.ts";
 import { projectsRouter } from "./features/projects/projects.index.ts";
 import { responsesRouter } from "./features/responses/responses.index.ts";
 import { reviewsRouter } from "./features/reviews/reviews.index.ts";
+import { rowReviewsRouter } from "./features/row-reviews/row-reviews.index.ts";
 import { rolesRouter } from "./features/roles/roles.index.ts";
 import { suggestionsRouter } from "./features/suggestions/suggestions.index.ts";
 import { draftsRouter } from "./features/drafts/drafts.index.ts";
@@ -53,6 +54,7 @@ const FEATURE_ROUTERS = [
   annotationsRouter,
   responsesRouter,
   reviewsRouter,
+  rowReviewsRouter,
   commentsRouter,
   exportsRouter,
   eventsRouter,

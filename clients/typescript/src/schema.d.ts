@@ -734,9 +734,9 @@ export interface paths {
          *
          *     Job status. New jobs start as `not_started`. The moves (anything else is 409, naming the legal moves):
          *     - `not_started` → `in_progress` (**start**): the first annotation saved on the job, or `PATCH {status: in_progress}`; by an assigned annotator, the project's pm or a platform admin.
-         *     - `in_progress` → `submitted` (**submit**): `PATCH {status: submitted}`; by an assigned annotator or a platform admin; only when the submitting annotator has a response for every row of the job's range; each annotator submits their own work and the job moves once `annotations_per_row` of them have (before that the PATCH records the submission and the job stays in_progress).
-         *     - `submitted` → `reviewed` (**approve**): `POST /annotation-jobs/{job_id}/reviews {status: approved}`; by an assigned reviewer or qc, the project's pm or a platform admin.
-         *     - `submitted` → `in_progress` (**reject**): `POST /annotation-jobs/{job_id}/reviews {status: rejected, comments}`; by an assigned reviewer or qc, the project's pm or a platform admin; only when the review carries comments saying what to fix.
+         *     - `in_progress` → `submitted` (**submit**): `PATCH {status: submitted}`; by an assigned annotator or a platform admin; only when the submitting annotator has a response for every row of the job's range; each annotator submits their own work and the job moves once `annotations_per_row` of them have (before that the PATCH records the submission and the job stays in_progress); after a rejection that sent rows back, the annotator has saved each of those rows again.
+         *     - `submitted` → `reviewed` (**approve**): `POST /annotation-jobs/{job_id}/reviews {status: approved}`; by an assigned reviewer or qc, the project's pm or a platform admin; only when no row of the job has a rejected verdict (`PUT …/items/{row_index}/review`).
+         *     - `submitted` → `in_progress` (**reject**): `POST /annotation-jobs/{job_id}/reviews {status: rejected, comments}`; by an assigned reviewer or qc, the project's pm or a platform admin; only when the review carries comments saying what to fix. Only the rows with a rejected verdict go back when there are any (the others stay as they are; accepted rows are final); without any, every row not accepted does.
          *     - `reviewed` is final.
          *     Starting a job moves its project to `in_progress` when the project is `draft`, `ready_for_annotation` or `completed`.
          */
@@ -917,9 +917,29 @@ export interface paths {
         put?: never;
         /**
          * Approve or reject a submitted job
-         * @description By a reviewer or qc assigned to the job, the project's pm, or a platform admin; only while the job is `submitted` (409 otherwise). `approved` makes the job `reviewed` (final; its annotations become the delivered result). `rejected` sends it back to `in_progress` for the annotator, and needs `comments` saying what to fix (the job shows them as `latest_review`).
+         * @description By a reviewer or qc assigned to the job, the project's pm, or a platform admin; only while the job is `submitted` (409 otherwise). `approved` makes the job `reviewed` (final; its annotations become the delivered result); 409 while any row has a rejected verdict. `rejected` sends it back to `in_progress` for the annotators, and needs `comments` saying what to fix (the job shows them as `latest_review`). With row verdicts (`PUT …/items/{row_index}/review`) only the rejected rows go back: the annotators see them with their reasons at `GET …/items?review=rejected`, may change only those, and resubmit once they have saved each again.
          */
         post: operations["createReview"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/annotation-jobs/{job_id}/items/{row_index}/review": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Accept or reject one row of a submitted job
+         * @description By a reviewer or qc assigned to the job, the project's pm or a platform admin, while the job is `submitted` (409 otherwise). A later PUT replaces the verdict. Rejecting the job (`POST …/reviews {status: rejected}`) then sends back only the rejected rows, with their `reason` shown to the annotators on the items (`GET …/items?review=rejected`); accepted rows are final. A job with rejected rows cannot be approved. 404 when the row is outside the job's range. 201 for the row's first verdict, 200 after.
+         */
+        put: operations["setRowReview"];
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1620,9 +1640,9 @@ export interface components {
             /**
              * @description Job status. New jobs start as `not_started`. The moves (anything else is 409, naming the legal moves):
              *     - `not_started` → `in_progress` (**start**): the first annotation saved on the job, or `PATCH {status: in_progress}`; by an assigned annotator, the project's pm or a platform admin.
-             *     - `in_progress` → `submitted` (**submit**): `PATCH {status: submitted}`; by an assigned annotator or a platform admin; only when the submitting annotator has a response for every row of the job's range; each annotator submits their own work and the job moves once `annotations_per_row` of them have (before that the PATCH records the submission and the job stays in_progress).
-             *     - `submitted` → `reviewed` (**approve**): `POST /annotation-jobs/{job_id}/reviews {status: approved}`; by an assigned reviewer or qc, the project's pm or a platform admin.
-             *     - `submitted` → `in_progress` (**reject**): `POST /annotation-jobs/{job_id}/reviews {status: rejected, comments}`; by an assigned reviewer or qc, the project's pm or a platform admin; only when the review carries comments saying what to fix.
+             *     - `in_progress` → `submitted` (**submit**): `PATCH {status: submitted}`; by an assigned annotator or a platform admin; only when the submitting annotator has a response for every row of the job's range; each annotator submits their own work and the job moves once `annotations_per_row` of them have (before that the PATCH records the submission and the job stays in_progress); after a rejection that sent rows back, the annotator has saved each of those rows again.
+             *     - `submitted` → `reviewed` (**approve**): `POST /annotation-jobs/{job_id}/reviews {status: approved}`; by an assigned reviewer or qc, the project's pm or a platform admin; only when no row of the job has a rejected verdict (`PUT …/items/{row_index}/review`).
+             *     - `submitted` → `in_progress` (**reject**): `POST /annotation-jobs/{job_id}/reviews {status: rejected, comments}`; by an assigned reviewer or qc, the project's pm or a platform admin; only when the review carries comments saying what to fix. Only the rows with a rejected verdict go back when there are any (the others stay as they are; accepted rows are final); without any, every row not accepted does.
              *     - `reviewed` is final.
              *     Starting a job moves its project to `in_progress` when the project is `draft`, `ready_for_annotation` or `completed`.
              * @enum {string}
@@ -1710,6 +1730,7 @@ export interface components {
             agreed: boolean;
             /** @description Agents' suggested answers for the row (POST /file-tables/{table_id}/suggestions), by question and agent. */
             suggestions: components["schemas"]["Suggestion"][];
+            review: components["schemas"]["ItemReview"];
         };
         /** @description An agent's suggested answer to a question on a row. */
         Suggestion: {
@@ -1719,6 +1740,16 @@ export interface components {
             score: number | null;
             updated_at: string;
         };
+        /** @description The review's verdict on the row; null while it has none. */
+        ItemReview: {
+            /** @enum {string} */
+            verdict: "accepted" | "rejected";
+            reason: string | null;
+            reviewer_id: number | null;
+            /** @description The job's rejection sent this row back to its annotators; they redo it before resubmitting. */
+            returned: boolean;
+            updated_at: string;
+        } | null;
         Annotation: {
             job_id: number;
             row_index: number;
@@ -1809,6 +1840,20 @@ export interface components {
             status: "approved" | "rejected";
             comments: string | null;
             created_at: string;
+        };
+        RowReview: {
+            job_id: number;
+            row_index: number;
+            /** @enum {string} */
+            verdict: "accepted" | "rejected";
+            reason: string | null;
+            reviewer_id: number | null;
+            /** @description How many times the row has been rejected. */
+            rejections: number;
+            /** @description Sent back by the job's last rejection and not given a verdict since. */
+            returned: boolean;
+            created_at: string;
+            updated_at: string;
         };
         Comment: {
             comment_id: number;
@@ -8400,9 +8445,9 @@ export interface operations {
                     /**
                      * @description Job status. New jobs start as `not_started`. The moves (anything else is 409, naming the legal moves):
                      *     - `not_started` → `in_progress` (**start**): the first annotation saved on the job, or `PATCH {status: in_progress}`; by an assigned annotator, the project's pm or a platform admin.
-                     *     - `in_progress` → `submitted` (**submit**): `PATCH {status: submitted}`; by an assigned annotator or a platform admin; only when the submitting annotator has a response for every row of the job's range; each annotator submits their own work and the job moves once `annotations_per_row` of them have (before that the PATCH records the submission and the job stays in_progress).
-                     *     - `submitted` → `reviewed` (**approve**): `POST /annotation-jobs/{job_id}/reviews {status: approved}`; by an assigned reviewer or qc, the project's pm or a platform admin.
-                     *     - `submitted` → `in_progress` (**reject**): `POST /annotation-jobs/{job_id}/reviews {status: rejected, comments}`; by an assigned reviewer or qc, the project's pm or a platform admin; only when the review carries comments saying what to fix.
+                     *     - `in_progress` → `submitted` (**submit**): `PATCH {status: submitted}`; by an assigned annotator or a platform admin; only when the submitting annotator has a response for every row of the job's range; each annotator submits their own work and the job moves once `annotations_per_row` of them have (before that the PATCH records the submission and the job stays in_progress); after a rejection that sent rows back, the annotator has saved each of those rows again.
+                     *     - `submitted` → `reviewed` (**approve**): `POST /annotation-jobs/{job_id}/reviews {status: approved}`; by an assigned reviewer or qc, the project's pm or a platform admin; only when no row of the job has a rejected verdict (`PUT …/items/{row_index}/review`).
+                     *     - `submitted` → `in_progress` (**reject**): `POST /annotation-jobs/{job_id}/reviews {status: rejected, comments}`; by an assigned reviewer or qc, the project's pm or a platform admin; only when the review carries comments saying what to fix. Only the rows with a rejected verdict go back when there are any (the others stay as they are; accepted rows are final); without any, every row not accepted does.
                      *     - `reviewed` is final.
                      *     Starting a job moves its project to `in_progress` when the project is `draft`, `ready_for_annotation` or `completed`.
                      * @enum {string}
@@ -8997,6 +9042,8 @@ export interface operations {
                 cursor?: string;
                 /** @description Only rows with (true) or without (false) an annotation. */
                 annotated?: boolean;
+                /** @description Only rows the review accepted, rejected (with the reasons the annotators redo them by), or gave no verdict (`none`). */
+                review?: "accepted" | "rejected" | "none";
             };
             header?: never;
             path: {
@@ -9904,6 +9951,139 @@ export interface operations {
                 };
             };
             /** @description The job is not submitted, or the Idempotency-Key is in use. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the API accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter or body field is invalid. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller (a user, or an API token) sent more requests than its rate limit allows (middleware/rate-limit.ts). */
+            429: {
+                headers: {
+                    /** @description Seconds until the caller may try again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Something failed on our side; the request id identifies it in our logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    setRowReview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: number;
+                row_index: number | null;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    verdict: "accepted" | "rejected";
+                    /** @description What is wrong (or right) with the row; the annotators see it. */
+                    reason?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description The verdict, replaced. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RowReview"];
+                };
+            };
+            /** @description The row's first verdict. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RowReview"];
+                };
+            };
+            /** @description The body is not valid JSON. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller may see the resource but not change it. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource, or the caller may not see it. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The job is not awaiting review. */
             409: {
                 headers: {
                     [name: string]: unknown;

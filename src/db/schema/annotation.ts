@@ -4,6 +4,7 @@
  */
 import { sql } from "drizzle-orm";
 import {
+  bigint,
   check,
   date,
   foreignKey,
@@ -17,7 +18,7 @@ import {
   unique,
 } from "drizzle-orm/pg-core";
 import { bigIdentityKey, createdAt, deletedAt, identityKey, timestamptz, updatedAt } from "./columns.ts";
-import { annotationJobStatus, assignmentRole, jobPriority, reviewStatus } from "./enums.ts";
+import { annotationJobStatus, assignmentRole, jobPriority, reviewStatus, rowVerdict } from "./enums.ts";
 import { fileTable } from "./files.ts";
 import { user } from "./identity.ts";
 import { project } from "./projects.ts";
@@ -191,6 +192,39 @@ export const rowFinal = pgTable(
     index("row_final_set_by_idx").on(t.set_by),
     check("row_final_row_index_non_negative", sql`${t.row_index} >= 0`),
     check("row_final_version_positive", sql`${t.version} >= 1`),
+  ],
+);
+
+/**
+ * A reviewer's verdict on one row of a job (PUT …/items/{row_index}/review). Rejecting
+ * the job sends back only its rejected rows: they get `returned_after_revision`, the
+ * newest annotation_revision of the job at that moment, and each annotator resubmits
+ * once they have saved every returned row again (a revision with a higher id: saves of
+ * a job take turns on its row lock, so later saves always draw later ids). A new verdict
+ * clears the mark. `rejections` counts how often the row was rejected (the statistics'
+ * rows rejected), surviving later verdicts.
+ */
+export const rowReview = pgTable(
+  "row_review",
+  {
+    job_id: integer()
+      .notNull()
+      .references(() => annotationJob.job_id, { onDelete: "cascade" }),
+    row_index: integer().notNull(),
+    verdict: rowVerdict().notNull(),
+    reason: text(),
+    // SET NULL: the verdict stands after the reviewer's account is gone.
+    reviewer_id: integer().references(() => user.user_id, { onDelete: "set null" }),
+    rejections: integer().notNull().default(0),
+    returned_after_revision: bigint({ mode: "number" }),
+    created_at: createdAt(),
+    updated_at: updatedAt(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.job_id, t.row_index] }),
+    index("row_review_reviewer_id_idx").on(t.reviewer_id),
+    check("row_review_row_index_non_negative", sql`${t.row_index} >= 0`),
+    check("row_review_rejections_non_negative", sql`${t.rejections} >= 0`),
   ],
 );
 

@@ -32,6 +32,9 @@ export const annotationJobStatus = pgEnum("annotation_job_status", [
 
 export const reviewStatus = pgEnum("review_status", ["pending", "approved", "rejected"]);
 
+/** A reviewer's verdict on one row of a job (row_review). */
+export const rowVerdict = pgEnum("row_verdict", ["accepted", "rejected"]);
+
 export const language = pgEnum("language", ["en", "zh", "fr", "de", "es", "ar"]);
 
 export const jobPriority = pgEnum("job_priority", ["low", "medium", "high"]);

@@ -17,6 +17,7 @@ import { capacity, checkColumns, firstFailure, jobNotFound, jobScope, managesPro
 import { describeActors, illegalMoveDetail, patchMoveTo, type JobActor, type JobStatus } from "./job-status.ts";
 import type { PermissionName } from "../../db/seed/catalog.ts";
 import { firstUnansweredRequired } from "../label-schema/answer-guard.ts";
+import { firstUnreworkedRow } from "../row-reviews/row-rules.ts";
 
 /** A split may cut at most this many jobs in one request. */
 export const MAX_JOBS_PER_REQUEST = 1000;
@@ -297,6 +298,7 @@ type UpdateRow = JobScopeRow & JobRow & {
   caller_annotated: number;
   first_missing_row: number | null;
   first_unanswered: { row_index: number; question: string } | null;
+  first_unreworked: number | null;
   version: string;
 };
 
@@ -354,6 +356,15 @@ function updateChecks(ctx: AuthenticatedContext, jobId: number, input: UpdateJob
             `(the first is row ${row.first_missing_row}); annotate every row before submitting.`,
         );
       },
+    });
+    checks.push({
+      name: "reworked",
+      holds: sql`scope.status <> ${move.from}::annotation_job_status or ${firstUnreworkedRow(principal.user_id)} is null`,
+      fail: (row) => new ApiError(
+        "conflict",
+        `Job ${jobId} cannot be submitted: its review sent back row ${row.first_unreworked} and you have not saved it since; ` +
+          `redo every rejected row (GET /annotation-jobs/${jobId}/items?review=rejected) before submitting.`,
+      ),
     });
     checks.push({
       name: "answered",
@@ -414,6 +425,7 @@ export async function updateJob(ctx: AuthenticatedContext, jobId: number, input:
                 end`
               : sql`null::integer`} as first_missing_row,
             ${submitting ? firstUnansweredRequired(ctx.principal.user_id) : sql`null::jsonb`} as first_unanswered,
+            ${submitting ? firstUnreworkedRow(ctx.principal.user_id) : sql`null::integer`} as first_unreworked,
             ${submitting
               ? sql`(select count(*) from job_submission es where es.job_id = scope.job_id) + 1
                   >= coalesce(scope.annotations_per_row, (select ep.annotations_per_row from project ep where ep.project_id = scope.project_id))`

@@ -48,7 +48,8 @@ export const JOB_TRANSITIONS: readonly JobTransition[] = [
     by: ["annotator"],
     condition:
       "the submitting annotator has a response for every row of the job's range; each annotator submits their own work and the job " +
-      "moves once `annotations_per_row` of them have (before that the PATCH records the submission and the job stays in_progress)",
+      "moves once `annotations_per_row` of them have (before that the PATCH records the submission and the job stays in_progress); " +
+      "after a rejection that sent rows back, the annotator has saved each of those rows again",
   },
   {
     name: "approve",
@@ -57,6 +58,7 @@ export const JOB_TRANSITIONS: readonly JobTransition[] = [
     via: "`POST /annotation-jobs/{job_id}/reviews {status: approved}`",
     patchable: false,
     by: ["reviewer", "manager"],
+    condition: "no row of the job has a rejected verdict (`PUT …/items/{row_index}/review`)",
   },
   {
     name: "reject",
@@ -65,7 +67,8 @@ export const JOB_TRANSITIONS: readonly JobTransition[] = [
     via: "`POST /annotation-jobs/{job_id}/reviews {status: rejected, comments}`",
     patchable: false,
     by: ["reviewer", "manager"],
-    condition: "the review carries comments saying what to fix",
+    condition: "the review carries comments saying what to fix. Only the rows with a rejected verdict go back when there are any " +
+      "(the others stay as they are; accepted rows are final); without any, every row not accepted does",
   },
 ];
 

@@ -1,5 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { SuggestionSchema } from "../suggestions/suggestions.routes.ts";
+import { ItemReviewSchema } from "../row-reviews/row-reviews.routes.ts";
+import { ITEM_REVIEW_FILTERS } from "../row-reviews/row-rules.ts";
 import { problem } from "../../lib/openapi-responses.ts";
 import { cursorSchema, limitSchema, pageSchema } from "../../lib/pagination.ts";
 import { booleanQuery } from "../../lib/query-params.ts";
@@ -54,6 +56,7 @@ export const ItemSchema = z
     final: z.record(z.string(), z.unknown()).nullable().openapi({ description: FINAL_RULE }),
     agreed: z.boolean().openapi({ description: "The responses agree on every answered question (consensus rules: README)." }),
     suggestions: z.array(SuggestionSchema).openapi({ description: "Agents' suggested answers for the row (POST /file-tables/{table_id}/suggestions), by question and agent." }),
+    review: ItemReviewSchema.nullable(),
   })
   .openapi("JobItem");
 
@@ -82,6 +85,9 @@ export const listJobItems = protectedRoute({
       limit: limitSchema,
       cursor: cursorSchema,
       annotated: booleanQuery("Only rows with (true) or without (false) an annotation."),
+      review: z.enum(ITEM_REVIEW_FILTERS).optional().openapi({
+        description: "Only rows the review accepted, rejected (with the reasons the annotators redo them by), or gave no verdict (`none`).",
+      }),
     }),
   },
   responses: { 200: { description: "A page of items.", content: { "application/json": { schema: pageSchema(ItemSchema) } } } },

@@ -12,6 +12,7 @@ import { projectFollowsStart, transitionAudit } from "../annotation-jobs/job-eff
 import { capacity, checkColumns, firstFailure, idAfter, jobNotFound, jobScope, jobScopedRows, type Check, type JobScopeRow, type JobScopedRows } from "../annotation-jobs/job-scope.ts";
 import type { JobStatus } from "../annotation-jobs/job-status.ts";
 import { responseVisible, shownResponseOrder } from "../responses/response-access.ts";
+import { rowOpenForWork } from "../row-reviews/row-rules.ts";
 import { answerChecks, answerColumns, learnFromSave, schemaReadLock, withCurrentSchema, type AnswerColumns, type AnswerPlan } from "../label-schema/answer-guard.ts";
 
 type AnnotationData = Record<string, unknown>;
@@ -180,6 +181,15 @@ async function saveAnswers(
       fail: () => new ApiError(
         "conflict",
         `You have submitted your responses to job ${jobId}; they are locked until the job is reviewed (a rejection reopens them).`,
+      ),
+    },
+    {
+      name: "row_open",
+      holds: rowOpenForWork(sql`${rowIndex}::integer`),
+      fail: () => new ApiError(
+        "conflict",
+        `Row ${rowIndex} of job ${jobId} was not sent back by its review: accepted rows are final, and after a rejection only the ` +
+          `rejected rows change (GET /annotation-jobs/${jobId}/items?review=rejected lists them with the reviewer's reasons).`,
       ),
     },
     ...answerChecks<SaveRow>(plan, rowIndex),

@@ -10,6 +10,7 @@ import { isoTimestamp } from "../../lib/sql-values.ts";
 import { idAfter } from "../annotation-jobs/job-scope.ts";
 import { readableRows } from "../annotations/annotations.service.ts";
 import { rowSuggestionsSql, type RowSuggestion } from "../suggestions/row-suggestions.ts";
+import { itemReviewFilter, itemReviewSql, type ItemReviewFilter } from "../row-reviews/row-rules.ts";
 import { consensusSql } from "./consensus.ts";
 import { responseVisible, shownResponseOrder, visibleOverride, visibleResponseData } from "./response-access.ts";
 
@@ -25,6 +26,7 @@ type ItemRow = {
   final: Record<string, unknown> | null;
   agreed: boolean;
   suggestions: RowSuggestion[];
+  review: { verdict: "accepted" | "rejected"; reason: string | null; reviewer_id: number | null; returned: boolean; updated_at: string } | null;
 };
 
 function presentItem(row: ItemRow) {
@@ -44,6 +46,7 @@ function presentItem(row: ItemRow) {
     final: row.final,
     agreed: row.agreed,
     suggestions: row.suggestions,
+    review: row.review,
   };
 }
 
@@ -53,7 +56,7 @@ export type ItemView = ReturnType<typeof presentItem>;
 export async function listItems(
   ctx: AuthenticatedContext,
   jobId: number,
-  query: { limit: number; cursor?: string | undefined; annotated?: boolean | undefined },
+  query: { limit: number; cursor?: string | undefined; annotated?: boolean | undefined; review?: ItemReviewFilter | undefined },
 ): Promise<Page<ItemView>> {
   const { principal } = ctx;
   const after = idAfter(query.cursor, "row_index");
@@ -63,7 +66,8 @@ export async function listItems(
     jobId,
     sql`select r.row_index, r.data, a.data as annotation_data, a.annotator_id as annotation_annotator_id, a.version as annotation_version,
         a.updated_by as annotation_updated_by, a.updated_at::text as annotation_updated_at,
-        c.responses_count, c.final, c.agreed, ${rowSuggestionsSql(sql`scope.table_id`, sql`r.row_index`)} as suggestions
+        c.responses_count, c.final, c.agreed, ${rowSuggestionsSql(sql`scope.table_id`, sql`r.row_index`)} as suggestions,
+        ${itemReviewSql()} as review
       from file_table_row r
       left join lateral (
         select sa.* from annotation sa
@@ -72,7 +76,7 @@ export async function listItems(
       ) a on true
       cross join lateral (${consensusSql(visibleResponseData(principal, sql`r.row_index`), sql`scope.project_id`, visibleOverride(principal, sql`r.row_index`))}) c
       where r.table_id = scope.table_id and r.row_index between scope.row_start and scope.row_end
-        ${after === null ? sql`` : sql`and r.row_index > ${after}::integer`} ${annotatedFilter}
+        ${after === null ? sql`` : sql`and r.row_index > ${after}::integer`} ${annotatedFilter} ${itemReviewFilter(query.review)}
       order by r.row_index limit ${query.limit + 1}`,
     "row_index",
     sql`listed.row_index`,

@@ -25,8 +25,10 @@ export const createReview = protectedRoute({
   summary: "Approve or reject a submitted job",
   description:
     "By a reviewer or qc assigned to the job, the project's pm, or a platform admin; only while the job is `submitted` (409 otherwise). " +
-    "`approved` makes the job `reviewed` (final; its annotations become the delivered result). `rejected` sends it back to `in_progress` " +
-    "for the annotator, and needs `comments` saying what to fix (the job shows them as `latest_review`).",
+    "`approved` makes the job `reviewed` (final; its annotations become the delivered result); 409 while any row has a rejected verdict. " +
+    "`rejected` sends it back to `in_progress` for the annotators, and needs `comments` saying what to fix (the job shows them as " +
+    "`latest_review`). With row verdicts (`PUT …/items/{row_index}/review`) only the rejected rows go back: the annotators see them " +
+    "with their reasons at `GET …/items?review=rejected`, may change only those, and resubmit once they have saved each again.",
   request: {
     params: jobParams,
     body: jsonBody(z

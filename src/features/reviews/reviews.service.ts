@@ -10,8 +10,11 @@ import { can } from "../auth/principal.ts";
 import { transitionAudit } from "../annotation-jobs/job-effects.ts";
 import { capacity, checkColumns, firstFailure, idAfter, jobNotFound, jobScope, jobScopedRows, type Check, type JobScopeRow } from "../annotation-jobs/job-scope.ts";
 import { describeActors, transitionNamed } from "../annotation-jobs/job-status.ts";
+import { rejectedRows, returnRejectedRows } from "../row-reviews/row-rules.ts";
 
 type Verdict = "approved" | "rejected";
+
+type ReviewScopeRow = JobScopeRow & { rejected_rows: number[] };
 
 type ReviewRow = { review_id: number; job_id: number; reviewer_id: number | null; status: Verdict; comments: string | null; created_at: string };
 
@@ -31,8 +34,9 @@ export type ReviewView = ReturnType<typeof present>;
 /**
  * One statement: the job is locked, the caller must be one of its reviewers (or its pm,
  * or an admin) and the job submitted; then the review is inserted, the job moved
- * (approve: reviewed; reject: back to in_progress, its submission cleared) and both
- * audited (review.create, annotation_job.approve / reject).
+ * (approve: reviewed; reject: back to in_progress, its submission cleared, its rejected
+ * rows marked as sent back) and both audited (review.create, annotation_job.approve /
+ * reject, the latter naming the returned rows).
  */
 export async function createReview(
   ctx: AuthenticatedContext,
@@ -41,7 +45,7 @@ export async function createReview(
 ): Promise<ReviewView> {
   const move = transitionNamed(input.status === "approved" ? "approve" : "reject");
   const { principal } = ctx;
-  const checks: Check<JobScopeRow>[] = [
+  const checks: Check<ReviewScopeRow>[] = [
     {
       name: "may_review",
       holds: sql`(${capacity(principal, "reviewer", "review:write")} or ${capacity(principal, "manager", "review:write")})`,
@@ -57,10 +61,21 @@ export async function createReview(
         ),
     },
   ];
+  if (input.status === "approved") {
+    checks.push({
+      name: "no_rejected_rows",
+      holds: sql`jsonb_array_length(${rejectedRows()}) = 0`,
+      fail: (row) => new ApiError(
+        "conflict",
+        `Job ${jobId} cannot be approved: rows ${row.rejected_rows.join(", ")} are rejected; reject the job to send them back, ` +
+          "or accept them (PUT …/items/{row_index}/review).",
+      ),
+    });
+  }
   const comments = input.comments === undefined || input.comments === "" ? null : input.comments;
   const [rows = []] = await runWrite(ctx, [
     sql`with ${jobScope(ctx, jobId, { lock: true })},
-      checks as (select scope.*, ${checkColumns(checks)} from scope),
+      checks as (select scope.*, ${checkColumns(checks)}, ${rejectedRows()} as rejected_rows from scope),
       created as (
         insert into review (job_id, reviewer_id, status, comments)
         select checks.job_id, ${principal.user_id}::integer, ${input.status}::review_status, ${comments}::text
@@ -73,7 +88,7 @@ export async function createReview(
         from checks
         where u.job_id = checks.job_id and checks.passed
         returning u.job_id, u.project_id, u.status, checks.org_id, checks.status as previous_status
-      ), ${submissionsCleared()}, audited_review as (
+      ), ${submissionsCleared()}, ${returnRejectedRows()}, audited_review as (
         ${auditInsert(ctx, {
           action: "review.create",
           entity_type: "review",
@@ -84,7 +99,10 @@ export async function createReview(
         }, sql`created cross join checks`)}
       ), audited_move as (
         ${transitionAudit(ctx, move.name, "moved", {
-          after: sql`jsonb_build_object('status', moved.status, 'review_id', (select review_id from created))`,
+          after: input.status === "approved"
+            ? sql`jsonb_build_object('status', moved.status, 'review_id', (select review_id from created))`
+            : sql`jsonb_build_object('status', moved.status, 'review_id', (select review_id from created),
+              'returned_rows', (select coalesce(jsonb_agg(returned.row_index order by returned.row_index), '[]'::jsonb) from returned))`,
         })}
       )
       select checks.*, (select row_to_json(r) from (
@@ -92,7 +110,7 @@ export async function createReview(
             created.created_at::text as created_at from created) r) as review
       from checks`,
   ]);
-  const row = rows[0] as (JobScopeRow & Record<string, unknown> & { review: ReviewRow | null }) | undefined;
+  const row = rows[0] as (ReviewScopeRow & Record<string, unknown> & { review: ReviewRow | null }) | undefined;
   if (!row) throw jobNotFound(jobId);
   const failure = firstFailure(row, checks);
   if (failure) throw failure;

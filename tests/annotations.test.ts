@@ -24,7 +24,7 @@ describe("GET /annotation-jobs/{job_id}/items", () => {
     expect(first.status).toBe(200);
     expect(first.roundTrips).toBe(1);
     expect(first.body.data).toEqual([
-      { row_index: 0, data: { text: "row 0", n: 0 }, annotation: null, responses_count: 0, final: null, agreed: false, suggestions: [] },
+      { row_index: 0, data: { text: "row 0", n: 0 }, annotation: null, responses_count: 0, final: null, agreed: false, suggestions: [], review: null },
       {
         row_index: 1,
         data: { text: "row 1", n: 1 },
@@ -33,6 +33,7 @@ describe("GET /annotation-jobs/{job_id}/items", () => {
         final: { label: "one" },
         agreed: true,
         suggestions: [],
+        review: null,
       },
     ]);
     const rows: number[] = first.body.data.map((item: { row_index: number }) => item.row_index);

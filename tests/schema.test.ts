@@ -44,6 +44,7 @@ const ADDED_TABLE_KEYS: Record<string, string[]> = {
   label_schema: ["project_id"],
   job_submission: ["job_id", "annotator_id"],
   row_final: ["job_id", "row_index"],
+  row_review: ["job_id", "row_index"],
   idempotency_key: ["caller", "key"],
   suggestion: ["table_id", "row_index", "question", "agent"],
   webhook: ["webhook_id"],
@@ -71,6 +72,7 @@ const ENUMS: Record<string, string[]> = {
   export_scope: ["approved", "all"],
   actor_kind: ["user", "api_token", "system"],
   idempotency_status: ["in_progress", "completed", "withheld"],
+  row_verdict: ["accepted", "rejected"],
 };
 
 /**
@@ -122,6 +124,8 @@ const FOREIGN_KEYS = [
   "review(reviewer_id) -> user SET NULL",
   "row_final(job_id) -> annotation_job CASCADE",
   "row_final(set_by) -> user SET NULL",
+  "row_review(job_id) -> annotation_job CASCADE",
+  "row_review(reviewer_id) -> user SET NULL",
   "role_permission(permission_id) -> permission CASCADE",
   "role_permission(role_id) -> role CASCADE",
   "suggestion(table_id) -> file_table CASCADE",

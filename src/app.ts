@@ -19,6 +19,7 @@ import { projectsRouter } from "./features/projects/projects.index.ts";
 import { responsesRouter } from "./features/responses/responses.index.ts";
 import { reviewsRouter } from "./features/reviews/reviews.index.ts";
 import { rowReviewsRouter } from "./features/row-reviews/row-reviews.index.ts";
+import { qcRouter } from "./features/qc/qc.index.ts";
 import { rolesRouter } from "./features/roles/roles.index.ts";
 import { suggestionsRouter } from "./features/suggestions/suggestions.index.ts";
 import { draftsRouter } from "./features/drafts/drafts.index.ts";
@@ -55,6 +56,7 @@ const FEATURE_ROUTERS = [
   responsesRouter,
   reviewsRouter,
   rowReviewsRouter,
+  qcRouter,
   commentsRouter,
   exportsRouter,
   eventsRouter,

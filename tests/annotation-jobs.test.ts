@@ -403,7 +403,7 @@ describe("GET /projects/{project_id} job progress rollup", () => {
     expect(project.status).toBe(200);
     expect(project.roundTrips).toBe(1);
     expect(project.body.job_progress).toEqual({
-      jobs: { total: 3, not_started: 2, in_progress: 1, submitted: 0, reviewed: 0 },
+      jobs: { total: 3, not_started: 2, in_progress: 1, submitted: 0, awaiting_qc: 0, reviewed: 0 },
       annotated: 3,
       total: 8,
     });

@@ -138,7 +138,7 @@ describe("annotation workflow, from upload to reviewed", () => {
     const project = await request("GET", `/api/v1/projects/${projectId}`, { token: client.token });
     expect(project.body).toMatchObject({
       status: "in_progress",
-      job_progress: { jobs: { total: 2, not_started: 1, in_progress: 0, submitted: 0, reviewed: 1 }, annotated: 3, total: 6 },
+      job_progress: { jobs: { total: 2, not_started: 1, in_progress: 0, submitted: 0, awaiting_qc: 0, reviewed: 1 }, annotated: 3, total: 6 },
     });
     const history = await request("GET", `/api/v1/annotation-jobs/${jobId}/items/1/annotation/history`, { token: client.token });
     expect(history.body.data.map((revision: { data: { sentiment: string } }) => revision.data.sentiment)).toEqual(["positive", "negative"]);

@@ -33,7 +33,7 @@ describe("PUT /annotation-jobs/{job_id}/items/{row_index}/review", () => {
     expect(first.status, JSON.stringify(first.body)).toBe(201);
     expect(first.roundTrips).toBe(1);
     expect(first.body).toEqual({
-      job_id: job.job_id, row_index: 1, verdict: "rejected", reason: "Wrong label.", reviewer_id: reviewer.user_id,
+      job_id: job.job_id, row_index: 1, verdict: "rejected", stage: "review", reason: "Wrong label.", reviewer_id: reviewer.user_id,
       rejections: 1, returned: false, created_at: expect.any(String), updated_at: expect.any(String),
     });
     const again = await verdict(reviewer, job.job_id, 1, { verdict: "rejected", reason: "Wrong label, see the guide." });
@@ -45,9 +45,9 @@ describe("PUT /annotation-jobs/{job_id}/items/{row_index}/review", () => {
 
     const events = (await eventActions({ project_id })).filter((event) => event.action === "row_review.set");
     expect(events.map((event) => [event.before, event.after])).toEqual([
-      [null, { job_id: job.job_id, row_index: 1, verdict: "rejected", reason: "Wrong label." }],
-      [{ verdict: "rejected" }, { job_id: job.job_id, row_index: 1, verdict: "rejected", reason: "Wrong label, see the guide." }],
-      [{ verdict: "rejected" }, { job_id: job.job_id, row_index: 1, verdict: "accepted", reason: null }],
+      [null, { job_id: job.job_id, row_index: 1, verdict: "rejected", stage: "review", reason: "Wrong label." }],
+      [{ verdict: "rejected" }, { job_id: job.job_id, row_index: 1, verdict: "rejected", stage: "review", reason: "Wrong label, see the guide." }],
+      [{ verdict: "rejected" }, { job_id: job.job_id, row_index: 1, verdict: "accepted", stage: "review", reason: null }],
     ]);
   });
 
@@ -56,7 +56,7 @@ describe("PUT /annotation-jobs/{job_id}/items/{row_index}/review", () => {
     const early = await verdict(reviewer, job.job_id, 0, { verdict: "accepted" });
     expect(early.status).toBe(409);
     expect(early.roundTrips).toBe(1);
-    expect(early.body.detail).toBe(`Job ${job.job_id} is not_started; its rows are reviewed while it is submitted.`);
+    expect(early.body.detail).toBe(`Job ${job.job_id} is not_started; its rows are reviewed while it is submitted or awaiting QC.`);
     await annotateRows(annotator, job.job_id, 0, 1);
     expect((await setStatus(annotator, job.job_id, "submitted")).status).toBe(200);
     expect((await verdict(reviewer, job.job_id, 2, { verdict: "accepted" })).status).toBe(404);

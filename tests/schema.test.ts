@@ -58,7 +58,7 @@ const ENUMS: Record<string, string[]> = {
   project_status: ["draft", "ready_for_annotation", "in_progress", "completed", "archived"],
   file_status: ["pending", "ready_for_annotation", "in_progress", "completed", "archived"],
   file_type: ["dataset", "requirement", "report", "llm_output"],
-  annotation_job_status: ["not_started", "in_progress", "submitted", "reviewed"],
+  annotation_job_status: ["not_started", "in_progress", "submitted", "awaiting_qc", "reviewed"],
   review_status: ["pending", "approved", "rejected"],
   language: ["en", "zh", "fr", "de", "es", "ar"],
   job_priority: ["low", "medium", "high"],
@@ -73,6 +73,7 @@ const ENUMS: Record<string, string[]> = {
   actor_kind: ["user", "api_token", "system"],
   idempotency_status: ["in_progress", "completed", "withheld"],
   row_verdict: ["accepted", "rejected"],
+  review_stage: ["review", "qc"],
 };
 
 /**

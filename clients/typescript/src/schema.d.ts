@@ -735,8 +735,11 @@ export interface paths {
          *     Job status. New jobs start as `not_started`. The moves (anything else is 409, naming the legal moves):
          *     - `not_started` → `in_progress` (**start**): the first annotation saved on the job, or `PATCH {status: in_progress}`; by an assigned annotator, the project's pm or a platform admin.
          *     - `in_progress` → `submitted` (**submit**): `PATCH {status: submitted}`; by an assigned annotator or a platform admin; only when the submitting annotator has a response for every row of the job's range; each annotator submits their own work and the job moves once `annotations_per_row` of them have (before that the PATCH records the submission and the job stays in_progress); after a rejection that sent rows back, the annotator has saved each of those rows again.
-         *     - `submitted` → `reviewed` (**approve**): `POST /annotation-jobs/{job_id}/reviews {status: approved}`; by an assigned reviewer or qc, the project's pm or a platform admin; only when no row of the job has a rejected verdict (`PUT …/items/{row_index}/review`).
+         *     - `submitted` → `reviewed` (**approve**): `POST /annotation-jobs/{job_id}/reviews {status: approved}`; by an assigned reviewer or qc, the project's pm or a platform admin; only when the project's `qc_sample_rate` is 0 and no row of the job has a rejected verdict (`PUT …/items/{row_index}/review`).
+         *     - `submitted` → `awaiting_qc` (**approve_to_qc**): `POST /annotation-jobs/{job_id}/reviews {status: approved}`; by an assigned reviewer or qc, the project's pm or a platform admin; only when the project's `qc_sample_rate` is above 0 and no row is rejected; the job freezes the rate, and with it its QC sample (`GET /annotation-jobs/{job_id}/qc-sample`).
+         *     - `awaiting_qc` → `reviewed` (**qc_approve**): `POST /annotation-jobs/{job_id}/reviews {status: approved}`; by an assigned qc, the project's pm or a platform admin; only when QC accepted every row of the sample (`PUT …/items/{row_index}/review` while the job awaits QC) and no row is rejected.
          *     - `submitted` → `in_progress` (**reject**): `POST /annotation-jobs/{job_id}/reviews {status: rejected, comments}`; by an assigned reviewer or qc, the project's pm or a platform admin; only when the review carries comments saying what to fix. Only the rows with a rejected verdict go back when there are any (the others stay as they are; accepted rows are final); without any, every row not accepted does.
+         *     - `awaiting_qc` → `in_progress` (**qc_reject**): `POST /annotation-jobs/{job_id}/reviews {status: rejected, comments}`; by an assigned qc, the project's pm or a platform admin; only when the review carries comments; rows go back as with a reviewer's rejection.
          *     - `reviewed` is final.
          *     Starting a job moves its project to `in_progress` when the project is `draft`, `ready_for_annotation` or `completed`.
          */
@@ -935,10 +938,30 @@ export interface paths {
         };
         get?: never;
         /**
-         * Accept or reject one row of a submitted job
-         * @description By a reviewer or qc assigned to the job, the project's pm or a platform admin, while the job is `submitted` (409 otherwise). A later PUT replaces the verdict. Rejecting the job (`POST …/reviews {status: rejected}`) then sends back only the rejected rows, with their `reason` shown to the annotators on the items (`GET …/items?review=rejected`); accepted rows are final. A job with rejected rows cannot be approved. 404 when the row is outside the job's range. 201 for the row's first verdict, 200 after.
+         * Accept or reject one row of a submitted job, or of a job awaiting QC
+         * @description By a reviewer or qc assigned to the job, the project's pm or a platform admin, while the job is `submitted`; while it is `awaiting_qc`, by its qc, the pm or an admin (stage `qc`: QC accepts the rows of its sample before approving). 409 otherwise. A later PUT replaces the verdict. Rejecting the job (`POST …/reviews {status: rejected}`) then sends back only the rejected rows, with their `reason` shown to the annotators on the items (`GET …/items?review=rejected`); accepted rows are final. A job with rejected rows cannot be approved. 404 when the row is outside the job's range. 201 for the row's first verdict, 200 after.
          */
         put: operations["setRowReview"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/annotation-jobs/{job_id}/qc-sample": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The rows QC checks before approving the job
+         * @description For the job's reviewers and qc, the project's pm and platform admins (403 to its annotators and clients). The same rows on every call: the first ceil(rate × rows) rows ordered by md5("<job_id>:<row_index>"). A qc user (or the pm, or an admin) accepts each with `PUT …/items/{row_index}/review` and then approves the job; empty `rows` when the job has not been to QC.
+         */
+        get: operations["getQcSample"];
+        put?: never;
         post?: never;
         delete?: never;
         options?: never;
@@ -1269,6 +1292,8 @@ export interface components {
             is_active: boolean;
             /** @description How many annotators answer each row of the project's jobs (1–10, default 1); a job may override it. See README, several annotators per row. */
             annotations_per_row: number;
+            /** @description The share of each job's rows QC checks (0–1, default 0). Above 0, a reviewer's approval sends a job to `awaiting_qc` over a deterministic sample of its rows (GET /annotation-jobs/{job_id}/qc-sample); 0: approval makes it `reviewed`. */
+            qc_sample_rate: number;
             /** @description When the project last moved to `completed`. */
             completed_at: string | null;
             /** @description The client organization's contact for this project. */
@@ -1292,6 +1317,7 @@ export interface components {
                 not_started: number;
                 in_progress: number;
                 submitted: number;
+                awaiting_qc: number;
                 reviewed: number;
             };
             /** @description Rows with an annotation, over all live jobs. */
@@ -1641,13 +1667,16 @@ export interface components {
              * @description Job status. New jobs start as `not_started`. The moves (anything else is 409, naming the legal moves):
              *     - `not_started` → `in_progress` (**start**): the first annotation saved on the job, or `PATCH {status: in_progress}`; by an assigned annotator, the project's pm or a platform admin.
              *     - `in_progress` → `submitted` (**submit**): `PATCH {status: submitted}`; by an assigned annotator or a platform admin; only when the submitting annotator has a response for every row of the job's range; each annotator submits their own work and the job moves once `annotations_per_row` of them have (before that the PATCH records the submission and the job stays in_progress); after a rejection that sent rows back, the annotator has saved each of those rows again.
-             *     - `submitted` → `reviewed` (**approve**): `POST /annotation-jobs/{job_id}/reviews {status: approved}`; by an assigned reviewer or qc, the project's pm or a platform admin; only when no row of the job has a rejected verdict (`PUT …/items/{row_index}/review`).
+             *     - `submitted` → `reviewed` (**approve**): `POST /annotation-jobs/{job_id}/reviews {status: approved}`; by an assigned reviewer or qc, the project's pm or a platform admin; only when the project's `qc_sample_rate` is 0 and no row of the job has a rejected verdict (`PUT …/items/{row_index}/review`).
+             *     - `submitted` → `awaiting_qc` (**approve_to_qc**): `POST /annotation-jobs/{job_id}/reviews {status: approved}`; by an assigned reviewer or qc, the project's pm or a platform admin; only when the project's `qc_sample_rate` is above 0 and no row is rejected; the job freezes the rate, and with it its QC sample (`GET /annotation-jobs/{job_id}/qc-sample`).
+             *     - `awaiting_qc` → `reviewed` (**qc_approve**): `POST /annotation-jobs/{job_id}/reviews {status: approved}`; by an assigned qc, the project's pm or a platform admin; only when QC accepted every row of the sample (`PUT …/items/{row_index}/review` while the job awaits QC) and no row is rejected.
              *     - `submitted` → `in_progress` (**reject**): `POST /annotation-jobs/{job_id}/reviews {status: rejected, comments}`; by an assigned reviewer or qc, the project's pm or a platform admin; only when the review carries comments saying what to fix. Only the rows with a rejected verdict go back when there are any (the others stay as they are; accepted rows are final); without any, every row not accepted does.
+             *     - `awaiting_qc` → `in_progress` (**qc_reject**): `POST /annotation-jobs/{job_id}/reviews {status: rejected, comments}`; by an assigned qc, the project's pm or a platform admin; only when the review carries comments; rows go back as with a reviewer's rejection.
              *     - `reviewed` is final.
              *     Starting a job moves its project to `in_progress` when the project is `draft`, `ready_for_annotation` or `completed`.
              * @enum {string}
              */
-            status: "not_started" | "in_progress" | "submitted" | "reviewed";
+            status: "not_started" | "in_progress" | "submitted" | "awaiting_qc" | "reviewed";
             /** @enum {string} */
             priority: "low" | "medium" | "high";
             /** @description A calendar date (YYYY-MM-DD). */
@@ -1744,6 +1773,11 @@ export interface components {
         ItemReview: {
             /** @enum {string} */
             verdict: "accepted" | "rejected";
+            /**
+             * @description `qc` for a verdict given while the job awaited QC, else `review`.
+             * @enum {string}
+             */
+            stage: "review" | "qc";
             reason: string | null;
             reviewer_id: number | null;
             /** @description The job's rejection sent this row back to its annotators; they redo it before resubmitting. */
@@ -1846,6 +1880,11 @@ export interface components {
             row_index: number;
             /** @enum {string} */
             verdict: "accepted" | "rejected";
+            /**
+             * @description `qc` for a verdict given while the job awaited QC, else `review`.
+             * @enum {string}
+             */
+            stage: "review" | "qc";
             reason: string | null;
             reviewer_id: number | null;
             /** @description How many times the row has been rejected. */
@@ -1854,6 +1893,32 @@ export interface components {
             returned: boolean;
             created_at: string;
             updated_at: string;
+        };
+        QcSample: {
+            job_id: number;
+            /**
+             * @description Job status. New jobs start as `not_started`. The moves (anything else is 409, naming the legal moves):
+             *     - `not_started` → `in_progress` (**start**): the first annotation saved on the job, or `PATCH {status: in_progress}`; by an assigned annotator, the project's pm or a platform admin.
+             *     - `in_progress` → `submitted` (**submit**): `PATCH {status: submitted}`; by an assigned annotator or a platform admin; only when the submitting annotator has a response for every row of the job's range; each annotator submits their own work and the job moves once `annotations_per_row` of them have (before that the PATCH records the submission and the job stays in_progress); after a rejection that sent rows back, the annotator has saved each of those rows again.
+             *     - `submitted` → `reviewed` (**approve**): `POST /annotation-jobs/{job_id}/reviews {status: approved}`; by an assigned reviewer or qc, the project's pm or a platform admin; only when the project's `qc_sample_rate` is 0 and no row of the job has a rejected verdict (`PUT …/items/{row_index}/review`).
+             *     - `submitted` → `awaiting_qc` (**approve_to_qc**): `POST /annotation-jobs/{job_id}/reviews {status: approved}`; by an assigned reviewer or qc, the project's pm or a platform admin; only when the project's `qc_sample_rate` is above 0 and no row is rejected; the job freezes the rate, and with it its QC sample (`GET /annotation-jobs/{job_id}/qc-sample`).
+             *     - `awaiting_qc` → `reviewed` (**qc_approve**): `POST /annotation-jobs/{job_id}/reviews {status: approved}`; by an assigned qc, the project's pm or a platform admin; only when QC accepted every row of the sample (`PUT …/items/{row_index}/review` while the job awaits QC) and no row is rejected.
+             *     - `submitted` → `in_progress` (**reject**): `POST /annotation-jobs/{job_id}/reviews {status: rejected, comments}`; by an assigned reviewer or qc, the project's pm or a platform admin; only when the review carries comments saying what to fix. Only the rows with a rejected verdict go back when there are any (the others stay as they are; accepted rows are final); without any, every row not accepted does.
+             *     - `awaiting_qc` → `in_progress` (**qc_reject**): `POST /annotation-jobs/{job_id}/reviews {status: rejected, comments}`; by an assigned qc, the project's pm or a platform admin; only when the review carries comments; rows go back as with a reviewer's rejection.
+             *     - `reviewed` is final.
+             *     Starting a job moves its project to `in_progress` when the project is `draft`, `ready_for_annotation` or `completed`.
+             * @enum {string}
+             */
+            status: "not_started" | "in_progress" | "submitted" | "awaiting_qc" | "reviewed";
+            /** @description The project's qc_sample_rate as the job froze it when a reviewer's approval sent it to QC; null when it has not been to QC. */
+            sample_rate: number | null;
+            /** @description The sampled rows, by row_index: ceil(sample_rate × rows) of the job's range, drawn deterministically (README). */
+            rows: {
+                row_index: number;
+                review: components["schemas"]["ItemReview"];
+                /** @description QC accepted the row (a verdict given while the job awaited QC). */
+                checked: boolean;
+            }[];
         };
         Comment: {
             comment_id: number;
@@ -5412,6 +5477,8 @@ export interface operations {
                     our_pm_id?: number | null;
                     /** @description How many annotators answer each row (1–10); jobs without their own setting follow it, including their submission rule. */
                     annotations_per_row?: number;
+                    /** @description The share of each job's rows QC checks after a reviewer approves it (0–1; 0 turns the QC stage off). Jobs already awaiting QC keep the rate they froze. */
+                    qc_sample_rate?: number;
                 };
             };
         };
@@ -7804,7 +7871,7 @@ export interface operations {
                 /** @description Sort by created_at, due_date, priority, name; prefix with `-` for descending. */
                 sort?: "created_at" | "-created_at" | "due_date" | "-due_date" | "priority" | "-priority" | "name" | "-name";
                 /** @description Only jobs in this status. */
-                status?: "not_started" | "in_progress" | "submitted" | "reviewed";
+                status?: "not_started" | "in_progress" | "submitted" | "awaiting_qc" | "reviewed";
                 /** @description Only jobs of this priority. */
                 priority?: "low" | "medium" | "high";
                 /** @description Only jobs this user holds an assignment on (any role). */
@@ -8071,7 +8138,7 @@ export interface operations {
                 /** @description Sort by created_at, due_date, priority, name; prefix with `-` for descending. */
                 sort?: "created_at" | "-created_at" | "due_date" | "-due_date" | "priority" | "-priority" | "name" | "-name";
                 /** @description Only jobs in this status. */
-                status?: "not_started" | "in_progress" | "submitted" | "reviewed";
+                status?: "not_started" | "in_progress" | "submitted" | "awaiting_qc" | "reviewed";
                 /** @description Only jobs of this priority. */
                 priority?: "low" | "medium" | "high";
                 /** @description Only jobs this user holds an assignment on (any role). */
@@ -8446,13 +8513,16 @@ export interface operations {
                      * @description Job status. New jobs start as `not_started`. The moves (anything else is 409, naming the legal moves):
                      *     - `not_started` → `in_progress` (**start**): the first annotation saved on the job, or `PATCH {status: in_progress}`; by an assigned annotator, the project's pm or a platform admin.
                      *     - `in_progress` → `submitted` (**submit**): `PATCH {status: submitted}`; by an assigned annotator or a platform admin; only when the submitting annotator has a response for every row of the job's range; each annotator submits their own work and the job moves once `annotations_per_row` of them have (before that the PATCH records the submission and the job stays in_progress); after a rejection that sent rows back, the annotator has saved each of those rows again.
-                     *     - `submitted` → `reviewed` (**approve**): `POST /annotation-jobs/{job_id}/reviews {status: approved}`; by an assigned reviewer or qc, the project's pm or a platform admin; only when no row of the job has a rejected verdict (`PUT …/items/{row_index}/review`).
+                     *     - `submitted` → `reviewed` (**approve**): `POST /annotation-jobs/{job_id}/reviews {status: approved}`; by an assigned reviewer or qc, the project's pm or a platform admin; only when the project's `qc_sample_rate` is 0 and no row of the job has a rejected verdict (`PUT …/items/{row_index}/review`).
+                     *     - `submitted` → `awaiting_qc` (**approve_to_qc**): `POST /annotation-jobs/{job_id}/reviews {status: approved}`; by an assigned reviewer or qc, the project's pm or a platform admin; only when the project's `qc_sample_rate` is above 0 and no row is rejected; the job freezes the rate, and with it its QC sample (`GET /annotation-jobs/{job_id}/qc-sample`).
+                     *     - `awaiting_qc` → `reviewed` (**qc_approve**): `POST /annotation-jobs/{job_id}/reviews {status: approved}`; by an assigned qc, the project's pm or a platform admin; only when QC accepted every row of the sample (`PUT …/items/{row_index}/review` while the job awaits QC) and no row is rejected.
                      *     - `submitted` → `in_progress` (**reject**): `POST /annotation-jobs/{job_id}/reviews {status: rejected, comments}`; by an assigned reviewer or qc, the project's pm or a platform admin; only when the review carries comments saying what to fix. Only the rows with a rejected verdict go back when there are any (the others stay as they are; accepted rows are final); without any, every row not accepted does.
+                     *     - `awaiting_qc` → `in_progress` (**qc_reject**): `POST /annotation-jobs/{job_id}/reviews {status: rejected, comments}`; by an assigned qc, the project's pm or a platform admin; only when the review carries comments; rows go back as with a reviewer's rejection.
                      *     - `reviewed` is final.
                      *     Starting a job moves its project to `in_progress` when the project is `draft`, `ready_for_annotation` or `completed`.
                      * @enum {string}
                      */
-                    status?: "not_started" | "in_progress" | "submitted" | "reviewed";
+                    status?: "not_started" | "in_progress" | "submitted" | "awaiting_qc" | "reviewed";
                 };
             };
         };
@@ -10083,8 +10153,113 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The job is not awaiting review. */
+            /** @description The job is neither submitted nor awaiting QC. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the API accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter or body field is invalid. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller (a user, or an API token) sent more requests than its rate limit allows (middleware/rate-limit.ts). */
+            429: {
+                headers: {
+                    /** @description Seconds until the caller may try again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Something failed on our side; the request id identifies it in our logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getQcSample: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job's QC sample. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QcSample"];
+                };
+            };
+            /** @description The body is not valid JSON. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller may see the resource but not change it. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource, or the caller may not see it. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -7,6 +7,7 @@ import {
   bigint,
   check,
   date,
+  doublePrecision,
   foreignKey,
   index,
   integer,
@@ -18,7 +19,7 @@ import {
   unique,
 } from "drizzle-orm/pg-core";
 import { bigIdentityKey, createdAt, deletedAt, identityKey, timestamptz, updatedAt } from "./columns.ts";
-import { annotationJobStatus, assignmentRole, jobPriority, reviewStatus, rowVerdict } from "./enums.ts";
+import { annotationJobStatus, assignmentRole, jobPriority, reviewStage, reviewStatus, rowVerdict } from "./enums.ts";
 import { fileTable } from "./files.ts";
 import { user } from "./identity.ts";
 import { project } from "./projects.ts";
@@ -48,6 +49,9 @@ export const annotationJob = pgTable(
     instructions: text(),
     // How many annotators answer each row; null: the project's annotations_per_row.
     annotations_per_row: integer(),
+    // The project's qc_sample_rate, frozen when a reviewer's approval sends the job to QC
+    // (its QC sample is drawn from it); null when the job has not been to QC since its last rejection.
+    qc_sample_rate: doublePrecision(),
     created_by: integer().references(() => user.user_id, { onDelete: "set null" }),
     created_at: createdAt(),
     updated_at: updatedAt(),
@@ -66,6 +70,7 @@ export const annotationJob = pgTable(
     check("annotation_job_estimated_hours_positive", sql`${t.estimated_hours} IS NULL OR ${t.estimated_hours} > 0`),
     check("annotation_job_row_start_non_negative", sql`${t.row_start} >= 0`),
     check("annotation_job_row_range_ordered", sql`${t.row_start} <= ${t.row_end}`),
+    check("annotation_job_qc_sample_rate_range", sql`${t.qc_sample_rate} IS NULL OR (${t.qc_sample_rate} > 0 AND ${t.qc_sample_rate} <= 1)`),
     check("annotation_job_annotations_per_row_range", sql`${t.annotations_per_row} IS NULL OR ${t.annotations_per_row} BETWEEN 1 AND 10`),
     // Compared with the UTC calendar day of creation.
     check(
@@ -212,6 +217,7 @@ export const rowReview = pgTable(
       .references(() => annotationJob.job_id, { onDelete: "cascade" }),
     row_index: integer().notNull(),
     verdict: rowVerdict().notNull(),
+    stage: reviewStage().notNull().default("review"),
     reason: text(),
     // SET NULL: the verdict stands after the reviewer's account is gone.
     reviewer_id: integer().references(() => user.user_id, { onDelete: "set null" }),

@@ -27,6 +27,7 @@ export const annotationJobStatus = pgEnum("annotation_job_status", [
   "not_started",
   "in_progress",
   "submitted",
+  "awaiting_qc",
   "reviewed",
 ]);
 
@@ -34,6 +35,9 @@ export const reviewStatus = pgEnum("review_status", ["pending", "approved", "rej
 
 /** A reviewer's verdict on one row of a job (row_review). */
 export const rowVerdict = pgEnum("row_verdict", ["accepted", "rejected"]);
+
+/** Which look gave a row its verdict: the review of a submitted job, or QC of a job awaiting QC. */
+export const reviewStage = pgEnum("review_stage", ["review", "qc"]);
 
 export const language = pgEnum("language", ["en", "zh", "fr", "de", "es", "ar"]);
 

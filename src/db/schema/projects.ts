@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { boolean, check, index, integer, pgTable, text, unique, uniqueIndex } from "drizzle-orm/pg-core";
+import { boolean, check, doublePrecision, index, integer, pgTable, text, unique, uniqueIndex } from "drizzle-orm/pg-core";
 import { createdAt, deletedAt, identityKey, timestamptz, updatedAt } from "./columns.ts";
 import { projectStatus } from "./enums.ts";
 import { organization, user } from "./identity.ts";
@@ -20,6 +20,8 @@ export const project = pgTable(
     completed_at: timestamptz(),
     // How many annotators answer each row of its jobs (a job may override it).
     annotations_per_row: integer().notNull().default(1),
+    // The share of a job's rows QC checks after a reviewer approves it; 0: no QC stage.
+    qc_sample_rate: doublePrecision().notNull().default(0),
     // SET NULL: a project outlives the people who managed it.
     client_pm_id: integer().references(() => user.user_id, { onDelete: "set null" }),
     our_pm_id: integer().references(() => user.user_id, { onDelete: "set null" }),
@@ -42,6 +44,7 @@ export const project = pgTable(
     index("project_updated_at_idx").on(t.updated_at),
     index("project_name_idx").on(t.name),
     check("project_annotations_per_row_range", sql`${t.annotations_per_row} BETWEEN 1 AND 10`),
+    check("project_qc_sample_rate_range", sql`${t.qc_sample_rate} BETWEEN 0 AND 1`),
     check("project_name_not_blank", sql`length(btrim(${t.name})) > 0`),
     check("project_completed_after_creation", sql`${t.completed_at} IS NULL OR ${t.completed_at} >= ${t.created_at}`),
   ],

@@ -292,7 +292,7 @@ const EDITABLE: Record<Exclude<keyof UpdateJobInput, "status">, string> = {
 };
 
 /** The permission each actor needs to make a status move by PATCH. */
-const PATCH_PERMISSION: Record<JobActor, PermissionName> = { manager: "job:update", annotator: "annotation:write", reviewer: "review:write" };
+const PATCH_PERMISSION: Record<JobActor, PermissionName> = { manager: "job:update", annotator: "annotation:write", reviewer: "review:write", qc: "review:write" };
 
 type UpdateRow = JobScopeRow & JobRow & {
   caller_annotated: number;

@@ -14,6 +14,7 @@ export const ProjectJobProgressSchema = z
         not_started: z.number().int(),
         in_progress: z.number().int(),
         submitted: z.number().int(),
+        awaiting_qc: z.number().int(),
         reviewed: z.number().int(),
       })
       .openapi({ description: "Live annotation jobs of the project, by status." }),
@@ -32,6 +33,7 @@ export function projectProgressColumns(projectAlias: string): SQL {
         'not_started', count(pj.job_id) filter (where pj.status = 'not_started'),
         'in_progress', count(pj.job_id) filter (where pj.status = 'in_progress'),
         'submitted', count(pj.job_id) filter (where pj.status = 'submitted'),
+        'awaiting_qc', count(pj.job_id) filter (where pj.status = 'awaiting_qc'),
         'reviewed', count(pj.job_id) filter (where pj.status = 'reviewed')),
       'annotated', coalesce(sum(pj_annotated.count), 0),
       'total', coalesce(sum(pj.row_end - pj.row_start + 1), 0))
@@ -49,6 +51,7 @@ export function presentProjectProgress(value: unknown): ProjectJobProgress {
       not_started: Number(progress.jobs.not_started),
       in_progress: Number(progress.jobs.in_progress),
       submitted: Number(progress.jobs.submitted),
+      awaiting_qc: Number(progress.jobs.awaiting_qc),
       reviewed: Number(progress.jobs.reviewed),
     },
     annotated: Number(progress.annotated),

@@ -36,11 +36,12 @@ function holdsAssignment(principal: Principal, jobAlias: string, roles: readonly
       and scope_assignment.role in (${list}))`;
 }
 
-/** Booleans: is the caller this job's manager, its annotator, its reviewer (reviewer or qc)? Admins are all three. */
+/** Booleans: is the caller this job's manager, its annotator, its reviewer (reviewer or qc), its qc? Admins are all four. */
 export function capacityColumns(principal: Principal, jobAlias: string, projectAlias: string): SQL {
   return sql`${managesProject(principal, projectAlias)} as caller_manages,
     ${holdsAssignment(principal, jobAlias, ["annotator"])} as caller_annotates,
-    ${holdsAssignment(principal, jobAlias, ["reviewer", "qc"])} as caller_reviews`;
+    ${holdsAssignment(principal, jobAlias, ["reviewer", "qc"])} as caller_reviews,
+    ${holdsAssignment(principal, jobAlias, ["qc"])} as caller_qcs`;
 }
 
 export type JobScopeRow = {
@@ -58,6 +59,7 @@ export type JobScopeRow = {
   caller_manages: boolean;
   caller_annotates: boolean;
   caller_reviews: boolean;
+  caller_qcs: boolean;
 };
 
 /**
@@ -104,7 +106,7 @@ export function firstFailure<R extends Record<string, unknown>>(row: R, checks: 
 /** The permission-and-assignment check of a capacity: e.g. annotating needs annotation:write and an annotator assignment. */
 export function capacity(principal: Principal, actor: JobActor, permission: PermissionName): SQL {
   if (!can(principal, permission)) return sql`false`;
-  const column = { annotator: "caller_annotates", reviewer: "caller_reviews", manager: "caller_manages" }[actor];
+  const column = { annotator: "caller_annotates", reviewer: "caller_reviews", qc: "caller_qcs", manager: "caller_manages" }[actor];
   return sql.raw(`scope.${column}`);
 }
 

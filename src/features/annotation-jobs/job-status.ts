@@ -15,11 +15,11 @@ import { annotationJobStatus } from "../../db/schema/enums.ts";
 export const JOB_STATUSES = annotationJobStatus.enumValues;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
-export type JobActor = "annotator" | "reviewer" | "manager";
+export type JobActor = "annotator" | "reviewer" | "qc" | "manager";
 
 export type JobTransition = {
   /** The verb, also the audit action `annotation_job.<name>`. */
-  name: "start" | "submit" | "approve" | "reject";
+  name: "start" | "submit" | "approve" | "approve_to_qc" | "qc_approve" | "reject" | "qc_reject";
   from: JobStatus;
   to: JobStatus;
   /** What makes the move: a PATCH of `status`, a side effect of saving, or a review. */
@@ -58,7 +58,26 @@ export const JOB_TRANSITIONS: readonly JobTransition[] = [
     via: "`POST /annotation-jobs/{job_id}/reviews {status: approved}`",
     patchable: false,
     by: ["reviewer", "manager"],
-    condition: "no row of the job has a rejected verdict (`PUT …/items/{row_index}/review`)",
+    condition: "the project's `qc_sample_rate` is 0 and no row of the job has a rejected verdict (`PUT …/items/{row_index}/review`)",
+  },
+  {
+    name: "approve_to_qc",
+    from: "submitted",
+    to: "awaiting_qc",
+    via: "`POST /annotation-jobs/{job_id}/reviews {status: approved}`",
+    patchable: false,
+    by: ["reviewer", "manager"],
+    condition: "the project's `qc_sample_rate` is above 0 and no row is rejected; the job freezes the rate, and with it its QC sample " +
+      "(`GET /annotation-jobs/{job_id}/qc-sample`)",
+  },
+  {
+    name: "qc_approve",
+    from: "awaiting_qc",
+    to: "reviewed",
+    via: "`POST /annotation-jobs/{job_id}/reviews {status: approved}`",
+    patchable: false,
+    by: ["qc", "manager"],
+    condition: "QC accepted every row of the sample (`PUT …/items/{row_index}/review` while the job awaits QC) and no row is rejected",
   },
   {
     name: "reject",
@@ -69,6 +88,15 @@ export const JOB_TRANSITIONS: readonly JobTransition[] = [
     by: ["reviewer", "manager"],
     condition: "the review carries comments saying what to fix. Only the rows with a rejected verdict go back when there are any " +
       "(the others stay as they are; accepted rows are final); without any, every row not accepted does",
+  },
+  {
+    name: "qc_reject",
+    from: "awaiting_qc",
+    to: "in_progress",
+    via: "`POST /annotation-jobs/{job_id}/reviews {status: rejected, comments}`",
+    patchable: false,
+    by: ["qc", "manager"],
+    condition: "the review carries comments; rows go back as with a reviewer's rejection",
   },
 ];
 
@@ -101,6 +129,7 @@ export function transitionNamed(name: JobTransition["name"]): JobTransition {
 const ACTOR_NAMES: Record<JobActor, string> = {
   annotator: "an assigned annotator",
   reviewer: "an assigned reviewer or qc",
+  qc: "an assigned qc",
   manager: "the project's pm",
 };
 

@@ -125,6 +125,7 @@ export async function getAnnotation(ctx: AuthenticatedContext, jobId: number, ro
 type SaveRow = JobScopeRow & AnswerColumns & Record<string, unknown> & { saved: AnnotationRow | null };
 
 function lockedDetail(jobId: number, status: JobStatus): string {
+  if (status === "awaiting_qc") return `Job ${jobId} is awaiting QC; its annotations are locked until QC approves or rejects it.`;
   return status === "submitted"
     ? `Job ${jobId} is submitted and awaiting review; its annotations are locked until a reviewer rejects it.`
     : `Job ${jobId} is reviewed (approved); its annotations are final and can no longer change.`;

@@ -13,6 +13,7 @@ export type ProjectRow = {
   status: ProjectStatus;
   is_active: boolean;
   annotations_per_row: number;
+  qc_sample_rate: number;
   completed_at: string | null;
   client_pm_id: number | null;
   our_pm_id: number | null;
@@ -34,6 +35,10 @@ export const ProjectSchema = z
     is_active: z.boolean(),
     annotations_per_row: z.number().int().openapi({
       description: "How many annotators answer each row of the project's jobs (1–10, default 1); a job may override it. See README, several annotators per row.",
+    }),
+    qc_sample_rate: z.number().openapi({
+      description: "The share of each job's rows QC checks (0–1, default 0). Above 0, a reviewer's approval sends a job to `awaiting_qc` " +
+        "over a deterministic sample of its rows (GET /annotation-jobs/{job_id}/qc-sample); 0: approval makes it `reviewed`.",
     }),
     completed_at: z.string().nullable().openapi({ description: "When the project last moved to `completed`." }),
     client_pm_id: z.number().int().nullable().openapi({ description: "The client organization's contact for this project." }),
@@ -66,6 +71,7 @@ export function presentProject(row: ProjectRow): ProjectView {
     status: row.status,
     is_active: row.is_active,
     annotations_per_row: row.annotations_per_row,
+    qc_sample_rate: Number(row.qc_sample_rate),
     completed_at: isoTimestamp(row.completed_at),
     client_pm_id: row.client_pm_id,
     our_pm_id: row.our_pm_id,

@@ -109,6 +109,9 @@ export const updateProject = protectedRoute({
             annotations_per_row: z.number().int().min(1).max(10).optional().openapi({
               description: "How many annotators answer each row (1–10); jobs without their own setting follow it, including their submission rule.",
             }),
+            qc_sample_rate: z.number().min(0).max(1).optional().openapi({
+              description: "The share of each job's rows QC checks after a reviewer approves it (0–1; 0 turns the QC stage off). Jobs already awaiting QC keep the rate they froze.",
+            }),
           }),
         },
       },

@@ -28,7 +28,7 @@ const NAME_INDEX = "project_org_id_name_live_idx";
 /** The columns lists show (requirements_text can be long and is left to the single view). */
 function projectListColumns(alias: string): SQL {
   const p = sql.raw(alias);
-  return sql`${p}.project_id, ${p}.org_id, ${p}.name, ${p}.description, ${p}.status, ${p}.is_active, ${p}.annotations_per_row, ${p}.completed_at,
+  return sql`${p}.project_id, ${p}.org_id, ${p}.name, ${p}.description, ${p}.status, ${p}.is_active, ${p}.annotations_per_row, ${p}.qc_sample_rate, ${p}.completed_at,
     ${p}.client_pm_id, ${p}.our_pm_id, ${p}.created_at, ${p}.updated_at, ${p}.deleted_at`;
 }
 
@@ -262,6 +262,7 @@ export type UpdateProjectInput = {
   client_pm_id?: number | null | undefined;
   our_pm_id?: number | null | undefined;
   annotations_per_row?: number | undefined;
+  qc_sample_rate?: number | undefined;
 };
 
 const UPDATABLE: Record<Exclude<keyof UpdateProjectInput, "status">, string> = {
@@ -271,6 +272,7 @@ const UPDATABLE: Record<Exclude<keyof UpdateProjectInput, "status">, string> = {
   client_pm_id: "integer",
   our_pm_id: "integer",
   annotations_per_row: "integer",
+  qc_sample_rate: "double precision",
 };
 
 type UpdateChecks = ReferenceChecks & { version_ok: boolean; status_ok: boolean; current_status: ProjectStatus };

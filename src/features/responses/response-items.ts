@@ -10,7 +10,7 @@ import { isoTimestamp } from "../../lib/sql-values.ts";
 import { idAfter } from "../annotation-jobs/job-scope.ts";
 import { readableRows } from "../annotations/annotations.service.ts";
 import { rowSuggestionsSql, type RowSuggestion } from "../suggestions/row-suggestions.ts";
-import { itemReviewFilter, itemReviewSql, type ItemReviewFilter } from "../row-reviews/row-rules.ts";
+import { itemReviewFilter, itemReviewSql, type ItemReview, type ItemReviewFilter } from "../row-reviews/row-rules.ts";
 import { consensusSql } from "./consensus.ts";
 import { responseVisible, shownResponseOrder, visibleOverride, visibleResponseData } from "./response-access.ts";
 
@@ -26,7 +26,7 @@ type ItemRow = {
   final: Record<string, unknown> | null;
   agreed: boolean;
   suggestions: RowSuggestion[];
-  review: { verdict: "accepted" | "rejected"; reason: string | null; reviewer_id: number | null; returned: boolean; updated_at: string } | null;
+  review: ItemReview | null;
 };
 
 function presentItem(row: ItemRow) {
@@ -67,7 +67,7 @@ export async function listItems(
     sql`select r.row_index, r.data, a.data as annotation_data, a.annotator_id as annotation_annotator_id, a.version as annotation_version,
         a.updated_by as annotation_updated_by, a.updated_at::text as annotation_updated_at,
         c.responses_count, c.final, c.agreed, ${rowSuggestionsSql(sql`scope.table_id`, sql`r.row_index`)} as suggestions,
-        ${itemReviewSql()} as review
+        ${itemReviewSql(sql`r.row_index`)} as review
       from file_table_row r
       left join lateral (
         select sa.* from annotation sa

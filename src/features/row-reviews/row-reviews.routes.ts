@@ -11,9 +11,12 @@ const itemParams = jobParams.extend({
 
 const verdict = z.enum(["accepted", "rejected"]);
 
+const stage = z.enum(["review", "qc"]).openapi({ description: "`qc` for a verdict given while the job awaited QC, else `review`." });
+
 export const ItemReviewSchema = z
   .object({
     verdict,
+    stage: stage,
     reason: z.string().nullable(),
     reviewer_id: z.number().int().nullable(),
     returned: z.boolean().openapi({ description: "The job's rejection sent this row back to its annotators; they redo it before resubmitting." }),
@@ -26,6 +29,7 @@ export const RowReviewSchema = z
     job_id: z.number().int(),
     row_index: z.number().int(),
     verdict,
+    stage,
     reason: z.string().nullable(),
     reviewer_id: z.number().int().nullable(),
     rejections: z.number().int().openapi({ description: "How many times the row has been rejected." }),
@@ -40,9 +44,10 @@ export const setRowReview = protectedRoute({
   path: "/annotation-jobs/{job_id}/items/{row_index}/review",
   operationId: "setRowReview",
   tags: [TAG],
-  summary: "Accept or reject one row of a submitted job",
+  summary: "Accept or reject one row of a submitted job, or of a job awaiting QC",
   description:
-    "By a reviewer or qc assigned to the job, the project's pm or a platform admin, while the job is `submitted` (409 otherwise). " +
+    "By a reviewer or qc assigned to the job, the project's pm or a platform admin, while the job is `submitted`; while it is " +
+    "`awaiting_qc`, by its qc, the pm or an admin (stage `qc`: QC accepts the rows of its sample before approving). 409 otherwise. " +
     "A later PUT replaces the verdict. Rejecting the job (`POST …/reviews {status: rejected}`) then sends back only the rejected rows, " +
     "with their `reason` shown to the annotators on the items (`GET …/items?review=rejected`); accepted rows are final. A job with " +
     "rejected rows cannot be approved. 404 when the row is outside the job's range. 201 for the row's first verdict, 200 after.",
@@ -56,6 +61,6 @@ export const setRowReview = protectedRoute({
   responses: {
     200: { description: "The verdict, replaced.", content: { "application/json": { schema: RowReviewSchema } } },
     201: { description: "The row's first verdict.", content: { "application/json": { schema: RowReviewSchema } } },
-    ...problem("conflict", "The job is not awaiting review."),
+    ...problem("conflict", "The job is neither submitted nor awaiting QC."),
   },
 });

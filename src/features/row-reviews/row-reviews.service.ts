@@ -18,6 +18,7 @@ type RowReviewRow = {
   job_id: number;
   row_index: number;
   verdict: Verdict;
+  stage: "review" | "qc";
   reason: string | null;
   reviewer_id: number | null;
   rejections: number;
@@ -44,14 +45,17 @@ export async function setRowReview(
   const checks: Check<SetRow>[] = [
     {
       name: "may_review",
-      holds: sql`(${capacity(principal, "reviewer", "review:write")} or ${capacity(principal, "manager", "review:write")})`,
-      fail: () => new ApiError("forbidden", `Only a reviewer or qc assigned to job ${jobId}, the project's pm or a platform admin can review its rows.`),
+      holds: sql`(case when scope.status = 'awaiting_qc' then ${capacity(principal, "qc", "review:write")} else ${capacity(principal, "reviewer", "review:write")} end
+        or ${capacity(principal, "manager", "review:write")})`,
+      fail: (row) => new ApiError("forbidden", row.status === "awaiting_qc"
+        ? `Job ${jobId} awaits QC: only a qc assigned to it, the project's pm or a platform admin can review its rows now.`
+        : `Only a reviewer or qc assigned to job ${jobId}, the project's pm or a platform admin can review its rows.`),
     },
     { name: "in_range", holds: sql`${rowIndex}::integer between scope.row_start and scope.row_end`, fail: (row) => outOfRange(jobId, rowIndex, row) },
     {
       name: "submitted",
-      holds: sql`scope.status = 'submitted'`,
-      fail: (row) => new ApiError("conflict", `Job ${jobId} is ${row.status}; its rows are reviewed while it is submitted.`),
+      holds: sql`scope.status in ('submitted', 'awaiting_qc')`,
+      fail: (row) => new ApiError("conflict", `Job ${jobId} is ${row.status}; its rows are reviewed while it is submitted or awaiting QC.`),
     },
   ];
   const reason = input.reason === undefined || input.reason === "" ? null : input.reason;
@@ -62,11 +66,12 @@ export async function setRowReview(
       checks as (select scope.*, ${checkColumns(checks)} from scope),
       previous as (select rv.verdict from row_review rv join checks on rv.job_id = checks.job_id where rv.row_index = ${rowIndex}::integer),
       saved as (
-        insert into row_review (job_id, row_index, verdict, reason, reviewer_id, rejections)
-        select checks.job_id, ${rowIndex}::integer, ${input.verdict}::row_verdict, ${reason}::text, ${principal.user_id}::integer, ${rejection}
+        insert into row_review (job_id, row_index, verdict, stage, reason, reviewer_id, rejections)
+        select checks.job_id, ${rowIndex}::integer, ${input.verdict}::row_verdict,
+          case when checks.status = 'awaiting_qc' then 'qc' else 'review' end::review_stage, ${reason}::text, ${principal.user_id}::integer, ${rejection}
         from checks where checks.passed
         on conflict (job_id, row_index) do update
-          set verdict = excluded.verdict, reason = excluded.reason, reviewer_id = excluded.reviewer_id,
+          set verdict = excluded.verdict, stage = excluded.stage, reason = excluded.reason, reviewer_id = excluded.reviewer_id,
             rejections = row_review.rejections + case when excluded.verdict = 'rejected'
               and (row_review.verdict <> 'rejected' or row_review.returned_after_revision is not null) then 1 else 0 end, returned_after_revision = null, updated_at = now()
         returning *
@@ -78,11 +83,11 @@ export async function setRowReview(
           org_id: sql`checks.org_id`,
           project_id: sql`checks.project_id`,
           before: sql`(select jsonb_build_object('verdict', previous.verdict) from previous)`,
-          after: sql`jsonb_build_object('job_id', saved.job_id, 'row_index', saved.row_index, 'verdict', saved.verdict, 'reason', saved.reason)`,
+          after: sql`jsonb_build_object('job_id', saved.job_id, 'row_index', saved.row_index, 'verdict', saved.verdict, 'stage', saved.stage, 'reason', saved.reason)`,
         }, sql`saved cross join checks`)}
       )
       select checks.*, (select row_to_json(s) from (
-          select saved.job_id, saved.row_index, saved.verdict, saved.reason, saved.reviewer_id, saved.rejections,
+          select saved.job_id, saved.row_index, saved.verdict, saved.stage, saved.reason, saved.reviewer_id, saved.rejections,
             saved.returned_after_revision is not null as returned, saved.created_at::text as created_at, saved.updated_at::text as updated_at,
             not exists (select 1 from previous) as created
           from saved) s) as saved

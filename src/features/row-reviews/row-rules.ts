@@ -47,12 +47,21 @@ export function returnRejectedRows(): SQL {
     )`;
 }
 
-/** A job item's `review` (json or null), for the items query over `scope` and `r` (the table row). */
-export function itemReviewSql(): SQL {
-  return sql`(select json_build_object('verdict', rv.verdict, 'reason', rv.reason, 'reviewer_id', rv.reviewer_id,
+export type ItemReview = {
+  verdict: "accepted" | "rejected";
+  stage: "review" | "qc";
+  reason: string | null;
+  reviewer_id: number | null;
+  returned: boolean;
+  updated_at: string;
+};
+
+/** A job item's `review` (json or null) for row `rowIndex` of the job in `scope`. */
+export function itemReviewSql(rowIndex: SQL): SQL {
+  return sql`(select json_build_object('verdict', rv.verdict, 'stage', rv.stage, 'reason', rv.reason, 'reviewer_id', rv.reviewer_id,
       'returned', rv.returned_after_revision is not null,
       'updated_at', to_char(rv.updated_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
-    from row_review rv where rv.job_id = scope.job_id and rv.row_index = r.row_index)`;
+    from row_review rv where rv.job_id = scope.job_id and rv.row_index = ${rowIndex})`;
 }
 
 export const ITEM_REVIEW_FILTERS = ["accepted", "rejected", "none"] as const;

@@ -20,6 +20,7 @@ import { responsesRouter } from "./features/responses/responses.index.ts";
 import { reviewsRouter } from "./features/reviews/reviews.index.ts";
 import { rowReviewsRouter } from "./features/row-reviews/row-reviews.index.ts";
 import { qcRouter } from "./features/qc/qc.index.ts";
+import { statsRouter } from "./features/stats/stats.index.ts";
 import { rolesRouter } from "./features/roles/roles.index.ts";
 import { suggestionsRouter } from "./features/suggestions/suggestions.index.ts";
 import { draftsRouter } from "./features/drafts/drafts.index.ts";
@@ -57,6 +58,7 @@ const FEATURE_ROUTERS = [
   reviewsRouter,
   rowReviewsRouter,
   qcRouter,
+  statsRouter,
   commentsRouter,
   exportsRouter,
   eventsRouter,

@@ -128,6 +128,33 @@ export const ENDPOINTS: Endpoint[] = [
     targets: (data) => first(data.reviewer.jobs, 32).map((job) => ({ path: `${API}/annotation-jobs/${job.job_id}/items` })),
   },
   {
+    key: "row-reviews.put",
+    label: "PUT …/items/{row_index}/review",
+    method: "PUT",
+    route: "/annotation-jobs/{job_id}/items/{row_index}/review",
+    kind: "write",
+    actor: "reviewer",
+    credential: "jwt",
+    // The pm accepts rows of the submitted three-annotator jobs: 128 rows over 32 jobs.
+    targets: (data) => first(data.reviewer.jobs, 32).flatMap((job) =>
+      [0, 10, 30, 60].map((offset) => ({
+        path: `${API}/annotation-jobs/${job.job_id}/items/${job.row_start + offset}/review`,
+        body: () => ({ verdict: "accepted", reason: "bench" }),
+      })),
+    ),
+  },
+  {
+    key: "projects.stats",
+    label: "GET /projects/{id}/stats",
+    method: "GET",
+    route: "/projects/{project_id}/stats",
+    kind: "read",
+    actor: "reviewer",
+    credential: "jwt",
+    // Projects with 100 jobs over a 1,000-row table, their responses, verdicts and timings.
+    targets: (data) => first(data.reviewer.project_ids, 16).map((id) => ({ path: `${API}/projects/${id}/stats` })),
+  },
+  {
     key: "auth.me.jwt",
     label: "GET /auth/me (JWT)",
     method: "GET",

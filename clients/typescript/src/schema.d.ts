@@ -969,6 +969,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{project_id}/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The project's statistics: annotators, agents' suggestions, overdue jobs, progress
+         * @description For the project's pm and platform admins (others who see the project get 403), computed when read over the project's live jobs, in one query. Definitions: README, Statistics.
+         */
+        get: operations["getProjectStats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/annotation-jobs/{job_id}/comments": {
         parameters: {
             query?: never;
@@ -1918,6 +1938,64 @@ export interface components {
                 review: components["schemas"]["ItemReview"];
                 /** @description QC accepted the row (a verdict given while the job awaited QC). */
                 checked: boolean;
+            }[];
+        };
+        ProjectStats: {
+            project_id: number;
+            annotators: components["schemas"]["AnnotatorStats"][];
+            agents: components["schemas"]["AgentStats"][];
+            /** @description Live jobs due before today (UTC) and not reviewed. */
+            overdue: {
+                count: number;
+                /** @description The 50 most overdue, earliest due first. */
+                jobs: {
+                    job_id: number;
+                    name: string;
+                    status: string;
+                    due_date: string;
+                }[];
+            };
+            /** @description The project's annotation progress, computed when read. */
+            progress: components["schemas"]["ProjectJobProgress"] & {
+                /** @description Rows whose current verdict is accepted. */
+                rows_accepted: number;
+                /** @description Rows whose current verdict is rejected. */
+                rows_rejected: number;
+            };
+        };
+        AnnotatorStats: {
+            user_id: number;
+            full_name: string | null;
+            /** @description Rows of the project's live jobs with a response of theirs. */
+            rows_answered: number;
+            /** @description Jobs whose current submission includes theirs (a rejection clears it). */
+            jobs_submitted: number;
+            /** @description Their responses in those jobs. */
+            rows_submitted: number;
+            /** @description Rows they answered that have a review verdict. */
+            rows_reviewed: number;
+            /** @description Rows they answered that the review rejected at least once. */
+            rows_rejected: number;
+            /** @description rows_rejected / rows_reviewed; null before any verdict. */
+            rejection_rate: number | null;
+            /** @description Their answers to questions whose row has a resolved `final`. */
+            answers_compared: number;
+            /** @description The share of those answers equal to `final` (multi_label as sets); null when none. */
+            agreement_with_final: number | null;
+            /** @description Rows whose saves carried lead_time_ms. */
+            rows_timed: number;
+            /** @description Median over those rows of the row's lead_time_ms summed over their saves, in seconds; null when none. */
+            median_seconds_per_row: number | null;
+        };
+        AgentStats: {
+            agent: string;
+            questions: {
+                question: string;
+                /** @description Responses answering the question on a row the agent made a suggestion for. */
+                responses: number;
+                /** @description Those equal to the suggestion. */
+                accepted: number;
+                acceptance_rate: number;
             }[];
         };
         Comment: {
@@ -9353,6 +9431,8 @@ export interface operations {
                     data: {
                         [key: string]: unknown;
                     };
+                    /** @description How long you worked on the row before this save, in milliseconds (0 to 86,400,000: a day). Optional; kept with the save's revision, and a row's saves add up in the project's statistics (median seconds per row). */
+                    lead_time_ms?: number;
                 };
             };
         };
@@ -10229,6 +10309,111 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["QcSample"];
+                };
+            };
+            /** @description The body is not valid JSON. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller may see the resource but not change it. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource, or the caller may not see it. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the API accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter or body field is invalid. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller (a user, or an API token) sent more requests than its rate limit allows (middleware/rate-limit.ts). */
+            429: {
+                headers: {
+                    /** @description Seconds until the caller may try again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Something failed on our side; the request id identifies it in our logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getProjectStats: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The statistics. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProjectStats"];
                 };
             };
             /** @description The body is not valid JSON. */

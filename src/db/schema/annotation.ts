@@ -147,6 +147,9 @@ export const annotationRevision = pgTable(
     annotator_id: integer().notNull(),
     version: integer().notNull(),
     data: jsonb().$type<unknown>().notNull(),
+    // How long the annotator worked on the row before this save, as their client measured it
+    // (optional on PUT …/annotation); the statistics' seconds per row add a row's saves up.
+    lead_time_ms: integer(),
     created_by: integer().references(() => user.user_id, { onDelete: "set null" }),
     created_at: createdAt(),
   },
@@ -159,6 +162,7 @@ export const annotationRevision = pgTable(
     unique("annotation_revision_job_id_row_index_annotator_id_version_key").on(t.job_id, t.row_index, t.annotator_id, t.version),
     index("annotation_revision_created_by_idx").on(t.created_by),
     check("annotation_revision_version_positive", sql`${t.version} >= 1`),
+    check("annotation_revision_lead_time_ms_range", sql`${t.lead_time_ms} IS NULL OR ${t.lead_time_ms} BETWEEN 0 AND 86400000`),
   ],
 );
 

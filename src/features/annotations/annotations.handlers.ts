@@ -19,7 +19,8 @@ export const saveAnnotation: AppRouteHandler<typeof routes.saveAnnotation> = asy
   const { job_id, row_index } = c.req.valid("param");
   const ctx = authenticatedContext(c);
   const expected = annotations.expectedVersion(c.req.header("if-match"), job_id, row_index, ctx.principal.user_id);
-  const annotation = await annotations.saveAnnotation(ctx, job_id, row_index, c.req.valid("json").data, expected);
+  const { data, lead_time_ms } = c.req.valid("json");
+  const annotation = await annotations.saveAnnotation(ctx, job_id, row_index, data, expected, lead_time_ms ?? null);
   c.header("ETag", etagOf(annotations.annotationVersionTag(annotation)));
   return annotation.version === 1 ? c.json(annotation, 201) : c.json(annotation, 200);
 };

@@ -10,6 +10,9 @@ import { jobParams } from "../annotation-jobs/annotation-jobs.routes.ts";
 
 const TAG = "Annotations";
 
+/** A day: no single stretch of work on one row is longer; a larger value is a client's clock error. */
+const MAX_LEAD_TIME_MS = 86_400_000;
+
 const itemParams = jobParams.extend({
   row_index: z.coerce.number().int().min(0).max(2_147_483_647).openapi({ param: { name: "row_index", in: "path" } }),
 });
@@ -120,7 +123,20 @@ export const saveAnnotation = protectedRoute({
   request: {
     params: itemParams,
     headers: z.object({ "if-match": z.string().optional().openapi({ description: "The annotation's ETag as last read." }) }),
-    body: { required: true, content: { "application/json": { schema: z.strictObject({ data: annotationData }) } } },
+    body: {
+      required: true,
+      content: {
+        "application/json": {
+          schema: z.strictObject({
+            data: annotationData,
+            lead_time_ms: z.number().int().min(0).max(MAX_LEAD_TIME_MS).optional().openapi({
+              description: "How long you worked on the row before this save, in milliseconds (0 to 86,400,000: a day). Optional; kept with " +
+                "the save's revision, and a row's saves add up in the project's statistics (median seconds per row).",
+            }),
+          }),
+        },
+      },
+    },
   },
   responses: {
     200: { description: "Saved; the row had an annotation.", headers: annotationEtag, content: { "application/json": { schema: AnnotationSchema } } },

@@ -148,15 +148,16 @@ export async function saveAnnotation(
   rowIndex: number,
   data: AnnotationData,
   expected: number | null,
+  leadTimeMs: number | null = null,
 ): Promise<AnnotationView> {
-  return withCurrentSchema(jobId, data, (plan) => saveAnswers(ctx, jobId, rowIndex, data, expected, plan));
+  return withCurrentSchema(jobId, data, (plan) => saveAnswers(ctx, jobId, rowIndex, { data, leadTimeMs }, expected, plan));
 }
 
 async function saveAnswers(
   ctx: AuthenticatedContext,
   jobId: number,
   rowIndex: number,
-  data: AnnotationData,
+  { data, leadTimeMs }: { data: AnnotationData; leadTimeMs: number | null },
   expected: number | null,
   plan: AnswerPlan,
 ): Promise<AnnotationView> {
@@ -214,8 +215,8 @@ async function saveAnswers(
       checks as (select scope.*, ${checkColumns(checks)}, ${answerColumns(plan, rowIndex)} from scope),
       saved as (${write}),
       revision as (
-        insert into annotation_revision (job_id, row_index, annotator_id, version, data, created_by)
-        select saved.job_id, saved.row_index, saved.annotator_id, saved.version, saved.data, saved.updated_by from saved
+        insert into annotation_revision (job_id, row_index, annotator_id, version, data, lead_time_ms, created_by)
+        select saved.job_id, saved.row_index, saved.annotator_id, saved.version, saved.data, ${leadTimeMs}::integer, saved.updated_by from saved
         returning revision_id, job_id, row_index, annotator_id, version
       ), audited as (
         ${auditInsert(ctx, {

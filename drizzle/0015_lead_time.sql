@@ -1,0 +1,2 @@
+ALTER TABLE "annotation_revision" ADD COLUMN "lead_time_ms" integer;--> statement-breakpoint
+ALTER TABLE "annotation_revision" ADD CONSTRAINT "annotation_revision_lead_time_ms_range" CHECK ("annotation_revision"."lead_time_ms" IS NULL OR "annotation_revision"."lead_time_ms" BETWEEN 0 AND 86400000);

@@ -180,7 +180,7 @@ describe("ON DELETE rules", () => {
   it("CASCADE: deleting a job removes its assignments, annotations with their history, reviews and comments", async () => {
     const { job, member } = await createJobFixture();
     await db.insert(assignment).values({ job_id: job.job_id, user_id: member.user_id, role: "annotator" });
-    await db.insert(annotation).values({ job_id: job.job_id, row_index: 3, annotator_id: member.user_id, data: { label: "cat" } });
+    await db.insert(annotation).values({ job_id: job.job_id, row_index: 3, annotator_id: member.user_id, data: { label: "cat" }, own_final: { label: "cat" }, own_agreed: true });
     await db.insert(annotationRevision).values({ job_id: job.job_id, row_index: 3, annotator_id: member.user_id, version: 1, data: { label: "cat" } });
     await db.insert(review).values({ job_id: job.job_id, reviewer_id: member.user_id, status: "approved" });
     const [root] = await db.insert(comment).values({ job_id: job.job_id, body: "root" }).returning();

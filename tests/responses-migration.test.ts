@@ -1,6 +1,7 @@
 /**
  * Migration 0010 (several annotators per row) on data of the old shape: every annotation
- * becomes the response of its last editor, its revisions follow it, nothing else changes.
+ * becomes the response of its last editor, its revisions follow it, nothing else changes;
+ * and 0016 stores the consensus of every response and row.
  * The migrations are applied, as drizzle's migrator would, to a scratch schema of the test
  * database (their `"public".` qualifiers pointed at it): 0000–0009, then old-shape rows,
  * then 0010 and the rest; every value and revision is compared.
@@ -93,5 +94,15 @@ describe("migration 0010: annotations become their last editor's responses", () 
     expect(await rows(`select job_id, annotator_id, submitted_at::text from job_submission order by job_id, annotator_id`)).toEqual([
       { job_id: 2, annotator_id: 11, submitted_at: expect.stringMatching(/^2026-01-03 09:00:00/) },
     ]);
+    // Migration 0016 stores each response's consensus and its row's (no label schema: every key by unanimity).
+    const expected = [
+      { job_id: 1, row_index: 0, final: { label: "a", nested: { k: [1, 2] } } },
+      { job_id: 1, row_index: 1, final: { label: "b" } },
+      { job_id: 2, row_index: 0, final: { x: 1 } },
+      { job_id: 2, row_index: 1, final: {} }, // a bare value answers no question
+    ];
+    expect(await rows(`select job_id, row_index, responses_count, final, agreed from row_consensus order by job_id, row_index`))
+      .toEqual(expected.map((row) => ({ ...row, responses_count: 1, agreed: true })));
+    expect(await rows(`select job_id, row_index, own_final as final from annotation order by job_id, row_index`)).toEqual(expected);
   });
 });

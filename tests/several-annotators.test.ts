@@ -8,6 +8,7 @@ import { parse as parseCsv } from "csv-parse/sync";
 import { beforeAll, describe, expect, it } from "vitest";
 import { sql, testDb } from "./helpers/db.ts";
 import { annotationProject, assign, createJob, setStatus, type AnnotationProject } from "./helpers/annotation.ts";
+import { freshConsensus } from "./helpers/consensus.ts";
 import { createUser, type Account } from "./helpers/factories.ts";
 import { request } from "./helpers/http.ts";
 
@@ -244,13 +245,26 @@ describe("several annotators per row", () => {
     expect(narrowed.status).toBe(409);
   });
 
-  it("loses nothing when 20 annotators save the same row at once: 20 responses, 20 revisions", async () => {
+  it("loses nothing when 20 annotators save the same row at once, and stores the consensus of all 20", async () => {
     const crowd = await Promise.all(Array.from({ length: 20 }, () => createUser("annotator")));
     const job = await createJob(project.pm, project.project_id, { table_id: project.table_id, annotations_per_row: 10 });
     for (const annotator of crowd) await assign(project.pm, job.job_id, annotator, "annotator");
-    const saves = await Promise.all(crowd.map((annotator, i) =>
-      request("PUT", rowPath(job.job_id, 1, "annotation"), { token: annotator.token, body: { data: { sentiment: "pos", stars: (i % 5) + 1 } } })));
-    expect(saves.map((save) => save.status)).toEqual(crowd.map(() => 201));
+    await assign(project.pm, job.job_id, reviewer, "reviewer");
+    // Each save stores the row's consensus over the responses committed before it: one
+    // computed without the others' would leave the row's stored consensus short of them.
+    // A reviewer's decision races with them on row 1, and a second row takes turns too.
+    // The race is real against a PostgreSQL server (DATABASE_URL=…): without the job lock
+    // taken ahead of the computing statement it stored 11 of the 20 responses. PGlite runs
+    // one transaction at a time, so there it only checks the result.
+    const [saves, decision] = await Promise.all([
+      Promise.all(crowd.flatMap((annotator, i) => [
+        request("PUT", rowPath(job.job_id, 1, "annotation"), { token: annotator.token, body: { data: { sentiment: i < 11 ? "pos" : "neg", stars: (i % 5) + 1 } } }),
+        request("PUT", rowPath(job.job_id, 2, "annotation"), { token: annotator.token, body: { data: { sentiment: "neu", tags: i % 2 ? ["a"] : ["a", "b"] } } }),
+      ])),
+      request("PUT", rowPath(job.job_id, 1, "final"), { token: reviewer.token, body: { data: { note: "decided" } } }),
+    ]);
+    expect(saves.map((save) => save.status)).toEqual(saves.map(() => 201));
+    expect(decision.status).toBe(201);
     const counts = await db.execute(sql`select
         (select count(*)::int from annotation where job_id = ${job.job_id} and row_index = 1) as responses,
         (select count(*)::int from annotation_revision where job_id = ${job.job_id} and row_index = 1) as revisions,
@@ -258,9 +272,61 @@ describe("several annotators per row", () => {
     expect(counts.rows[0]).toEqual({ responses: 20, revisions: 20, annotators: 20 });
     const read = await request("GET", rowPath(job.job_id, 1, "responses"), { token: project.pm.token });
     expect(read.body.responses).toHaveLength(20);
-    expect(read.body.final).toEqual({ sentiment: "pos", stars: 3 });
+    expect(read.body).toMatchObject({ responses_count: 20, final: { sentiment: "pos", stars: 3, note: "decided" }, agreed: true });
+    const second = await request("GET", rowPath(job.job_id, 2, "responses"), { token: project.pm.token });
+    expect(second.body).toMatchObject({ responses_count: 20, final: { sentiment: "neu", tags: null }, agreed: false });
+    expect(await storedConsensus(job.job_id)).toEqual(await recomputedConsensus(job.job_id));
+  });
+
+  it("recomputes the stored consensus when a label schema arrives for schemaless responses", async () => {
+    const other = await annotationProject({ rows: 2 });
+    const trio = await Promise.all([createUser("annotator"), createUser("annotator"), createUser("annotator")]);
+    const job = await createJob(other.pm, other.project_id, { table_id: other.table_id, annotations_per_row: 3 });
+    for (const annotator of trio) await assign(other.pm, job.job_id, annotator, "annotator");
+    const labels = ["pos", "pos", "neg"];
+    for (const [i, annotator] of trio.entries()) {
+      const saved = await request("PUT", rowPath(job.job_id, 0, "annotation"), { token: annotator.token, body: { data: { sentiment: labels[i], extra: 1 } } });
+      expect(saved.status).toBe(201);
+    }
+    const items = async () => (await request("GET", `${jobPath(job.job_id)}/items`, { token: other.pm.token })).body.data[0];
+    // Without a schema every key needs unanimity.
+    expect(await items()).toMatchObject({ responses_count: 3, final: { sentiment: null, extra: 1 }, agreed: false });
+    const own = await request("GET", `${jobPath(job.job_id)}/items`, { token: trio[2]!.token });
+    expect(own.body.data[0]).toMatchObject({ responses_count: 1, final: { sentiment: "neg", extra: 1 }, agreed: true });
+
+    const schema = await request("PUT", `/api/v1/projects/${other.project_id}/label-schema`, {
+      token: other.pm.token,
+      body: { questions: [{ name: "sentiment", type: "label", required: false, options: ["pos", "neg"] }] },
+    });
+    expect(schema.status, JSON.stringify(schema.body)).toBe(200);
+    expect(schema.roundTrips).toBe(1);
+    // A label question takes the majority, and `extra` is no question of the schema.
+    expect(await items()).toMatchObject({ responses_count: 3, final: { sentiment: "pos" }, agreed: true });
+    const ownAfter = await request("GET", `${jobPath(job.job_id)}/items`, { token: trio[2]!.token });
+    expect(ownAfter.body.data[0]).toMatchObject({ responses_count: 1, final: { sentiment: "neg" }, agreed: true });
+    expect(await storedConsensus(job.job_id)).toEqual(await recomputedConsensus(job.job_id));
   });
 });
+
+type StoredConsensus = { rows: unknown[]; responses: unknown[] };
+
+/** What the writers stored for a job: its rows' consensus and each response's own. */
+async function storedConsensus(jobId: number): Promise<StoredConsensus> {
+  const rows = await db.execute(sql`select job_id, row_index, responses_count, final, agreed from row_consensus where job_id = ${jobId} order by row_index`);
+  const responses = await db.execute(sql`select row_index, annotator_id, own_final as final, own_agreed as agreed
+    from annotation where job_id = ${jobId} order by row_index, annotator_id`);
+  return { rows: rows.rows, responses: responses.rows };
+}
+
+/** The same, computed afresh from the committed responses, decisions and schema. */
+async function recomputedConsensus(jobId: number): Promise<StoredConsensus> {
+  const rows = await db.execute(sql`select * from (${freshConsensus(jobId)}) fresh order by row_index`);
+  const responses = await db.execute(sql`select a.row_index, a.annotator_id, c.final, c.agreed from annotation a
+    cross join lateral annotation_consensus(jsonb_build_array(a.data),
+      (select ls.questions from annotation_job j join label_schema ls on ls.project_id = j.project_id where j.job_id = a.job_id), null) c
+    where a.job_id = ${jobId} order by a.row_index, a.annotator_id`);
+  return { rows: rows.rows, responses: responses.rows };
+}
 
 /** Exports the project's approved rows as the client and downloads the file. */
 async function exportText(format: "jsonl" | "json" | "csv"): Promise<string> {

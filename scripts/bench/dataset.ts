@@ -9,6 +9,7 @@
  *   row range, like successive annotation passes), each with one annotator assignment;
  *   the first `annotationsPerJob` rows of every job are annotated (with one revision each);
  *   the dataset projects with an even id carry a label schema (label, confidence, note);
+ *   each response and each annotated row has its consensus stored, as saves store it;
  *   every tenth job of the first organization has three annotators, each with a response
  *   on those rows (`annotations_per_row` 3): two agree on the label, one may not.
  *
@@ -186,24 +187,26 @@ function statements(size: DatasetSize, passwordHash: string): { label: string; s
       params: [size.annotators],
     },
     {
+      label: "label schemas",
+      sql: `insert into label_schema (project_id, questions)
+        select distinct f.project_id, $1::jsonb from file f where f.project_id % 2 = 0`,
+      params: [JSON.stringify(BENCH_QUESTIONS)],
+    },
+    {
       label: "annotations",
-      sql: `insert into annotation (job_id, row_index, annotator_id, data, version, updated_by)
-        select j.job_id, j.row_start + g, s.user_id,
-          jsonb_build_object('label', (array['positive','negative','neutral'])[1 + (j.job_id + g) % 3], 'confidence', ((j.job_id + g) % 100) / 100.0),
-          1, s.user_id
-        from annotation_job j join assignment s on s.job_id = j.job_id, generate_series(0, $1::int - 1) g`,
+      sql: `insert into annotation (job_id, row_index, annotator_id, data, own_final, own_agreed, version, updated_by)
+        select j.job_id, j.row_start + g, s.user_id, d.data, own.final, own.agreed, 1, s.user_id
+        from annotation_job j join assignment s on s.job_id = j.job_id, generate_series(0, $1::int - 1) g
+        cross join lateral (select jsonb_build_object('label', (array['positive','negative','neutral'])[1 + (j.job_id + g) % 3],
+          'confidence', ((j.job_id + g) % 100) / 100.0) as data) d
+        cross join lateral annotation_consensus(jsonb_build_array(d.data),
+          (select ls.questions from label_schema ls where ls.project_id = j.project_id), null) own`,
       params: [size.annotationsPerJob],
     },
     {
       label: "annotation revisions",
       sql: `insert into annotation_revision (job_id, row_index, annotator_id, version, data, created_by, created_at)
         select job_id, row_index, annotator_id, version, data, updated_by, updated_at from annotation`,
-    },
-    {
-      label: "label schemas",
-      sql: `insert into label_schema (project_id, questions)
-        select distinct f.project_id, $1::jsonb from file f where f.project_id % 2 = 0`,
-      params: [JSON.stringify(BENCH_QUESTIONS)],
     },
     {
       label: "jobs with three annotators",
@@ -221,12 +224,13 @@ function statements(size: DatasetSize, passwordHash: string): { label: string; s
         ), per_row as (
           update annotation_job set annotations_per_row = 3 where job_id in (select job_id from overlap)
         )
-        insert into annotation (job_id, row_index, annotator_id, data, version, updated_by)
-        select a.job_id, a.row_index, more.user_id,
-          jsonb_build_object('label', case when (a.row_index + more.user_id) % 3 = 0 then 'neutral' else a.data->>'label' end,
-            'confidence', a.data->'confidence'),
-          1, more.user_id
-        from annotation a join more on more.job_id = a.job_id`,
+        insert into annotation (job_id, row_index, annotator_id, data, own_final, own_agreed, version, updated_by)
+        select a.job_id, a.row_index, more.user_id, d.data, own.final, own.agreed, 1, more.user_id
+        from annotation a join more on more.job_id = a.job_id join annotation_job j on j.job_id = a.job_id
+        cross join lateral (select jsonb_build_object('label', case when (a.row_index + more.user_id) % 3 = 0 then 'neutral' else a.data->>'label' end,
+          'confidence', a.data->'confidence') as data) d
+        cross join lateral annotation_consensus(jsonb_build_array(d.data),
+          (select ls.questions from label_schema ls where ls.project_id = j.project_id), null) own`,
       params: [size.annotators],
     },
     {
@@ -240,6 +244,15 @@ function statements(size: DatasetSize, passwordHash: string): { label: string; s
         select a.job_id, a.row_index, a.annotator_id, a.version, a.data, a.updated_by, a.updated_at from annotation a
         where not exists (select 1 from annotation_revision r
           where r.job_id = a.job_id and r.row_index = a.row_index and r.annotator_id = a.annotator_id)`,
+    },
+    {
+      // As the saves store it (src/features/responses/consensus.ts), for every annotated row.
+      label: "row consensus",
+      sql: `insert into row_consensus (job_id, row_index, responses_count, final, agreed)
+        select k.job_id, k.row_index, c.responses_count, c.final, c.agreed
+        from (select job_id, row_index, jsonb_agg(data order by annotator_id) as responses from annotation group by job_id, row_index) k
+        join annotation_job j on j.job_id = k.job_id
+        cross join lateral annotation_consensus(k.responses, (select ls.questions from label_schema ls where ls.project_id = j.project_id), null) c`,
     },
     { label: "analyze", sql: "analyze" },
   ];

@@ -85,15 +85,25 @@ export async function seedExportProject(databaseUrl: string, dataset: Dataset, r
     );
     await step(
       `${rows} annotations`,
-      `insert into annotation (job_id, row_index, annotator_id, data, version, updated_by)
-        select j.job_id, g, annotator.user_id,
-          jsonb_build_object('label', (array['positive','negative','neutral'])[1 + g % 3], 'confidence', (g % 100) / 100.0), 1, annotator.user_id
+      `insert into annotation (job_id, row_index, annotator_id, data, own_final, own_agreed, version, updated_by)
+        select j.job_id, g, annotator.user_id, d.data, own.final, own.agreed, 1, annotator.user_id
         from annotation_job j, generate_series(j.row_start, j.row_end) g,
           (select user_id from "user" where email = 'annotator1@bench-platform.test') annotator
+        cross join lateral (select jsonb_build_object('label', (array['positive','negative','neutral'])[1 + g % 3],
+          'confidence', (g % 100) / 100.0) as data) d
+        cross join lateral annotation_consensus(jsonb_build_array(d.data), null, null) own
         where j.project_id = $1`,
       [project.project_id],
     );
-    await client.query("analyze file_table_row, annotation, annotation_job, review");
+    // One response per row: the row's consensus is the response's own (src/features/responses/consensus.ts).
+    await step(
+      "row consensus",
+      `insert into row_consensus (job_id, row_index, responses_count, final, agreed)
+        select a.job_id, a.row_index, 1, a.own_final, a.own_agreed from annotation a join annotation_job j on j.job_id = a.job_id
+        where j.project_id = $1`,
+      [project.project_id],
+    );
+    await client.query("analyze file_table_row, annotation, annotation_job, review, row_consensus");
     return { project_id: project.project_id, seconds: (performance.now() - started) / 1000 };
   } finally {
     await client.end();

@@ -1,3 +1,4 @@
+import { storeConsensus } from "../helpers/consensus.ts";
 import { sql, testDb } from "../helpers/db.ts";
 import { unique } from "../helpers/factories.ts";
 import { statuses, type OperationPolicy, type World } from "./policy.ts";
@@ -31,8 +32,8 @@ export async function freshJob(world: World, options: { state?: JobState; delete
       from job, (values (${world.accounts.annotator.user_id}::integer, 'annotator'), (${world.accounts.reviewer.user_id}::integer, 'reviewer'),
         (${world.accounts.qc.user_id}::integer, 'qc')) as staff(user_id, role)
     ), annotated as (
-      insert into annotation (job_id, row_index, annotator_id, data, updated_by)
-      select job.job_id, row_index, ${world.accounts.annotator.user_id}, jsonb_build_object('label', 'a'), ${world.accounts.annotator.user_id}
+      insert into annotation (job_id, row_index, annotator_id, data, own_final, own_agreed, updated_by)
+      select job.job_id, row_index, ${world.accounts.annotator.user_id}, jsonb_build_object('label', 'a'), '{}'::jsonb, false, ${world.accounts.annotator.user_id}
       from job, generate_series(0, 2) as row_index where ${state !== "not_started"}::boolean
     )
     select job_id from job`);
@@ -41,6 +42,7 @@ export async function freshJob(world: World, options: { state?: JobState; delete
     // A second statement: the revisions' foreign key needs the annotations committed by the first.
     await db.execute(sql`insert into annotation_revision (job_id, row_index, annotator_id, version, data, created_by)
       select job_id, row_index, annotator_id, version, data, updated_by from annotation where job_id = ${jobId}`);
+    await storeConsensus(jobId);
   }
   return jobId;
 }

@@ -5,6 +5,7 @@
  * drive the queue by hand (a row made here sends no message).
  */
 import { sql } from "drizzle-orm";
+import { storeConsensus } from "./consensus.ts";
 import { testDb } from "./db.ts";
 import { unique } from "./factories.ts";
 
@@ -84,9 +85,11 @@ export async function createExportFixture(spec: { org_id?: number; our_pm_id?: n
       returning job_id`)).rows[0] as { job_id: number };
     const annotations = Object.entries(job.annotations ?? {}).map(([rowIndex, data]) => ({ row_index: Number(rowIndex), data }));
     if (annotations.length > 0) {
-      await db.execute(sql`insert into annotation (job_id, row_index, annotator_id, data, updated_by)
-        select ${created.job_id}, (item->>'row_index')::integer, ${annotatorId}, item->'data', ${annotatorId}
+      // own_final / own_agreed are stored by storeConsensus, as the API's save stores them.
+      await db.execute(sql`insert into annotation (job_id, row_index, annotator_id, data, own_final, own_agreed, updated_by)
+        select ${created.job_id}, (item->>'row_index')::integer, ${annotatorId}, item->'data', '{}'::jsonb, false, ${annotatorId}
         from jsonb_array_elements(${JSON.stringify(annotations)}::jsonb) item`);
+      await storeConsensus(created.job_id);
     }
     for (const [order, status] of (job.reviews ?? []).entries()) {
       await db.execute(sql`insert into review (job_id, reviewer_id, status, created_at)
@@ -112,9 +115,11 @@ export async function createLargeExportFixture(rows: number, rowBytes: number): 
   await db.execute(sql`update file_table set row_count = ${rows} where table_id = ${table.table_id}`);
   const job = (await db.execute(sql`insert into annotation_job (project_id, table_id, name, status, row_start, row_end)
     values (${fixture.project_id}, ${table.table_id}, ${unique("big job")}, 'reviewed', 0, ${rows - 1}) returning job_id`)).rows[0] as { job_id: number };
-  await db.execute(sql`insert into annotation (job_id, row_index, annotator_id, data, updated_by)
-    select ${job.job_id}, g, ${fixture.annotator_id}, jsonb_build_object('label', case when g % 3 = 0 then 'cat' else 'dog' end, 'score', g / 7.0), ${fixture.annotator_id}
+  await db.execute(sql`insert into annotation (job_id, row_index, annotator_id, data, own_final, own_agreed, updated_by)
+    select ${job.job_id}, g, ${fixture.annotator_id}, jsonb_build_object('label', case when g % 3 = 0 then 'cat' else 'dog' end, 'score', g / 7.0),
+      '{}'::jsonb, false, ${fixture.annotator_id}
     from generate_series(0, ${rows - 1}) g`);
+  await storeConsensus(job.job_id);
   await db.execute(sql`insert into review (job_id, reviewer_id, status) values (${job.job_id}, ${fixture.reviewer_id}, 'approved')`);
   return { ...fixture, job_id: job.job_id };
 }

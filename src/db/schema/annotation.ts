@@ -5,6 +5,7 @@
 import { sql } from "drizzle-orm";
 import {
   bigint,
+  boolean,
   check,
   date,
   doublePrecision,
@@ -123,6 +124,11 @@ export const annotation = pgTable(
     annotator_id: integer().notNull(),
     data: jsonb().$type<unknown>().notNull(),
     version: integer().notNull().default(1),
+    // This response's consensus on its own (annotation_consensus over it alone): what its
+    // annotator, who sees no other response, is shown as the row's `final` and `agreed`.
+    // Written with `data` by every save and recomputed by a label schema change.
+    own_final: jsonb().$type<unknown>().notNull(),
+    own_agreed: boolean().notNull(),
     updated_by: integer().references(() => user.user_id, { onDelete: "set null" }),
     created_at: createdAt(),
     updated_at: updatedAt(),
@@ -235,6 +241,31 @@ export const rowReview = pgTable(
     index("row_review_reviewer_id_idx").on(t.reviewer_id),
     check("row_review_row_index_non_negative", sql`${t.row_index} >= 0`),
     check("row_review_rejections_non_negative", sql`${t.rejections} >= 0`),
+  ],
+);
+
+/**
+ * A row's consensus over every response, kept current by the statements that change
+ * it (features/responses/consensus.ts): a save, a reviewer's PUT …/final, a label
+ * schema change. One row per job row with at least one response or a decision; a
+ * missing row reads as no responses (`responses_count` 0, `final` null, `agreed` false).
+ * `final` already carries the reviewer's decision (row_final), `agreed` does not.
+ */
+export const rowConsensus = pgTable(
+  "row_consensus",
+  {
+    job_id: integer()
+      .notNull()
+      .references(() => annotationJob.job_id, { onDelete: "cascade" }),
+    row_index: integer().notNull(),
+    responses_count: integer().notNull(),
+    final: jsonb().$type<unknown>(),
+    agreed: boolean().notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.job_id, t.row_index] }),
+    check("row_consensus_row_index_non_negative", sql`${t.row_index} >= 0`),
+    check("row_consensus_responses_count_non_negative", sql`${t.responses_count} >= 0`),
   ],
 );
 

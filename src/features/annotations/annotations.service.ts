@@ -11,6 +11,7 @@ import { can, type Principal } from "../auth/principal.ts";
 import { projectFollowsStart, transitionAudit } from "../annotation-jobs/job-effects.ts";
 import { capacity, checkColumns, firstFailure, idAfter, jobNotFound, jobScope, jobScopedRows, type Check, type JobScopeRow, type JobScopedRows } from "../annotation-jobs/job-scope.ts";
 import type { JobStatus } from "../annotation-jobs/job-status.ts";
+import { consensusOf, lockJobFirst, questionsOf, rowDecision, rowResponses, storeConsensus } from "../responses/consensus.ts";
 import { responseVisible, shownResponseOrder } from "../responses/response-access.ts";
 import { rowOpenForWork } from "../row-reviews/row-rules.ts";
 import { answerChecks, answerColumns, learnFromSave, schemaReadLock, withCurrentSchema, type AnswerColumns, type AnswerPlan } from "../label-schema/answer-guard.ts";
@@ -136,7 +137,9 @@ function lockedDetail(jobId: number, status: JobStatus): string {
  * the checks run against it, and only if all pass: the annotation is written (with
  * If-Match, an UPDATE that matches only the expected version, so of concurrent saves
  * carrying the same ETag exactly one wins; without, an upsert), its revision kept, the
- * job started if it was not, its project following, and every change audited.
+ * row's consensus stored (responses/consensus.ts: the job lock is taken by the batch's
+ * statement before, so this one sees every response committed before it), the job
+ * started if it was not, its project following, and every change audited.
  *
  * With a label schema, `data` must answer it: the statement also checks that the schema
  * is still the version `data` was validated against, and that spans fit their cells
@@ -197,23 +200,34 @@ async function saveAnswers(
     ...answerChecks<SaveRow>(plan, rowIndex),
   ];
   const payload = sql`${JSON.stringify(data)}::jsonb`;
+  // The response's consensus on its own, against the schema the checks found current.
+  const own = consensusOf(sql`jsonb_build_array(${payload})`, questionsOf(sql`checks.project_id`), sql`null`);
   const write = expected === null
-    ? sql`insert into annotation (job_id, row_index, annotator_id, data, updated_by)
-        select checks.job_id, ${rowIndex}::integer, ${ctx.principal.user_id}::integer, ${payload}, ${ctx.principal.user_id}::integer
-        from checks where checks.passed
+    ? sql`insert into annotation (job_id, row_index, annotator_id, data, own_final, own_agreed, updated_by)
+        select checks.job_id, ${rowIndex}::integer, ${ctx.principal.user_id}::integer, ${payload}, own.final, own.agreed, ${ctx.principal.user_id}::integer
+        from checks cross join lateral ${own} own where checks.passed
         on conflict (job_id, row_index, annotator_id) do update
-          set data = excluded.data, version = annotation.version + 1, updated_by = excluded.updated_by, updated_at = now()
+          set data = excluded.data, own_final = excluded.own_final, own_agreed = excluded.own_agreed,
+            version = annotation.version + 1, updated_by = excluded.updated_by, updated_at = now()
         returning *`
-    : sql`update annotation a set data = ${payload}, version = a.version + 1, updated_by = ${ctx.principal.user_id}::integer, updated_at = now()
-        from checks
+    : sql`update annotation a set data = ${payload}, own_final = own.final, own_agreed = own.agreed, version = a.version + 1,
+          updated_by = ${ctx.principal.user_id}::integer, updated_at = now()
+        from checks cross join lateral ${own} own
         where checks.passed and a.job_id = checks.job_id and a.row_index = ${rowIndex}::integer
           and a.annotator_id = ${ctx.principal.user_id}::integer and a.version = ${expected}::integer
         returning a.*`;
-  const [, rows = []] = await runWrite(ctx, [
+  const [, , rows = []] = await runWrite(ctx, [
     schemaReadLock(jobId),
+    lockJobFirst(ctx, jobId),
     sql`with ${jobScope(ctx, jobId, { lock: true })},
       checks as (select scope.*, ${checkColumns(checks)}, ${answerColumns(plan, rowIndex)} from scope),
       saved as (${write}),
+      consensus as (
+        ${storeConsensus(sql`select saved.job_id, saved.row_index,
+            ${rowResponses(sql`saved.job_id`, sql`saved.row_index`, sql`saved.annotator_id`)} || jsonb_build_array(saved.data) as responses,
+            ${questionsOf(sql`checks.project_id`)} as questions, ${rowDecision(sql`saved.job_id`, sql`saved.row_index`)} as decision
+          from saved cross join checks`)}
+      ),
       revision as (
         insert into annotation_revision (job_id, row_index, annotator_id, version, data, lead_time_ms, created_by)
         select saved.job_id, saved.row_index, saved.annotator_id, saved.version, saved.data, ${leadTimeMs}::integer, saved.updated_by from saved

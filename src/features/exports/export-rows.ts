@@ -114,7 +114,7 @@ export async function readChunk(
       where r.table_id = j.table_id and r.row_index >= ${firstRow} and r.row_index <= j.row_end
       order by r.row_index limit ${limit}
     ) r
-    cross join lateral (${exportResponsesLateral(selection.project_id)}) a
+    cross join lateral (${exportResponsesLateral()}) a
     order by j.job_id, r.row_index
     limit ${limit}`);
   return result.rows as ExportRow[];

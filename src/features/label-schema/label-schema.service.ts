@@ -9,6 +9,7 @@ import { isoTimestamp } from "../../lib/sql-values.ts";
 import { runWrite } from "../../lib/write.ts";
 import { can } from "../auth/principal.ts";
 import { managesProject } from "../annotation-jobs/job-scope.ts";
+import { consensusOf, rowDecision, rowResponses } from "../responses/consensus.ts";
 import { rememberSchema, schemaWriteLock } from "./answer-guard.ts";
 import type { Question } from "./questions.ts";
 
@@ -113,12 +114,40 @@ type PutRow = SchemaRow & {
   saved: SchemaRow | null;
 };
 
+/** The questions without their titles: what a consensus depends on. */
+const untitled = (questions: SQL) => sql`(select jsonb_agg(q - 'title' order by position) from jsonb_array_elements(${questions}) with ordinality e(q, position))`;
+
+/**
+ * CTEs over `checks` and `saved`: when the new version changes more than titles, the
+ * stored consensus of every response and row of the project's jobs, recomputed against
+ * the new questions (responses/consensus.ts). An additive change leaves answers given
+ * under the old schema as they were, yet can still change a consensus: the first schema
+ * of a project with schemaless responses, or a question added under a key such a
+ * response used. Rare, and proportional to the project's answered rows.
+ */
+function recomputeConsensus(): SQL {
+  const affected = sql`from saved cross join checks join annotation_job j on j.project_id = saved.project_id
+    where (checks.schema_version = 0 or ${untitled(sql`checks.questions`)} is distinct from ${untitled(sql`saved.questions`)})`;
+  return sql`own_recomputed as (
+      update annotation a set (own_final, own_agreed) = (
+        select c.final, c.agreed from ${consensusOf(sql`jsonb_build_array(a.data)`, sql`saved.questions`, sql`null`)} c)
+      ${affected} and a.job_id = j.job_id
+    ), rows_recomputed as (
+      update row_consensus rc set (responses_count, final, agreed) = (
+        select c.responses_count, c.final, c.agreed
+        from ${consensusOf(rowResponses(sql`rc.job_id`, sql`rc.row_index`), sql`saved.questions`, rowDecision(sql`rc.job_id`, sql`rc.row_index`))} c)
+      ${affected} and rc.job_id = j.job_id
+    )`;
+}
+
 /**
  * Two statements, one batch (one round trip). The first takes the project's schema lock
  * exclusively (answer-guard.ts), so the second, whose snapshot is taken after it, sees
  * every save that held the lock: whether responses exist is decided on committed facts.
  * The second checks access, If-Match and the additive rule against the current schema,
- * writes a new version only when the questions differ, and audits the change.
+ * writes a new version only when the questions differ, recomputes the stored consensus
+ * when the change can alter it (every writer of it holds the lock, shared), and audits
+ * the change.
  */
 export async function putLabelSchema(
   ctx: AuthenticatedContext,
@@ -154,7 +183,7 @@ export async function putLabelSchema(
           set schema_version = label_schema.schema_version + 1, questions = excluded.questions,
             updated_by = excluded.updated_by, updated_at = now()
         returning project_id, schema_version, questions, updated_at::text as updated_at
-      ), audited as (
+      ), ${recomputeConsensus()}, audited as (
         ${auditInsert(ctx, {
           action: "label_schema.update",
           entity_type: "label_schema",

@@ -1,75 +1,90 @@
 /**
- * A row's `final` value and whether its responses `agreed`, computed in SQL so that the
- * item list, the responses read and the export stream all share one definition and each
- * stays a single query (no second read of the schema, no per-row work in TypeScript).
+ * A row's `final` value and whether its responses `agreed`, kept current rather than
+ * computed on every read: the item list, the responses read and the export stream read
+ * stored columns (a join, no per-row aggregation), and the statements that change them
+ * recompute them in the same statement.
  *
- * Per question of the project's label schema, over the responses that answer it (a
- * missing or null answer does not count; `n` is how many answer):
- * - `label`: the option more than half of the `n` answers chose (strict majority);
- *   otherwise unresolved.
- * - `multi_label`: decided option by option: an option is in the final set when more
- *   than half of the `n` answers include it, out of it when fewer than half do; a tie
- *   (exactly half) on any option leaves the question unresolved. The set keeps the
- *   schema's option order.
- * - `rating`: the median; for an even `n` the lower of the two middle values, so it
- *   stays an integer of the scale. Always resolved once answered.
- * - `number`, `text`, `span`, `ranking`: unanimity: every answer equal (JSON equality;
- *   spans compared as the lists they are). These have no meaningful "majority" (a text
- *   or a ranking half the annotators wrote differently is not agreed), so a reviewer
- *   decides.
- * - Without a label schema every top-level key of the responses is compared by
- *   unanimity.
+ * The definition is one SQL function, `annotation_consensus(responses, questions,
+ * decision)` (drizzle/0016_row_consensus.sql, where it is documented; README
+ * "Consensus"), so that this file's writers and the migration's backfill share it.
+ * Where it is stored:
+ * - `row_consensus` (job, row): `responses_count`, `final` (with the reviewer's
+ *   decision), `agreed`, over every response: what reviewers, qc, the pm, admins and the
+ *   client read.
+ * - `annotation.own_final` / `own_agreed`: one response's consensus on its own: what its
+ *   annotator, who never sees another response, reads.
+ * Who writes them, each in its own single statement:
+ * - a save (annotations.service.ts): its response's own columns, and the row's consensus
+ *   over the committed responses with the saved one in place of the caller's;
+ * - a reviewer's `PUT …/final` (responses.service.ts): the row's consensus with the new
+ *   decision;
+ * - a label schema change (label-schema.service.ts): every row and response of the
+ *   project, against the new questions (an additive change can still change a
+ *   consensus: a question added for keys answered while the project had no schema).
  *
- * `final` maps each question answered by at least one response to its consensus, or
- * null when unresolved; a reviewer's `PUT …/final` values replace it question by
- * question. `agreed` is true when there is at least one response and every answered
- * question is resolved by the responses themselves (a reviewer's decision does not
- * make them agree). `final` is null for a row with neither responses nor a reviewer's
- * decision.
+ * Concurrency: writers of one job take turns on the job's row lock, and take it in a
+ * statement of their own ahead of the one that computes (`lockJobFirst`): under READ
+ * COMMITTED a statement's snapshot is taken when it starts, so a statement that waited
+ * for the lock inside itself would not see the response committed by the save it waited
+ * for, and would store a consensus without it.
  */
 import { sql, type SQL } from "drizzle-orm";
+import type { Principal } from "../auth/principal.ts";
+import { jobScope } from "../annotation-jobs/job-scope.ts";
+import type { AuthenticatedContext } from "../../lib/service-context.ts";
+import { readsAllResponses } from "./response-access.ts";
 
-/** The answers to question `qd` among the responses `src.resp` (a jsonb array of response data). */
-const ANSWERS = sql`(select e.d -> qd.name as v from jsonb_array_elements(src.resp) e(d)
-  where coalesce(jsonb_typeof(e.d -> qd.name), 'null') <> 'null')`;
+/** The project's label schema questions as jsonb, null when it has none (the function's "no schema"). */
+export function questionsOf(projectId: SQL): SQL {
+  return sql`(select ls.questions from label_schema ls where ls.project_id = ${projectId})`;
+}
 
-const VALUE = sql`case qd.type
-  when 'label' then (select x.v from ${ANSWERS} x group by x.v having count(*) * 2 > a.n)
-  when 'multi_label' then (select case when bool_or(o.hits * 2 = a.n) then null
-      else coalesce(jsonb_agg(o.value order by o.position) filter (where o.hits * 2 > a.n), '[]'::jsonb) end
-    from (select opt.value, opt.position,
-        (select count(*) from ${ANSWERS} x where jsonb_typeof(x.v) = 'array' and x.v @> jsonb_build_array(opt.value)) as hits
-      from jsonb_array_elements(qd.options) with ordinality opt(value, position)) o)
-  when 'rating' then (select to_jsonb(percentile_disc(0.5) within group (order by (x.v)::numeric)) from ${ANSWERS} x
-    where jsonb_typeof(x.v) = 'number')
-  else (select min(x.v::text)::jsonb from ${ANSWERS} x having count(distinct x.v) = 1)
-end`;
+/** `annotation_consensus` as a lateral source of `responses_count`, `final`, `agreed`. */
+export function consensusOf(responses: SQL, questions: SQL, decision: SQL): SQL {
+  return sql`annotation_consensus(${responses}, ${questions}, ${decision})`;
+}
+
+/** The data of a row's committed responses as a jsonb array (empty without any). */
+export function rowResponses(jobId: SQL, rowIndex: SQL, except?: SQL): SQL {
+  return sql`coalesce((select jsonb_agg(cr.data order by cr.annotator_id) from annotation cr
+    where cr.job_id = ${jobId} and cr.row_index = ${rowIndex}${except ? sql` and cr.annotator_id <> ${except}` : sql``}), '[]'::jsonb)`;
+}
+
+/** The reviewer's decision of a row (row_final.data), null without one. */
+export function rowDecision(jobId: SQL, rowIndex: SQL): SQL {
+  return sql`(select rf.data from row_final rf where rf.job_id = ${jobId} and rf.row_index = ${rowIndex})`;
+}
 
 /**
- * A lateral subquery with the columns `responses_count`, `final` and `agreed` of one row:
- * `responses` a jsonb array of the response data to compare, `projectId` the job's
- * project (its label schema), `override` the reviewer's final data (jsonb) or null.
+ * An INSERT … SELECT that stores the consensus of rows: `source` a query with columns
+ * `job_id`, `row_index`, `responses` (jsonb array), `questions`, `decision`.
  */
-export function consensusSql(responses: SQL, projectId: SQL, override: SQL): SQL {
-  return sql`select jsonb_array_length(src.resp) as responses_count,
-      case when jsonb_array_length(src.resp) = 0 and src.override is null then null
-        else coalesce(q.final, '{}'::jsonb) || coalesce(src.override, '{}'::jsonb) end as final,
-      (jsonb_array_length(src.resp) > 0 and coalesce(q.all_resolved, true)) as agreed
-    from (select ${responses} as resp, ${override} as override, ${projectId} as project_id) src
-    cross join lateral (
-      select jsonb_object_agg(qd.name, c.value) as final, bool_and(c.value is not null) as all_resolved
-      from (
-        select s.q ->> 'name' as name, s.q ->> 'type' as type, s.q -> 'options' as options
-        from label_schema ls cross join lateral jsonb_array_elements(ls.questions) s(q)
-        where ls.project_id = src.project_id
-        union all
-        select keys.k, 'free', null::jsonb
-        from (select distinct k from jsonb_array_elements(src.resp) e(d)
-          cross join lateral jsonb_object_keys(case when jsonb_typeof(e.d) = 'object' then e.d else '{}'::jsonb end) k) keys
-        where not exists (select 1 from label_schema ls where ls.project_id = src.project_id)
-      ) qd
-      cross join lateral (select count(*)::int as n from ${ANSWERS} x) a
-      cross join lateral (select ${VALUE} as value) c
-      where a.n > 0
-    ) q`;
+export function storeConsensus(source: SQL): SQL {
+  return sql`insert into row_consensus (job_id, row_index, responses_count, final, agreed)
+    select src.job_id, src.row_index, c.responses_count, c.final, c.agreed
+    from (${source}) src cross join lateral ${consensusOf(sql`src.responses`, sql`src.questions`, sql`src.decision`)} c
+    on conflict (job_id, row_index) do update
+      set responses_count = excluded.responses_count, final = excluded.final, agreed = excluded.agreed`;
+}
+
+/**
+ * The batch statement a consensus writer sends before its own: the job's row lock, for a
+ * job the caller sees (as the writer's `jobScope` takes it), so that the next statement
+ * starts after every earlier writer of the job has committed and sees what it wrote.
+ */
+export function lockJobFirst(ctx: AuthenticatedContext, jobId: number): SQL {
+  return sql`with ${jobScope(ctx, jobId, { lock: true })} select count(*)::int as locked from target`;
+}
+
+/**
+ * The caller's view of a row's consensus over the `scope` CTE, as the columns
+ * `responses_count`, `final`, `agreed`: from `rc` (row_consensus) for a caller who reads
+ * every response, else from `own` (the caller's own annotation row, null without one).
+ */
+export function visibleConsensus(principal: Principal, rc: string, own: string): SQL {
+  const all = readsAllResponses(principal);
+  const [r, o] = [sql.raw(rc), sql.raw(own)];
+  return sql`case when ${all} then coalesce(${r}.responses_count, 0) else (${o}.own_final is not null)::int end as responses_count,
+    case when ${all} then ${r}.final else ${o}.own_final end as final,
+    case when ${all} then coalesce(${r}.agreed, false) else coalesce(${o}.own_agreed, false) end as agreed`;
 }

@@ -29,15 +29,3 @@ export function shownResponseOrder(principal: Principal, alias: string): SQL {
   const a = sql.raw(alias);
   return sql`(${a}.annotator_id = ${principal.user_id}::integer) desc, ${a}.updated_at desc, ${a}.annotator_id`;
 }
-
-/** The responses a row's consensus is computed over, as a jsonb array of their data, for the caller. */
-export function visibleResponseData(principal: Principal, rowIndex: SQL): SQL {
-  return sql`coalesce((select jsonb_agg(cr.data order by cr.annotator_id) from annotation cr
-    where cr.job_id = scope.job_id and cr.row_index = ${rowIndex} and ${responseVisible(principal, "cr")}), '[]'::jsonb)`;
-}
-
-/** The reviewer's final data for a row, shown only to callers who read every response. */
-export function visibleOverride(principal: Principal, rowIndex: SQL): SQL {
-  return sql`(select rf.data from row_final rf where rf.job_id = scope.job_id and rf.row_index = ${rowIndex}
-    and ${readsAllResponses(principal)})`;
-}

@@ -1,7 +1,7 @@
 /**
  * The job's items: its rows, each with the response the caller is shown (`annotation`),
  * how many responses the caller can see, the row's `final` value and whether the
- * responses `agreed` (consensus.ts), all in the list's one query.
+ * responses `agreed` (stored, consensus.ts), all in the list's one query.
  */
 import { sql } from "drizzle-orm";
 import { encodeCursor, type Page } from "../../lib/pagination.ts";
@@ -11,8 +11,8 @@ import { idAfter } from "../annotation-jobs/job-scope.ts";
 import { readableRows } from "../annotations/annotations.service.ts";
 import { rowSuggestionsSql, type RowSuggestion } from "../suggestions/row-suggestions.ts";
 import { itemReviewFilter, itemReviewSql, type ItemReview, type ItemReviewFilter } from "../row-reviews/row-rules.ts";
-import { consensusSql } from "./consensus.ts";
-import { responseVisible, shownResponseOrder, visibleOverride, visibleResponseData } from "./response-access.ts";
+import { visibleConsensus } from "./consensus.ts";
+import { responseVisible, shownResponseOrder } from "./response-access.ts";
 
 type ItemRow = {
   row_index: number;
@@ -66,7 +66,7 @@ export async function listItems(
     jobId,
     sql`select r.row_index, r.data, a.data as annotation_data, a.annotator_id as annotation_annotator_id, a.version as annotation_version,
         a.updated_by as annotation_updated_by, a.updated_at::text as annotation_updated_at,
-        c.responses_count, c.final, c.agreed, ${rowSuggestionsSql(sql`scope.table_id`, sql`r.row_index`)} as suggestions,
+        ${visibleConsensus(principal, "rc", "a")}, ${rowSuggestionsSql(sql`scope.table_id`, sql`r.row_index`)} as suggestions,
         ${itemReviewSql(sql`r.row_index`)} as review
       from file_table_row r
       left join lateral (
@@ -74,7 +74,7 @@ export async function listItems(
         where sa.job_id = scope.job_id and sa.row_index = r.row_index and ${responseVisible(principal, "sa")}
         order by ${shownResponseOrder(principal, "sa")} limit 1
       ) a on true
-      cross join lateral (${consensusSql(visibleResponseData(principal, sql`r.row_index`), sql`scope.project_id`, visibleOverride(principal, sql`r.row_index`))}) c
+      left join row_consensus rc on rc.job_id = scope.job_id and rc.row_index = r.row_index
       where r.table_id = scope.table_id and r.row_index between scope.row_start and scope.row_end
         ${after === null ? sql`` : sql`and r.row_index > ${after}::integer`} ${annotatedFilter} ${itemReviewFilter(query.review)}
       order by r.row_index limit ${query.limit + 1}`,

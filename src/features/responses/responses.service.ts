@@ -3,7 +3,8 @@
  * are one round trip: the read is one query over the job's scope; the decision is the
  * save's pattern (annotations.service.ts): one statement that locks the job, checks the
  * caller, the row and the status, validates the answers against the label schema in the
- * same statement (label-schema/answer-guard.ts), writes and audits.
+ * same statement (label-schema/answer-guard.ts), writes, stores the row's consensus with
+ * the new decision (consensus.ts) and audits.
  */
 import { sql } from "drizzle-orm";
 import { auditInsert } from "../../lib/audit.ts";
@@ -15,8 +16,8 @@ import { capacity, checkColumns, firstFailure, jobNotFound, jobScope, type Check
 import type { JobStatus } from "../annotation-jobs/job-status.ts";
 import { assertMayReadResults, outOfRange } from "../annotations/annotations.service.ts";
 import { answerChecks, answerColumns, learnFromSave, schemaReadLock, withCurrentSchema, type AnswerColumns, type AnswerPlan } from "../label-schema/answer-guard.ts";
-import { consensusSql } from "./consensus.ts";
-import { readsAllResponses, visibleOverride, visibleResponseData } from "./response-access.ts";
+import { lockJobFirst, questionsOf, rowResponses, storeConsensus } from "./consensus.ts";
+import { readsAllResponses } from "./response-access.ts";
 
 type Answers = Record<string, unknown>;
 
@@ -50,12 +51,12 @@ export async function listRowResponses(ctx: AuthenticatedContext, jobId: number,
             'updated_at', a.updated_at, 'submitted_at', js.submitted_at) order by a.annotator_id)
         from annotation a left join job_submission js on js.job_id = a.job_id and js.annotator_id = a.annotator_id
         where a.job_id = scope.job_id and a.row_index = ${row}) end as responses,
-      c.responses_count, c.final, c.agreed,
+      coalesce(rc.responses_count, 0) as responses_count, rc.final, coalesce(rc.agreed, false) as agreed,
       case when ${readsAllResponses(principal)} then (
         select row_to_json(d) from (select rf.job_id, rf.row_index, rf.data, rf.version, rf.set_by, rf.updated_at::text as updated_at
           from row_final rf where rf.job_id = scope.job_id and rf.row_index = ${row}) d) end as decision
     from scope
-    cross join lateral (${consensusSql(visibleResponseData(principal, row), sql`scope.project_id`, visibleOverride(principal, row))}) c`);
+    left join row_consensus rc on rc.job_id = scope.job_id and rc.row_index = ${row} and ${readsAllResponses(principal)}`);
   const found = result.rows[0] as ResponsesRow | undefined;
   if (!found) throw jobNotFound(jobId);
   assertMayReadResults(principal, jobId, found.status);
@@ -102,8 +103,9 @@ async function decide(ctx: AuthenticatedContext, jobId: number, rowIndex: number
     },
     ...answerChecks<DecideRow>(plan, rowIndex),
   ];
-  const [, rows = []] = await runWrite(ctx, [
+  const [, , rows = []] = await runWrite(ctx, [
     schemaReadLock(jobId),
+    lockJobFirst(ctx, jobId),
     sql`with ${jobScope(ctx, jobId, { lock: true })},
       checks as (select scope.*, ${checkColumns(checks)}, ${answerColumns(plan, rowIndex)} from scope),
       decided as (
@@ -112,6 +114,9 @@ async function decide(ctx: AuthenticatedContext, jobId: number, rowIndex: number
         on conflict (job_id, row_index) do update
           set data = excluded.data, version = row_final.version + 1, set_by = excluded.set_by, updated_at = now()
         returning *
+      ), consensus as (
+        ${storeConsensus(sql`select decided.job_id, decided.row_index, ${rowResponses(sql`decided.job_id`, sql`decided.row_index`)} as responses,
+          ${questionsOf(sql`checks.project_id`)} as questions, decided.data as decision from decided cross join checks`)}
       ), audited as (
         ${auditInsert(ctx, {
           action: "row_final.set",

@@ -11,7 +11,6 @@
  *   as sets (the consensus lists options in schema order, annotators in any order).
  */
 import { sql, type SQL } from "drizzle-orm";
-import { consensusSql } from "../responses/consensus.ts";
 
 /** Whether answers `a` and `b` (jsonb) to a question of type `type` (text, null without a schema) are the same. */
 function sameAnswer(type: SQL, a: SQL, b: SQL): SQL {
@@ -39,13 +38,8 @@ export function statsBase(): SQL {
       select s.q ->> 'name' as name, s.q ->> 'type' as type
       from label_schema ls join target on ls.project_id = target.project_id cross join lateral jsonb_array_elements(ls.questions) s(q)
     ), row_finals as (
-      select k.job_id, k.row_index, c.final
-      from (select distinct job_id, row_index from responses) k
-      cross join lateral (${consensusSql(
-        sql`(select jsonb_agg(x.data order by x.annotator_id) from annotation x where x.job_id = k.job_id and x.row_index = k.row_index)`,
-        sql`(select project_id from target)`,
-        sql`(select rf.data from row_final rf where rf.job_id = k.job_id and rf.row_index = k.row_index)`,
-      )}) c
+      -- The stored consensus with the decision (responses/consensus.ts), of the rows with responses.
+      select rc.job_id, rc.row_index, rc.final from row_consensus rc join jobs on jobs.job_id = rc.job_id where rc.responses_count > 0
     )`;
 }
 

@@ -254,8 +254,9 @@ describe("several annotators per row", () => {
     // computed without the others' would leave the row's stored consensus short of them.
     // A reviewer's decision races with them on row 1, and a second row takes turns too.
     // The race is real against a PostgreSQL server (DATABASE_URL=…): without the job lock
-    // taken ahead of the computing statement it stored 11 of the 20 responses. PGlite runs
-    // one transaction at a time, so there it only checks the result.
+    // taken ahead of the computing statement, two runs stored the consensus of 11 and 12 of
+    // the 20 responses (one also without the decision). PGlite runs one transaction at a
+    // time, so there it only checks the result.
     const [saves, decision] = await Promise.all([
       Promise.all(crowd.flatMap((annotator, i) => [
         request("PUT", rowPath(job.job_id, 1, "annotation"), { token: annotator.token, body: { data: { sentiment: i < 11 ? "pos" : "neg", stars: (i % 5) + 1 } } }),

@@ -107,7 +107,7 @@ function isInteger(value: unknown): value is number {
 }
 
 /** What is wrong with `value` as an answer to `question` (null when nothing); spans also report how far they reach. */
-function answerProblem(question: Question, value: unknown, spans: SpanDemand[]): string | null {
+export function answerProblem(question: Question, value: unknown, spans: SpanDemand[]): string | null {
   const options = "options" in question ? question.options : [];
   switch (question.type) {
     case "label":
@@ -129,7 +129,8 @@ function answerProblem(question: Question, value: unknown, spans: SpanDemand[]):
       return ok ? null : `expected a number${bounds}`;
     }
     case "text":
-      return typeof value === "string" && [...value].length <= MAX_TEXT_ANSWER ? null : `expected a string of at most ${MAX_TEXT_ANSWER} characters`;
+      // UTF-16 units never undercount code points: most answers pass without spreading the string.
+      return typeof value === "string" && (value.length <= MAX_TEXT_ANSWER || [...value].length <= MAX_TEXT_ANSWER) ? null : `expected a string of at most ${MAX_TEXT_ANSWER} characters`;
     case "span":
       return spanProblem(question, value, spans);
     case "ranking": {

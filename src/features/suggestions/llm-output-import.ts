@@ -10,16 +10,16 @@
  * redelivered or replayed chunk finds the cursor moved and writes nothing, so every line
  * is imported and counted once; a crash after any chunk resumes at the next one.
  *
- * The checks: the line's shape and the table's label schemas in TypeScript (read once
- * per message, `loadImportTarget`), and in the statement the row within the table and
- * each span within its cell. Within a chunk a later line for the same (row, question,
+ * The checks: the line's shape as it is read and the table's label schemas over the
+ * whole chunk in TypeScript (the schemas read once per message, `loadImportTarget`), and
+ * in the statement the row within the table and each span within its cell. Within a chunk a later line for the same (row, question,
  * agent) wins, as it does across chunks.
  */
 import { sql, type SQL } from "drizzle-orm";
 import { z } from "@hono/zod-openapi";
 import type { Database } from "../../db/client.ts";
 import { utf16LengthSql } from "../label-schema/answer-guard.ts";
-import { checkSuggestions, type ProjectSchema, type SuggestionInput } from "./table-schemas.ts";
+import { checkSuggestions, type ProjectSchema } from "./table-schemas.ts";
 
 export const MAX_REPORTED_LINES = 100;
 
@@ -54,13 +54,17 @@ export async function loadImportTarget(db: Database, versionId: number): Promise
 }
 
 type LineError = { line: number; message: string };
+type Line = z.infer<typeof LineSchema> & { line: number };
 type Suggestion = { line: number; row_index: number; question: string; agent: string; value: unknown; score: number | null };
 
-/** Collects a chunk's lines: checked, the valid ones kept (the last per key), the invalid ones reported. */
+/**
+ * Collects a chunk's lines: each line's shape is checked as it is read, their answers
+ * against the schemas once for the whole chunk (checkSuggestions), and the valid ones
+ * kept (the last per key), the invalid ones reported.
+ */
 export class ImportChunk {
-  private readonly valid = new Map<string, Suggestion>();
+  private readonly lines: Line[] = [];
   private readonly errors: LineError[] = [];
-  private spans: { at: string; row_index: number; field: string; end: number }[] = [];
 
   private readonly target: ImportTarget;
 
@@ -70,36 +74,53 @@ export class ImportChunk {
 
   add(line: number, data: Record<string, unknown>) {
     const parsed = LineSchema.safeParse(data);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      const path = issue.path.length > 0 ? `${issue.path.join(".")}: ` : "";
-      this.errors.push({ line, message: `${path}${issue.message}` });
+    if (parsed.success) {
+      this.lines.push({ ...parsed.data, line });
       return;
     }
-    const item = parsed.data;
-    const at = String(line);
-    const input: SuggestionInput = { at, row_index: item.row_index, question: item.question, value: item.value };
-    const check = checkSuggestions(this.target.schemas, [input]);
-    if (check.errors.length > 0) {
-      this.errors.push({ line, message: check.errors.map((error) => `${error.path.slice(at.length + 1)}: ${error.message}`).join("; ") });
-      return;
+    const issue = parsed.error.issues[0]!;
+    const path = issue.path.length > 0 ? `${issue.path.join(".")}: ` : "";
+    this.errors.push({ line, message: `${path}${issue.message}` });
+  }
+
+  /** The chunk's valid suggestions (the last line per row, question and agent), their spans, and every invalid line. */
+  private checked() {
+    const check = checkSuggestions(
+      this.target.schemas,
+      this.lines.map((item) => ({ at: String(item.line), row_index: item.row_index, question: item.question, value: item.value })),
+    );
+    const problems = new Map<string, string[]>();
+    for (const error of check.errors) {
+      const at = error.path.slice(0, error.path.indexOf("."));
+      const list = problems.get(at) ?? [];
+      list.push(`${error.path.slice(at.length + 1)}: ${error.message}`);
+      problems.set(at, list);
     }
-    const key = JSON.stringify([item.row_index, item.question, item.agent]);
-    const replaced = this.valid.get(key);
-    if (replaced) this.spans = this.spans.filter((span) => span.at !== String(replaced.line));
-    this.valid.set(key, { line, row_index: item.row_index, question: item.question, agent: item.agent, value: item.value, score: item.score ?? null });
-    this.spans.push(...check.spans);
+    const valid = new Map<string, Suggestion>();
+    for (const item of this.lines) {
+      if (problems.has(String(item.line))) continue;
+      valid.set(`${item.row_index}\u0000${item.question}\u0000${item.agent}`, {
+        line: item.line, row_index: item.row_index, question: item.question, agent: item.agent, value: item.value, score: item.score ?? null,
+      });
+    }
+    const kept = new Set([...valid.values()].map((item) => String(item.line)));
+    return {
+      valid: [...valid.values()],
+      spans: check.spans.filter((span) => kept.has(span.at)),
+      errors: [...this.errors, ...[...problems].map(([at, messages]) => ({ line: Number(at), message: messages.join("; ") }))],
+    };
   }
 
   /** The chunk's writes, to run only where `claimed` (a CTE of the committing statement) has a row. */
   statement(versionId: number, claimed: SQL): SQL {
-    const items = JSON.stringify([...this.valid.values()]);
+    const { valid, spans, errors } = this.checked();
+    const items = JSON.stringify(valid);
     return sql`import_target as (
         select t.table_id, t.row_count from file_table t where t.table_id = ${this.target.table_id}::integer and exists (select 1 from ${claimed})
       ), import_input as (
         select * from jsonb_to_recordset(${items}::jsonb) as s(line integer, row_index integer, question text, agent text, value jsonb, score double precision)
       ), import_span_misses as (
-        select distinct d.at::integer as line from jsonb_to_recordset(${JSON.stringify(this.spans)}::jsonb) as d(at text, row_index integer, field text, "end" integer)
+        select distinct d.at::integer as line from jsonb_to_recordset(${JSON.stringify(spans)}::jsonb) as d(at text, row_index integer, field text, "end" integer)
         cross join import_target
         left join lateral (
           select case when jsonb_typeof(r.data -> d.field) = 'string' then ${utf16LengthSql(sql`(r.data ->> d.field)`)} end as length
@@ -121,7 +142,7 @@ export class ImportChunk {
           do update set value = excluded.value, score = excluded.score, updated_at = now()
         returning 1
       ), import_problems as (
-        select line, message from jsonb_to_recordset(${JSON.stringify(this.errors)}::jsonb) as e(line integer, message text)
+        select line, message from jsonb_to_recordset(${JSON.stringify(errors)}::jsonb) as e(line integer, message text)
         union all select line, message from import_rejected
       ), import_reported as (
         update suggestion_import i set

@@ -16,7 +16,7 @@
  */
 import { sql, type SQL } from "drizzle-orm";
 import type { FieldError } from "../../lib/errors.ts";
-import { checkAnswers, type Question } from "../label-schema/questions.ts";
+import { answerProblem, type Question, type SpanDemand } from "../label-schema/questions.ts";
 
 export type ProjectSchema = { project_id: number; version: number; questions: Question[] };
 export type TableSchemas = { fingerprint: string; schemas: ProjectSchema[] };
@@ -42,29 +42,40 @@ export type RowSpanDemand = { at: string; row_index: number; field: string; end:
 
 export type SuggestionCheck = { errors: FieldError[]; spans: RowSpanDemand[] };
 
-/** Checks each suggestion's question and value against the table's schemas (see above). */
+/**
+ * Checks each suggestion's question and value against the table's schemas (see above).
+ * The questions are indexed once per call, so a call with many items (an llm_output
+ * chunk) costs little beyond the answers' own checks.
+ */
 export function checkSuggestions(schemas: readonly ProjectSchema[], items: readonly SuggestionInput[]): SuggestionCheck {
   const errors: FieldError[] = [];
   const spans: RowSpanDemand[] = [];
-  const withQuestions = schemas.filter((schema) => schema.questions.length > 0);
-  if (withQuestions.length === 0) return { errors, spans };
-  const names = [...new Set(withQuestions.flatMap((schema) => schema.questions.map((question) => question.name)))];
+  const defining = new Map<string, { project_id: number; question: Question }[]>();
+  for (const schema of schemas) {
+    for (const question of schema.questions) {
+      const list = defining.get(question.name) ?? [];
+      list.push({ project_id: schema.project_id, question });
+      defining.set(question.name, list);
+    }
+  }
+  if (defining.size === 0) return { errors, spans };
+  const demands: SpanDemand[] = [];
   for (const item of items) {
     if (item.value === null || item.value === undefined) {
       errors.push({ path: `${item.at}.value`, message: "a suggestion needs a value (null answers nothing)" });
       continue;
     }
-    const defining = withQuestions.filter((schema) => schema.questions.some((question) => question.name === item.question));
-    if (defining.length === 0) {
-      errors.push({ path: `${item.at}.question`, message: `unknown question; the label schemas of the projects using the table have ${names.map((name) => JSON.stringify(name)).join(", ")}` });
+    const definitions = defining.get(item.question);
+    if (!definitions) {
+      const names = [...defining.keys()].map((name) => JSON.stringify(name)).join(", ");
+      errors.push({ path: `${item.at}.question`, message: `unknown question; the label schemas of the projects using the table have ${names}` });
       continue;
     }
-    for (const schema of defining) {
-      const check = checkAnswers(schema.questions, { [item.question]: item.value });
-      for (const error of check.errors) {
-        errors.push({ path: `${item.at}.value`, message: `${error.message} (label schema of project ${schema.project_id})` });
-      }
-      for (const span of check.spans) spans.push({ at: item.at, row_index: item.row_index, field: span.field, end: span.end });
+    for (const { project_id, question } of definitions) {
+      demands.length = 0;
+      const problem = answerProblem(question, item.value, demands);
+      if (problem) errors.push({ path: `${item.at}.value`, message: `${question.type} question: ${problem} (label schema of project ${project_id})` });
+      for (const span of demands) spans.push({ at: item.at, row_index: item.row_index, field: span.field, end: span.end });
     }
   }
   return { errors, spans };

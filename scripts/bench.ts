@@ -9,6 +9,7 @@
  *  4. load: autocannon on each endpoint at each concurrency, and on its floor
  *  5. parse: a generated CSV through the parse consumer, beside COPY FROM
  *  6. export: annotated rows through the export consumer, beside COPY TO
+ *  6a. suggestions: an llm_output file imported through the parse consumer, beside COPY FROM
  *  6b. hostile: the tests' hostile-file corpus through the parse consumer, CPU and peak memory each
  *  7. a table on stdout and bench/results/latest.json
  */
@@ -28,6 +29,7 @@ import { prepareParseInput, runParseBench } from "./bench/parse-bench.ts";
 import { consumerWired, type QueueBenchReport } from "./bench/queue-bench.ts";
 import { printReport, writeReport, type BenchReport } from "./bench/report.ts";
 import { startBenchDatabase, startGateway } from "./bench/services.ts";
+import { prepareSuggestionsInput, runSuggestionsBench } from "./bench/suggestions-bench.ts";
 import { measureStartup } from "./bench/startup.ts";
 
 const started = performance.now();
@@ -66,21 +68,27 @@ let recordings: Record<string, Recording[]> = {};
 let apiWorkerLog: string[] = [];
 let parse: QueueBenchReport | null = null;
 let exported: QueueBenchReport | null = null;
+let suggestions: QueueBenchReport | null = null;
 let hostile: HostileBenchReport | null = null;
 let report: BenchReport;
 try {
   // Setup that measures nothing runs side by side: the database seeds (its own process)
   // while this one writes the parse bench's CSV and workerd stores it in R2.
   // The hostile-file step creates its own organization: run alone, it seeds nothing.
-  const seeds = ["api", "parse", "export"].some((step) => options.steps.has(step as Step));
+  const seeds = ["api", "parse", "export", "suggestions"].some((step) => options.steps.has(step as Step));
   log(seeds ? "seeding the dataset; preparing the parse input meanwhile" : "no dataset: the hostile-file step needs none");
-  const wants = { parse: options.steps.has("parse") && consumerWired("parse"), export: options.steps.has("export") && consumerWired("export") };
-  const [{ dataset, exportInput }, parseInput] = await Promise.all([
+  const wants = {
+    parse: options.steps.has("parse") && consumerWired("parse"),
+    export: options.steps.has("export") && consumerWired("export"),
+    suggestions: options.steps.has("suggestions") && consumerWired("parse"),
+  };
+  const [{ dataset, exportInput, suggestionsInput }, parseInput] = await Promise.all([
     (async () => {
-      if (!seeds) return { dataset: null, exportInput: null };
+      if (!seeds) return { dataset: null, exportInput: null, suggestionsInput: null };
       const seeded = await seedDataset(database.url, options.dataset, log);
       const exportProject = wants.export ? await seedExportProject(database.url, seeded, options.exportRows, log) : null;
-      return { dataset: seeded, exportInput: exportProject };
+      const suggestionsFiles = wants.suggestions ? await prepareSuggestionsInput(database.url, seeded, workDir, options.suggestionLines, log) : null;
+      return { dataset: seeded, exportInput: exportProject, suggestionsInput: suggestionsFiles };
     })(),
     wants.parse ? prepareParseInput(workDir, options.parseBytes, log) : Promise.resolve(null),
   ]);
@@ -111,6 +119,10 @@ try {
     log("export bench");
     exported = await runExportBench({ bundle, bindings, database, processes, dataset, input: exportInput, workDir, rows: options.exportRows, timeoutSeconds: options.queueTimeoutSeconds, log });
   }
+  if (options.steps.has("suggestions") && dataset) {
+    log("suggestions bench");
+    suggestions = await runSuggestionsBench({ bundle, bindings, database, processes, input: suggestionsInput, workDir, timeoutSeconds: options.queueTimeoutSeconds, log });
+  }
   if (options.steps.has("hostile") && consumerWired("parse")) {
     log("hostile files");
     hostile = await runHostileBench({ bundle, bindings, database, workDir, timeoutSeconds: options.queueTimeoutSeconds, log });
@@ -130,10 +142,12 @@ try {
     endpoints,
     parse,
     export: exported,
+    suggestions,
     hostile,
     sample_sql: Object.fromEntries(Object.entries(recordings).flatMap(([key, list]) => (list[0] ? [[key, list[0]]] : []))),
     api_worker_log: apiWorkerLog,
-    notes: [...notes, ...(parse?.notes ?? []).map((note) => `parse: ${note}`), ...(exported?.notes ?? []).map((note) => `export: ${note}`), ...(hostile?.notes ?? []).map((note) => `hostile: ${note}`)],
+    notes: [...notes, ...(parse?.notes ?? []).map((note) => `parse: ${note}`), ...(exported?.notes ?? []).map((note) => `export: ${note}`),
+      ...(suggestions?.notes ?? []).map((note) => `suggestions: ${note}`), ...(hostile?.notes ?? []).map((note) => `hostile: ${note}`)],
   };
 } finally {
   await gateway.stop();

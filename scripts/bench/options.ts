@@ -7,7 +7,8 @@
  *   BENCH_DURATION=5           seconds measured per run (after BENCH_WARMUP=1 thrown away)
  *   BENCH_PARSE_MB=1024        size of the generated CSV
  *   BENCH_EXPORT_ROWS=1000000  annotated rows exported
- *   BENCH_ONLY=api,parse,export,hostile   a subset of the steps (hostile alone seeds no dataset)
+ *   BENCH_SUGGESTIONS=1000000  lines of the llm_output file imported as suggestions (and a tenth of them, for memory)
+ *   BENCH_ONLY=api,parse,export,suggestions,hostile   a subset of the steps (hostile alone seeds no dataset)
  *   BENCH_QUEUE_TIMEOUT=540    seconds a parse or export may take before it is reported unfinished
  *   BENCH_DISTANCE_MS=0        delay per database round trip (the edge-to-database distance), added by the
  *                              gateway to every query of the API, the floor and the consumers alike: use
@@ -15,7 +16,7 @@
  */
 import { DEFAULT_DATASET, type DatasetSize } from "./dataset.ts";
 
-export type Step = "api" | "parse" | "export" | "hostile";
+export type Step = "api" | "parse" | "export" | "suggestions" | "hostile";
 
 export type BenchOptions = {
   quick: boolean;
@@ -26,6 +27,7 @@ export type BenchOptions = {
   warmupSeconds: number;
   parseBytes: number;
   exportRows: number;
+  suggestionLines: number;
   queueTimeoutSeconds: number;
   distanceMs: number;
 };
@@ -42,8 +44,8 @@ function numberFrom(name: string, fallback: number): number {
 
 export function benchOptions(argv: string[] = process.argv.slice(2)): BenchOptions {
   const quick = argv.includes("--quick");
-  const steps = new Set((process.env.BENCH_ONLY ?? "api,parse,export,hostile").split(",").map((step) => step.trim()).filter(Boolean) as Step[]);
-  for (const step of steps) if (!["api", "parse", "export", "hostile"].includes(step)) throw new Error(`BENCH_ONLY: unknown step ${step}`);
+  const steps = new Set((process.env.BENCH_ONLY ?? "api,parse,export,suggestions,hostile").split(",").map((step) => step.trim()).filter(Boolean) as Step[]);
+  for (const step of steps) if (!["api", "parse", "export", "suggestions", "hostile"].includes(step)) throw new Error(`BENCH_ONLY: unknown step ${step}`);
   const dataset: DatasetSize = quick
     ? { ...DEFAULT_DATASET, organizations: 4, projectsPerOrganization: 20, datasetProjectsPerOrganization: 2, rowsPerTable: 500, jobsPerTable: 20 }
     : DEFAULT_DATASET;
@@ -56,6 +58,7 @@ export function benchOptions(argv: string[] = process.argv.slice(2)): BenchOptio
     warmupSeconds: numberFrom("BENCH_WARMUP", quick ? 0.5 : 1),
     parseBytes: numberFrom("BENCH_PARSE_MB", quick ? 32 : 1024) * MiB,
     exportRows: numberFrom("BENCH_EXPORT_ROWS", quick ? 20_000 : 1_000_000),
+    suggestionLines: numberFrom("BENCH_SUGGESTIONS", quick ? 20_000 : 1_000_000),
     queueTimeoutSeconds: numberFrom("BENCH_QUEUE_TIMEOUT", quick ? 120 : 540),
     distanceMs: process.env.BENCH_DISTANCE_MS ? numberFrom("BENCH_DISTANCE_MS", 0) : 0,
   };

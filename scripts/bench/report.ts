@@ -23,6 +23,7 @@ export type BenchReport = {
   endpoints: EndpointReport[];
   parse: QueueBenchReport | null;
   export: QueueBenchReport | null;
+  suggestions: QueueBenchReport | null;
   hostile: HostileBenchReport | null;
   /** The API Worker's warnings and errors during the load (first few). */
   api_worker_log: string[];
@@ -119,7 +120,7 @@ export function printReport(report: BenchReport): string {
       "",
     );
   }
-  lines.push(...queueLines("parse", report.parse), ...queueLines("export", report.export), ...hostileLines(report.hostile, table));
+  lines.push(...queueLines("parse", report.parse), ...queueLines("export", report.export), ...queueLines("suggestions", report.suggestions), ...hostileLines(report.hostile, table));
   for (const note of report.notes) lines.push(`note: ${note}`);
   lines.push("", `wall time: ${fixed(report.wall_seconds, 0)} s`);
   return lines.join("\n");
@@ -198,6 +199,11 @@ export function markdownReport(report: BenchReport): string {
     );
   }
   for (const endpoint of report.endpoints.filter((candidate) => candidate.status !== "measured")) lines.push(`- ${endpoint.label}: ${endpoint.status} (${endpoint.reason})`);
-  lines.push(...queueMarkdown("Parse", report.parse), ...queueMarkdown("Export", report.export), ...hostileMarkdown(report.hostile, markdownTable));
+  lines.push(
+    ...queueMarkdown("Parse", report.parse),
+    ...queueMarkdown("Export", report.export),
+    ...queueMarkdown("Suggestions", report.suggestions),
+    ...hostileMarkdown(report.hostile, markdownTable),
+  );
   return `${lines.join("\n")}\n`;
 }

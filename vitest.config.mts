@@ -30,6 +30,9 @@ export default defineConfig({
             WEBHOOK_ALLOW_INSECURE: "true",
             WEBHOOK_SECRET_KEY: "dGVzdC13ZWJob29rLXNlY3JldC1rZXktMzItYnl0ZXM=",
             WEBHOOK_TIMEOUT_MS: "1000",
+            // The tests run the dispatcher themselves (tests/helpers/webhooks.ts); the test of the
+            // wake-up path turns it on for its own requests.
+            WEBHOOK_DISPATCH_SIGNAL: "false",
             // The local chat-completions API (tests/setup/chat-completions-server.ts).
             LLM_BASE_URL: inject("llmUrl"),
             LLM_API_KEY: "test-llm-key",

@@ -26,6 +26,7 @@ import { suggestionsRouter } from "./features/suggestions/suggestions.index.ts";
 import { draftsRouter } from "./features/drafts/drafts.index.ts";
 import { uploadsRouter } from "./features/uploads/uploads.index.ts";
 import { usersRouter } from "./features/users/users.index.ts";
+import { webhookSignal } from "./features/webhooks/webhook-signal.ts";
 import { webhooksRouter } from "./features/webhooks/webhooks.index.ts";
 import { createRouter } from "./lib/create-router.ts";
 import { ApiError } from "./lib/errors.ts";
@@ -113,6 +114,7 @@ export function createApp() {
     }),
   );
   app.use(`${API_BASE_PATH}/*`, jsonBody);
+  app.use(`${API_BASE_PATH}/*`, webhookSignal);
 
   app.route("/", healthRouter);
   app.route(API_BASE_PATH, apiRouter());

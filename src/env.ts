@@ -162,6 +162,13 @@ export const envSchema = z.object({
   /** How long one delivery attempt waits for the endpoint's answer. */
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(10_000),
   WEBHOOK_QUEUE: binding<Queue>("queue producer", "sendBatch"),
+  /** The outbox's runner (features/webhooks/webhook-dispatcher.ts), one per deployment. */
+  WEBHOOK_DISPATCHER: binding<DurableObjectNamespace>("Durable Object namespace", "idFromName"),
+  /**
+   * Whether writes wake the dispatcher (webhook-signal.ts). Off, deliveries start at the
+   * every-minute cron; the tests turn it off so that they run the dispatcher themselves.
+   */
+  WEBHOOK_DISPATCH_SIGNAL: flag.default(true),
   /** The live event stream's hubs, one per organization (features/events/event-hub.ts). */
   EVENT_HUB: binding<DurableObjectNamespace>("Durable Object namespace", "idFromName"),
 }).superRefine((config, context) => {

@@ -5,6 +5,7 @@ import { handleQueueBatch } from "./queues/index.ts";
 import { handleScheduled } from "./scheduled.ts";
 
 export { EventHub } from "./features/events/event-hub.ts";
+export { WebhookDispatcher } from "./features/webhooks/webhook-dispatcher.ts";
 
 const app = createApp();
 

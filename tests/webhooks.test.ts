@@ -47,7 +47,7 @@ async function deliveries(account: Account, webhookId: number): Promise<Delivery
 /** The events a webhook of `orgId` should get after `afterEventId`, in order. */
 async function orgEventIds(orgId: number, afterEventId: number, actions?: string[]): Promise<number[]> {
   const result = await testDb().execute(sql`select event_id from event_log where org_id = ${orgId} and event_id > ${afterEventId}
-    ${actions ? sql`and action = any(${actions}::text[])` : sql``} order by event_id`);
+    ${actions ? sql`and action in (${sql.join(actions.map((action) => sql`${action}`), sql`, `)})` : sql``} order by event_id`);
   return result.rows.map((row) => Number((row as { event_id: number }).event_id));
 }
 
@@ -371,5 +371,97 @@ describe("deliveries", () => {
     }
     expect(got.map((entry) => JSON.parse(entry.body).data.entity_id)).toEqual([projectId]);
     expect(await verifyStandardWebhook(webhook.secret, got[0]!.headers, got[0]!.body)).toBe(true);
+  });
+});
+
+/**
+ * The path production takes: a write wakes the dispatcher object (webhook-signal.ts), whose
+ * alarm runs the dispatcher and sends the real queue messages. No cron run and no
+ * dispatchSettled here. The tests above turn the wake-up off (vitest.config.mts); these
+ * requests turn it on through the Worker's own environment.
+ */
+describe("deliveries woken by the writes themselves", () => {
+  const signalling = { ...env, WEBHOOK_DISPATCH_SIGNAL: "true" };
+
+  async function write<T = any>(account: Account, method: string, path: string, body: unknown): Promise<{ status: number; body: T }> {
+    const ctx = createExecutionContext();
+    const response = await worker.fetch(
+      new Request(`http://api.test/api/v1${path}`, { method, headers: { authorization: `Bearer ${account.token}`, "content-type": "application/json" }, body: JSON.stringify(body) }),
+      signalling,
+      ctx,
+    );
+    const answer = { status: response.status, body: (await response.json()) as T };
+    // The wake-up is sent after the answer: wait for it to have gone out.
+    await waitOnExecutionContext(ctx);
+    return answer;
+  }
+
+  /** Polls the receiver until it holds `count` deliveries (or 20 s passed: a limit, not a measurement). */
+  async function receivedAtLeast(hook: ReturnType<typeof receiver>, count: number): Promise<Received[]> {
+    const deadline = Date.now() + 20_000;
+    let got = await hook.received();
+    while (got.length < count && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      got = await hook.received();
+    }
+    return got;
+  }
+
+  const eventIdsOf = (got: Received[]) => got.map((entry) => JSON.parse(entry.body).data.event_id as number);
+
+  it("delivers a committed event without any cron run", async () => {
+    const owner = await registerClient();
+    const hook = receiver(unique("woken"));
+    const created = await write<Webhook>(owner, "POST", "/webhooks", { url: hook.url });
+    expect(created.status).toBe(201);
+    const project = await write(owner, "POST", "/projects", { name: unique("Woken") });
+    expect(project.status).toBe(201);
+
+    const expected = await orgEventIds(owner.org_id, await cursorOf(created.body.webhook_id));
+    const got = await receivedAtLeast(hook, expected.length);
+    expect(eventIdsOf(got)).toEqual(expected);
+    expect(got.map((entry) => JSON.parse(entry.body).type)).toEqual(["webhook.create", "project.create"]);
+    expect(await verifyStandardWebhook(created.body.secret, got[1]!.headers, got[1]!.body)).toBe(true);
+    expect((await deliveries(owner, created.body.webhook_id)).every((record) => record.status === "succeeded" && record.attempts === 1)).toBe(true);
+  });
+
+  it("keeps each endpoint's events in event_id order under concurrent writes, nothing rolled back or foreign", async () => {
+    const [owner, neighbour] = await Promise.all([registerClient(), registerClient()]);
+    const all = receiver(unique("concurrent-all"));
+    const updates = receiver(unique("concurrent-updates"));
+    const foreign = receiver(unique("concurrent-foreign"));
+    const allHook = (await write<Webhook>(owner, "POST", "/webhooks", { url: all.url })).body;
+    const updatesHook = (await write<Webhook>(owner, "POST", "/webhooks", { url: updates.url, events: ["project.update"] })).body;
+    const foreignHook = (await write<Webhook>(neighbour, "POST", "/webhooks", { url: foreign.url })).body;
+    const projectIds = await Promise.all(
+      Array.from({ length: 4 }, async (_, index) => (await write(owner, "POST", "/projects", { name: unique(`Concurrent ${index}`) })).body.project_id as number),
+    );
+
+    // Writes of both organizations at once, while the dispatcher runs; one change rolls back.
+    const rolledBack = expect(testDb().execute(sql`with audited as (
+        insert into event_log (org_id, action, entity_type, entity_id, actor_kind) values (${owner.org_id}, 'project.update', 'project', ${projectIds[0]!}, 'system')
+        returning event_id
+      ) select 1 / (count(*) - 1) from audited`)).rejects.toThrow();
+    const writes = await Promise.all([
+      ...projectIds.flatMap((projectId, index) => [1, 2, 3].map((round) => write(owner, "PATCH", `/projects/${projectId}`, { description: `round ${round} of ${index}` }))),
+      ...Array.from({ length: 6 }, (_, index) => write(neighbour, "POST", "/projects", { name: unique(`Neighbour ${index}`) })),
+    ]);
+    await rolledBack;
+    expect(writes.every((response) => response.status === 200 || response.status === 201)).toBe(true);
+
+    const expectedAll = await orgEventIds(owner.org_id, await cursorOf(allHook.webhook_id));
+    const expectedUpdates = await orgEventIds(owner.org_id, await cursorOf(updatesHook.webhook_id), ["project.update"]);
+    const expectedForeign = await orgEventIds(neighbour.org_id, await cursorOf(foreignHook.webhook_id));
+    expect(expectedUpdates).toHaveLength(12);
+    const [gotAll, gotUpdates, gotForeign] = await Promise.all([
+      receivedAtLeast(all, expectedAll.length),
+      receivedAtLeast(updates, expectedUpdates.length),
+      receivedAtLeast(foreign, expectedForeign.length),
+    ]);
+    // Exactly the committed events, once each, in event_id order.
+    expect(eventIdsOf(gotAll)).toEqual(expectedAll);
+    expect(eventIdsOf(gotUpdates)).toEqual(expectedUpdates);
+    expect(eventIdsOf(gotForeign)).toEqual(expectedForeign);
+    expect(gotForeign.every((entry) => JSON.parse(entry.body).data.org_id === neighbour.org_id)).toBe(true);
   });
 });

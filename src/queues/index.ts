@@ -6,6 +6,7 @@ import { exportMessageSchema, webhookMessageSchema } from "./messages.ts";
 import { consumeParseBatch, consumeParseDeadLetters } from "./parse.ts";
 import { consumeWebhookDeadLetter, consumeWebhookMessage } from "./webhook.ts";
 import { consumeDraftBatch, consumeDraftDeadLetters } from "../features/drafts/draft-consumer.ts";
+import { signalWebhookDispatcher } from "../features/webhooks/webhook-signal.ts";
 
 type QueueRole = "parse" | "parse-dlq" | "export" | "export-dlq" | "webhook" | "webhook-dlq" | "draft" | "draft-dlq";
 
@@ -26,7 +27,12 @@ const consumers: Record<QueueRole, (batch: MessageBatch<unknown>, context: Consu
   "draft-dlq": (batch, context) => consumeDraftDeadLetters(batch, context),
 };
 
-export async function handleQueueBatch(batch: MessageBatch<unknown>, env: Bindings): Promise<void> {
+/**
+ * Consumers write events too (a parse's progress and end, an export's): their batches wake
+ * the webhook dispatcher, as write requests do. The webhook queue's own batches do not:
+ * each would wake a run for nothing (an endpoint's disabling waits for the cron).
+ */
+export async function handleQueueBatch(batch: MessageBatch<unknown>, env: Bindings, ctx?: ExecutionContext): Promise<void> {
   const logger = createLogger({ queue: batch.queue });
   const role = queueRole(batch.queue);
   if (!role) {
@@ -36,7 +42,9 @@ export async function handleQueueBatch(batch: MessageBatch<unknown>, env: Bindin
   }
   try {
     const config = loadConfig(env);
-    await consumers[role](batch, { config, logger: createLogger({ queue: batch.queue }, config.LOG_LEVEL) });
+    const batchLogger = createLogger({ queue: batch.queue }, config.LOG_LEVEL);
+    await consumers[role](batch, { config, logger: batchLogger });
+    if (!role.startsWith("webhook")) ctx?.waitUntil(signalWebhookDispatcher(config, batchLogger));
   } catch (error) {
     logger.error("queue batch failed", errorFields(error));
     batch.retryAll();

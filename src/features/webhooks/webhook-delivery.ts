@@ -144,8 +144,12 @@ export async function deliverWebhook(webhookId: number, deps: DeliveryDeps): Pro
     outcome = recorded.active ? { next: "later", delaySeconds: recorded.delay } : { next: "idle" };
     break;
   }
-  await deps.db.execute(sql`update webhook set lease_until = null where webhook_id = ${webhookId}`);
-  return outcome;
+  // Deliveries the dispatcher added while the lease was held had their message dropped by a
+  // sender that found the endpoint taken: the release says so, and this sender goes on.
+  const released = await deps.db.execute(sql`update webhook set lease_until = null where webhook_id = ${webhookId}
+    returning active and exists (select 1 from webhook_delivery d where d.webhook_id = ${webhookId} and d.status = 'pending' and d.next_attempt_at <= now()) as more_due`);
+  const moreDue = (released.rows[0] as { more_due: boolean } | undefined)?.more_due ?? false;
+  return outcome.next === "idle" && moreDue ? { next: "continue" } : outcome;
 }
 
 async function recordAttempt(

@@ -9,8 +9,14 @@
  * up to a *settled* id: at each run it notes the sequence's last value (the horizon) and
  * the snapshot's xmax; once a later run's snapshot xmin has passed that xmax, every
  * transaction that could hold an id up to the horizon has committed or rolled back, and
- * the horizon is settled. Deliveries therefore start one to two runs (cron: every minute)
- * after the change.
+ * the horizon is settled. The rule holds whatever the time between runs: runs close
+ * together only settle sooner (as soon as the transactions of the first run's time have
+ * ended). Runs never overlap (an advisory lock taken before the run's snapshot), so each
+ * run's snapshot is later than the previous run's commit.
+ *
+ * Who runs it: the WebhookDispatcher Durable Object (webhook-dispatcher.ts), woken after
+ * writes, a run every few hundred milliseconds while events flow; and the every-minute
+ * cron, the safety net for a wake-up that never came.
  */
 import { sql } from "drizzle-orm";
 import type { Database } from "../../db/client.ts";
@@ -19,6 +25,9 @@ import type { WebhookMessage } from "../../queues/messages.ts";
 
 /** At most this many new deliveries per endpoint per run; the cursor resumes after them. */
 export const DISPATCH_BATCH = 1000;
+
+/** Where a run left the outbox: events up to `settled_event_id` are dispatched; `pending_horizon` waits to settle. */
+export type DispatchRun = { settled_event_id: number; pending_horizon: number; webhook_ids: number[] };
 
 /** Asks the consumer to send the due deliveries of these endpoints (duplicates are harmless: one sender holds an endpoint's lease). */
 export async function sendWebhookMessages(queue: Queue, webhookIds: number[], delaySeconds = 0): Promise<void> {
@@ -33,14 +42,18 @@ export async function sendWebhookMessages(queue: Queue, webhookIds: number[], de
 }
 
 /**
- * One dispatcher run, one statement: settles the horizon, turns every settled event after
+ * One dispatcher run, one round trip (a transaction: the run lock, then the statement,
+ * whose snapshot is taken once the lock is held): settles the horizon, turns every settled event after
  * each endpoint's cursor that the endpoint wants into a pending delivery, advances the
  * cursors, and names the endpoints with deliveries due (new ones, and older ones whose
  * queue message may have been lost), which get a queue message.
  * An inactive endpoint's cursor moves on too: it misses what happens while it is off.
  */
-export async function dispatchWebhookEvents(deps: { db: Database; queue: Queue; logger: Logger }): Promise<{ settled_event_id: number; webhook_ids: number[] }> {
-  const result = await deps.db.execute(sql`with snap as (
+export async function dispatchWebhookEvents(deps: { db: Database; queue: Queue; logger: Logger }): Promise<DispatchRun> {
+  // Two overlapping runs could each see a snapshot older than the other's commit (and a
+  // stale cursor): serialized, a run always starts from the previous one's committed state.
+  const lock = deps.db.execute(sql`select pg_advisory_xact_lock(hashtext('webhook_dispatch'))`);
+  const run = deps.db.execute(sql`with snap as (
       select pg_snapshot_xmin(pg_current_snapshot()) as xmin, pg_snapshot_xmax(pg_current_snapshot()) as xmax,
         coalesce(pg_sequence_last_value(pg_get_serial_sequence('event_log', 'event_id')::regclass), 0) as horizon
     ), old as (
@@ -58,7 +71,7 @@ export async function dispatchWebhookEvents(deps: { db: Database; queue: Queue; 
       select true, next.settled, next.horizon, next.xmax::text from next
       on conflict (singleton) do update set settled_event_id = excluded.settled_event_id,
         pending_horizon = excluded.pending_horizon, pending_xmax = excluded.pending_xmax, updated_at = now()
-      returning settled_event_id
+      returning settled_event_id, pending_horizon
     ), per_webhook as (
       select w.webhook_id, w.active, coalesce(m.ids, '{}') as ids from webhook w
       join organization o on o.org_id = w.org_id
@@ -87,12 +100,13 @@ export async function dispatchWebhookEvents(deps: { db: Database; queue: Queue; 
       where d.status = 'pending' and d.next_attempt_at <= now() and w.active and (w.lease_until is null or w.lease_until < now())
       union select webhook_id from inserted
     )
-    select (select settled_event_id from state) as settled_event_id,
+    select (select settled_event_id from state) as settled_event_id, (select pending_horizon from state) as pending_horizon,
       (select count(*) from advanced)::int as advanced,
       coalesce((select array_agg(webhook_id) from due), '{}') as webhook_ids`);
-  const row = result.rows[0] as { settled_event_id: number | string; webhook_ids: number[] };
+  const [, result] = (await deps.db.batch([lock, run] as unknown as Parameters<Database["batch"]>[0])) as unknown as [unknown, { rows: unknown[] }];
+  const row = result.rows[0] as { settled_event_id: number | string; pending_horizon: number | string; webhook_ids: number[] };
   const webhookIds = row.webhook_ids.map(Number);
   await sendWebhookMessages(deps.queue, webhookIds);
   if (webhookIds.length > 0) deps.logger.info("webhook deliveries queued", { webhooks: webhookIds.length, settled_event_id: Number(row.settled_event_id) });
-  return { settled_event_id: Number(row.settled_event_id), webhook_ids: webhookIds };
+  return { settled_event_id: Number(row.settled_event_id), pending_horizon: Number(row.pending_horizon), webhook_ids: webhookIds };
 }

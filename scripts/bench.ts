@@ -11,6 +11,7 @@
  *  6. export: annotated rows through the export consumer, beside COPY TO
  *  6a. suggestions: an llm_output file imported through the parse consumer, beside COPY FROM
  *  6b. hostile: the tests' hostile-file corpus through the parse consumer, CPU and peak memory each
+ *  6c. events: commit → webhook and commit → stream latency under a steady write load
  *  7. a table on stdout and bench/results/latest.json
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -23,6 +24,7 @@ import { countRows, seedDataset } from "./bench/dataset.ts";
 import { runExportBench, seedExportProject } from "./bench/export-bench.ts";
 import type { Recording } from "./bench/floor-worker.ts";
 import { runHostileBench, type HostileBenchReport } from "./bench/hostile-bench.ts";
+import { runEventsBench, type EventsBenchReport } from "./bench/events-bench.ts";
 import { describeMachine } from "./bench/machine.ts";
 import { benchOptions, type Step } from "./bench/options.ts";
 import { prepareParseInput, runParseBench } from "./bench/parse-bench.ts";
@@ -70,6 +72,7 @@ let parse: QueueBenchReport | null = null;
 let exported: QueueBenchReport | null = null;
 let suggestions: QueueBenchReport | null = null;
 let hostile: HostileBenchReport | null = null;
+let events: EventsBenchReport | null = null;
 let report: BenchReport;
 try {
   // Setup that measures nothing runs side by side: the database seeds (its own process)
@@ -128,6 +131,11 @@ try {
     hostile = await runHostileBench({ bundle, bindings, database, workDir, timeoutSeconds: options.queueTimeoutSeconds, log });
   }
 
+  if (options.steps.has("events")) {
+    log("events out: commit → webhook, commit → stream");
+    events = await runEventsBench({ bundle, bindings, ratePerSecond: options.eventsRate, durationSeconds: options.eventsDurationSeconds, warmupSeconds: Math.max(2, options.warmupSeconds), log });
+  }
+
   const { dir: _dir, ...bundleFigures } = bundle;
   report = {
     date: new Date().toISOString(),
@@ -144,10 +152,12 @@ try {
     export: exported,
     suggestions,
     hostile,
+    events,
     sample_sql: Object.fromEntries(Object.entries(recordings).flatMap(([key, list]) => (list[0] ? [[key, list[0]]] : []))),
     api_worker_log: apiWorkerLog,
     notes: [...notes, ...(parse?.notes ?? []).map((note) => `parse: ${note}`), ...(exported?.notes ?? []).map((note) => `export: ${note}`),
-      ...(suggestions?.notes ?? []).map((note) => `suggestions: ${note}`), ...(hostile?.notes ?? []).map((note) => `hostile: ${note}`)],
+      ...(suggestions?.notes ?? []).map((note) => `suggestions: ${note}`), ...(hostile?.notes ?? []).map((note) => `hostile: ${note}`),
+      ...(events?.notes ?? []).map((note) => `events: ${note}`)],
   };
 } finally {
   await gateway.stop();

@@ -8,7 +8,9 @@
  *   BENCH_PARSE_MB=1024        size of the generated CSV
  *   BENCH_EXPORT_ROWS=1000000  annotated rows exported
  *   BENCH_SUGGESTIONS=1000000  lines of the llm_output file imported as suggestions (and a tenth of them, for memory)
- *   BENCH_ONLY=api,parse,export,suggestions,hostile   a subset of the steps (hostile alone seeds no dataset)
+ *   BENCH_ONLY=api,parse,export,suggestions,hostile,events   a subset of the steps (hostile and events alone seed no dataset)
+ *   BENCH_EVENTS_RATE=20       writes per second of the events step's steady load
+ *   BENCH_EVENTS_DURATION=20   seconds of that load measured (after BENCH_WARMUP's warm-up, at least 2 s)
  *   BENCH_QUEUE_TIMEOUT=540    seconds a parse or export may take before it is reported unfinished
  *   BENCH_DISTANCE_MS=0        delay per database round trip (the edge-to-database distance), added by the
  *                              gateway to every query of the API, the floor and the consumers alike: use
@@ -16,7 +18,7 @@
  */
 import { DEFAULT_DATASET, type DatasetSize } from "./dataset.ts";
 
-export type Step = "api" | "parse" | "export" | "suggestions" | "hostile";
+export type Step = "api" | "parse" | "export" | "suggestions" | "hostile" | "events";
 
 export type BenchOptions = {
   quick: boolean;
@@ -30,6 +32,8 @@ export type BenchOptions = {
   suggestionLines: number;
   queueTimeoutSeconds: number;
   distanceMs: number;
+  eventsRate: number;
+  eventsDurationSeconds: number;
 };
 
 const MiB = 1024 * 1024;
@@ -44,8 +48,8 @@ function numberFrom(name: string, fallback: number): number {
 
 export function benchOptions(argv: string[] = process.argv.slice(2)): BenchOptions {
   const quick = argv.includes("--quick");
-  const steps = new Set((process.env.BENCH_ONLY ?? "api,parse,export,suggestions,hostile").split(",").map((step) => step.trim()).filter(Boolean) as Step[]);
-  for (const step of steps) if (!["api", "parse", "export", "suggestions", "hostile"].includes(step)) throw new Error(`BENCH_ONLY: unknown step ${step}`);
+  const steps = new Set((process.env.BENCH_ONLY ?? "api,parse,export,suggestions,hostile,events").split(",").map((step) => step.trim()).filter(Boolean) as Step[]);
+  for (const step of steps) if (!["api", "parse", "export", "suggestions", "hostile", "events"].includes(step)) throw new Error(`BENCH_ONLY: unknown step ${step}`);
   const dataset: DatasetSize = quick
     ? { ...DEFAULT_DATASET, organizations: 4, projectsPerOrganization: 20, datasetProjectsPerOrganization: 2, rowsPerTable: 500, jobsPerTable: 20 }
     : DEFAULT_DATASET;
@@ -61,5 +65,7 @@ export function benchOptions(argv: string[] = process.argv.slice(2)): BenchOptio
     suggestionLines: numberFrom("BENCH_SUGGESTIONS", quick ? 20_000 : 1_000_000),
     queueTimeoutSeconds: numberFrom("BENCH_QUEUE_TIMEOUT", quick ? 120 : 540),
     distanceMs: process.env.BENCH_DISTANCE_MS ? numberFrom("BENCH_DISTANCE_MS", 0) : 0,
+    eventsRate: numberFrom("BENCH_EVENTS_RATE", quick ? 10 : 20),
+    eventsDurationSeconds: numberFrom("BENCH_EVENTS_DURATION", quick ? 5 : 20),
   };
 }

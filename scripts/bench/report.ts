@@ -4,6 +4,7 @@ import { resolve } from "node:path";
 import type { EndpointReport } from "./api-bench.ts";
 import type { Bundle } from "./bundle.ts";
 import type { Dataset } from "./dataset.ts";
+import { eventsLines, eventsMarkdown, type EventsBenchReport } from "./events-bench.ts";
 import type { Recording } from "./floor-worker.ts";
 import { hostileLines, hostileMarkdown, type HostileBenchReport } from "./hostile-bench.ts";
 import type { MachineReport } from "./machine.ts";
@@ -25,6 +26,8 @@ export type BenchReport = {
   export: QueueBenchReport | null;
   suggestions: QueueBenchReport | null;
   hostile: HostileBenchReport | null;
+  /** Commit → webhook and commit → stream latency under a steady write load. */
+  events: EventsBenchReport | null;
   /** The API Worker's warnings and errors during the load (first few). */
   api_worker_log: string[];
   /** One recorded request per endpoint: the SQL each round trip carried (what the floor replays). */
@@ -120,7 +123,13 @@ export function printReport(report: BenchReport): string {
       "",
     );
   }
-  lines.push(...queueLines("parse", report.parse), ...queueLines("export", report.export), ...queueLines("suggestions", report.suggestions), ...hostileLines(report.hostile, table));
+  lines.push(
+    ...queueLines("parse", report.parse),
+    ...queueLines("export", report.export),
+    ...queueLines("suggestions", report.suggestions),
+    ...hostileLines(report.hostile, table),
+    ...eventsLines(report.events, table),
+  );
   for (const note of report.notes) lines.push(`note: ${note}`);
   lines.push("", `wall time: ${fixed(report.wall_seconds, 0)} s`);
   return lines.join("\n");
@@ -204,6 +213,7 @@ export function markdownReport(report: BenchReport): string {
     ...queueMarkdown("Export", report.export),
     ...queueMarkdown("Suggestions", report.suggestions),
     ...hostileMarkdown(report.hostile, markdownTable),
+    ...eventsMarkdown(report.events, markdownTable),
   );
   return `${lines.join("\n")}\n`;
 }

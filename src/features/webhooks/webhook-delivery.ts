@@ -99,10 +99,16 @@ async function attempt(url: string, secret: string, deliveryId: number, body: st
 
 const system = { principal: null, requestId: "webhook-delivery" };
 
+/** A successful attempt, recorded with the others when the sender stops (or before a failure). */
+type Delivered = { delivery_id: number; response_status: number | null; duration_ms: number; attempted_at: string };
+
 /**
  * Claims the endpoint and sends its due deliveries in event_id order, stopping at the
- * first failure. One round trip to claim, one per attempt (the attempt's record and the
- * endpoint's failure state together), one to release.
+ * first failure. One round trip to claim, one to record the successes and release the
+ * endpoint; a failed attempt adds one (its record and the endpoint's failure state
+ * together). Successes are recorded when the sender stops, not one by one: sending an
+ * endpoint's backlog costs its HTTP requests, not a query each. A crash in between sends
+ * them again (at least once, as a success whose record is lost always was).
  */
 export async function deliverWebhook(webhookId: number, deps: DeliveryDeps): Promise<DeliveryOutcome> {
   const claim = await deps.db.execute(sql`with claimed as (
@@ -123,6 +129,7 @@ export async function deliverWebhook(webhookId: number, deps: DeliveryDeps): Pro
   const first = rows[0]!;
   const secret = await decryptSecret(first.secret_encrypted, deps.secretKey);
   let outcome: DeliveryOutcome = { next: "idle" };
+  let delivered: Delivered[] = [];
   for (const [index, row] of rows.entries()) {
     if (row.delivery_id === null) break;
     if (index === DELIVERIES_PER_MESSAGE) {
@@ -134,41 +141,60 @@ export async function deliverWebhook(webhookId: number, deps: DeliveryDeps): Pro
       break;
     }
     const deliveryId = Number(row.delivery_id);
+    const attemptedAt = new Date().toISOString();
     // An event missing from the log (it cannot be: the log is append-only) is given up on rather than blocking the endpoint.
     const result = row.event
       ? await attempt(first.url, secret, deliveryId, deliveryBody(row.event), deps)
       : { ok: false, status: null, duration: 0, error: "event no longer in the log" };
+    if (result.ok) {
+      delivered.push({ delivery_id: deliveryId, response_status: result.status, duration_ms: result.duration, attempted_at: attemptedAt });
+      continue;
+    }
+    // The successes before the failure first: they reset the failure count the failure then raises.
+    if (delivered.length > 0) await recordSuccesses(deps.db, webhookId, delivered, false);
+    delivered = [];
     const recorded = await recordAttempt(deps.db, webhookId, deliveryId, result, row.event === null);
-    if (result.ok || (recorded.status === "failed" && recorded.active)) continue;
+    if (recorded.status === "failed" && recorded.active) continue;
     if (!recorded.active) deps.logger.warn("webhook disabled after sustained failure", { webhook_id: webhookId });
     outcome = recorded.active ? { next: "later", delaySeconds: recorded.delay } : { next: "idle" };
     break;
   }
-  // Deliveries the dispatcher added while the lease was held had their message dropped by a
-  // sender that found the endpoint taken: the release says so, and this sender goes on.
-  const released = await deps.db.execute(sql`update webhook set lease_until = null where webhook_id = ${webhookId}
-    returning active and exists (select 1 from webhook_delivery d where d.webhook_id = ${webhookId} and d.status = 'pending' and d.next_attempt_at <= now()) as more_due`);
-  const moreDue = (released.rows[0] as { more_due: boolean } | undefined)?.more_due ?? false;
+  const moreDue = await recordSuccesses(deps.db, webhookId, delivered, true);
   return outcome.next === "idle" && moreDue ? { next: "continue" } : outcome;
 }
 
+/**
+ * Records successful attempts (the endpoint's failure streak ends with them) and, with
+ * `release`, lets go of the endpoint. Deliveries the dispatcher added while the lease was
+ * held had their message dropped by a sender that found the endpoint taken: the answer
+ * says whether any is due, and the caller goes on.
+ */
+async function recordSuccesses(db: Database, webhookId: number, delivered: Delivered[], release: boolean): Promise<boolean> {
+  const result = await db.execute(sql`with delivered as (
+      update webhook_delivery d set status = 'succeeded', attempts = d.attempts + 1, first_attempt_at = coalesce(d.first_attempt_at, v.attempted_at),
+        last_attempt_at = v.attempted_at, response_status = v.response_status, duration_ms = v.duration_ms, error = null, updated_at = now()
+      from jsonb_to_recordset(${JSON.stringify(delivered)}::jsonb) as v(delivery_id bigint, response_status integer, duration_ms integer, attempted_at timestamptz)
+      where d.delivery_id = v.delivery_id and d.webhook_id = ${webhookId}
+      returning d.delivery_id
+    )
+    update webhook w set
+      consecutive_failures = case when exists (select 1 from delivered) then 0 else w.consecutive_failures end,
+      failing_since = case when exists (select 1 from delivered) then null else w.failing_since end,
+      lease_until = ${release ? sql`null` : sql`w.lease_until`}
+    where w.webhook_id = ${webhookId}
+    returning w.active and exists (select 1 from webhook_delivery d where d.webhook_id = ${webhookId} and d.status = 'pending'
+      and d.next_attempt_at <= now() and d.delivery_id not in (select delivery_id from delivered)) as more_due`);
+  return (result.rows[0] as { more_due: boolean } | undefined)?.more_due ?? false;
+}
+
+/** A failed attempt: the delivery's next try (or its giving up) and the endpoint's failure streak (or its disabling), one statement. */
 async function recordAttempt(
   db: Database,
   webhookId: number,
   deliveryId: number,
-  result: { ok: boolean; status: number | null; duration: number; error: string | null },
+  result: { status: number | null; duration: number; error: string | null },
   giveUp: boolean,
 ): Promise<{ status: string; active: boolean; delay: number }> {
-  if (result.ok) {
-    await db.execute(sql`with delivered as (
-        update webhook_delivery set status = 'succeeded', attempts = attempts + 1, first_attempt_at = coalesce(first_attempt_at, now()),
-          last_attempt_at = now(), response_status = ${result.status}, duration_ms = ${result.duration}, error = null, updated_at = now()
-        where delivery_id = ${deliveryId}
-        returning webhook_id
-      )
-      update webhook set consecutive_failures = 0, failing_since = null where webhook_id in (select webhook_id from delivered)`);
-    return { status: "succeeded", active: true, delay: 0 };
-  }
   const response = await db.execute(sql`with failed as (
       update webhook_delivery d set attempts = d.attempts + 1, first_attempt_at = coalesce(d.first_attempt_at, now()),
         last_attempt_at = now(), response_status = ${result.status}, duration_ms = ${result.duration}, error = ${result.error}, updated_at = now(),

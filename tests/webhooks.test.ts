@@ -9,6 +9,7 @@ import { createExecutionContext, createMessageBatch, createScheduledController, 
 import { beforeAll, describe, expect, it } from "vitest";
 import { checkDestination } from "../src/features/webhooks/webhook-destinations.ts";
 import { deliverWebhook, type DeliveryDeps } from "../src/features/webhooks/webhook-delivery.ts";
+import { dispatchQueries } from "../src/features/webhooks/webhook-dispatch.ts";
 import worker from "../src/index.ts";
 import { createLogger } from "../src/lib/logger.ts";
 import { WEBHOOK_CRON } from "../src/scheduled.ts";
@@ -338,23 +339,31 @@ describe("deliveries", () => {
     expect((await hook.received()).map((entry) => JSON.parse(entry.body).type)).toEqual(["webhook.create"]);
   });
 
-  it("holds events back until every transaction that could have taken a smaller id has ended", async () => {
+  it("holds events back until every transaction that was writing event_log when the horizon was noted has ended", async () => {
     const hook = receiver(unique("horizon"));
     const webhook = await createWebhook(client, { url: hook.url });
     await dispatchSettled();
     await deliverWebhook(webhook.webhook_id, deps());
-    // As if a transaction were still running when the horizon was read: its xid stays above every snapshot's xmin.
-    await testDb().execute(sql`update webhook_dispatch_state
-      set pending_xmax = (pg_snapshot_xmax(pg_current_snapshot())::text::bigint + 1000000)::text, pending_horizon = settled_event_id`);
-    await createProject(client);
-    await dispatchSettled();
+    // A writer still running: one transaction writes an event, is noted as the horizon's
+    // writer, and runs the dispatcher while it is still open (the test database is one
+    // session, so the writer cannot be another connection).
+    const db = testDb();
+    const running = await db.batch([
+      db.execute(sql`insert into event_log (org_id, action, entity_type, entity_id, actor_kind) values (${client.org_id}, 'project.update', 'project', 0, 'system') returning event_id`),
+      db.execute(sql`update webhook_dispatch_state set pending_horizon = pg_sequence_last_value(pg_get_serial_sequence('event_log', 'event_id')::regclass),
+        pending_writers = array(select virtualtransaction from pg_locks where pid = pg_backend_pid() and locktype = 'virtualxid')`),
+      ...dispatchQueries(db),
+    ] as unknown as Parameters<typeof db.batch>[0]);
+    const eventId = Number((running[0] as { rows: { event_id: number }[] }).rows[0]!.event_id);
+    const held = (running.at(-1) as { rows: { settled_event_id: string }[] }).rows[0]!;
+    expect(Number(held.settled_event_id)).toBeLessThan(eventId);
     await deliverWebhook(webhook.webhook_id, deps());
     expect((await hook.received()).map((entry) => JSON.parse(entry.body).type)).toEqual(["webhook.create"]);
-    // That transaction ends: the horizon settles and the event goes out.
-    await testDb().execute(sql`update webhook_dispatch_state set pending_xmax = '0'`);
-    await dispatchSettled();
+    // That transaction has ended: the horizon settles and the event goes out.
+    const settled = await dispatchSettled();
+    expect(settled.settled_event_id).toBeGreaterThanOrEqual(eventId);
     await deliverWebhook(webhook.webhook_id, deps());
-    expect((await hook.received()).map((entry) => JSON.parse(entry.body).type)).toEqual(["webhook.create", "project.create"]);
+    expect((await hook.received()).map((entry) => JSON.parse(entry.body).data.event_id)).toEqual([(await cursorOf(webhook.webhook_id)) + 1, eventId]);
   });
 
   it("runs end to end from the cron trigger through the real webhook queue", async () => {

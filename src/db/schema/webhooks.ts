@@ -75,7 +75,8 @@ export const webhookDelivery = pgTable(
 /**
  * The dispatcher's single row: event ids up to settled_event_id are final (committed or
  * never will be). pending_horizon (the sequence's last value) becomes settled once every
- * transaction running when it was read has ended: the snapshot xmin passed pending_xmax.
+ * transaction that was writing event_log when it was read (pending_writers, their virtual
+ * transaction ids) has ended.
  */
 export const webhookDispatchState = pgTable(
   "webhook_dispatch_state",
@@ -83,7 +84,7 @@ export const webhookDispatchState = pgTable(
     singleton: boolean().primaryKey().default(true),
     settled_event_id: bigint({ mode: "number" }).notNull().default(0),
     pending_horizon: bigint({ mode: "number" }).notNull().default(0),
-    pending_xmax: text().notNull().default("0"),
+    pending_writers: text().array().notNull().default(sql`'{}'::text[]`),
     updated_at: updatedAt(),
   },
   (t) => [check("webhook_dispatch_state_singleton", sql`${t.singleton}`)],

@@ -6,13 +6,17 @@
  * The one subtlety is ids that are taken but not yet visible: event_id comes from a
  * sequence, and a transaction may commit after one holding a larger id. A cursor that
  * jumped past the smaller id would miss that event. So the dispatcher only reads events
- * up to a *settled* id: at each run it notes the sequence's last value (the horizon) and
- * the snapshot's xmax; once a later run's snapshot xmin has passed that xmax, every
- * transaction that could hold an id up to the horizon has committed or rolled back, and
- * the horizon is settled. The rule holds whatever the time between runs: runs close
- * together only settle sooner (as soon as the transactions of the first run's time have
- * ended). Runs never overlap (an advisory lock taken before the run's snapshot), so each
- * run's snapshot is later than the previous run's commit.
+ * up to a *settled* id. Each run notes the horizon (the sequence's last value) and, read
+ * after it, the transactions writing event_log at that moment (their virtual transaction
+ * ids, from pg_locks). A writer locks event_log before it takes an id, so any transaction
+ * holding an id up to the horizon is on that list unless it had already ended. A later
+ * run that finds none of them still running settles the horizon, and its next statement
+ * (a newer snapshot) sees every one of those events that committed.
+ *
+ * Only event_log's writers count: a long transaction elsewhere (another table, another
+ * database on the server) holds nothing back, and nothing rests on timing. Runs never
+ * overlap (an advisory lock, taken first), so each starts from the previous one's
+ * committed state, and runs close together only settle sooner.
  *
  * Who runs it: the WebhookDispatcher Durable Object (webhook-dispatcher.ts), woken after
  * writes, a run every few hundred milliseconds while events flow; and the every-minute
@@ -42,36 +46,52 @@ export async function sendWebhookMessages(queue: Queue, webhookIds: number[], de
 }
 
 /**
- * One dispatcher run, one round trip (a transaction: the run lock, then the statement,
- * whose snapshot is taken once the lock is held): settles the horizon, turns every settled event after
- * each endpoint's cursor that the endpoint wants into a pending delivery, advances the
- * cursors, and names the endpoints with deliveries due (new ones, and older ones whose
+ * One dispatcher run, one round trip (a transaction: the run lock; the horizon settled and
+ * noted; then, in a snapshot taken after that, the dispatch): settles the horizon, turns
+ * every settled event after each endpoint's cursor that the endpoint wants into a pending
+ * delivery, advances the cursors, and names the endpoints with deliveries due (new ones, and older ones whose
  * queue message may have been lost), which get a queue message.
  * An inactive endpoint's cursor moves on too: it misses what happens while it is off.
  */
 export async function dispatchWebhookEvents(deps: { db: Database; queue: Queue; logger: Logger }): Promise<DispatchRun> {
+  const results = (await deps.db.batch(dispatchQueries(deps.db) as unknown as Parameters<Database["batch"]>[0])) as unknown as { rows: unknown[] }[];
+  const row = results.at(-1)!.rows[0] as { settled_event_id: number | string; pending_horizon: number | string; webhook_ids: number[] };
+  const webhookIds = row.webhook_ids.map(Number);
+  await sendWebhookMessages(deps.queue, webhookIds);
+  if (webhookIds.length > 0) deps.logger.info("webhook deliveries queued", { webhooks: webhookIds.length, settled_event_id: Number(row.settled_event_id) });
+  return { settled_event_id: Number(row.settled_event_id), pending_horizon: Number(row.pending_horizon), webhook_ids: webhookIds };
+}
+
+/** A run's statements, in the order one transaction must run them (exported for the test of a writer still running). */
+export function dispatchQueries(db: Database) {
   // Two overlapping runs could each see a snapshot older than the other's commit (and a
   // stale cursor): serialized, a run always starts from the previous one's committed state.
-  const lock = deps.db.execute(sql`select pg_advisory_xact_lock(hashtext('webhook_dispatch'))`);
-  const run = deps.db.execute(sql`with snap as (
-      select pg_snapshot_xmin(pg_current_snapshot()) as xmin, pg_snapshot_xmax(pg_current_snapshot()) as xmax,
-        coalesce(pg_sequence_last_value(pg_get_serial_sequence('event_log', 'event_id')::regclass), 0) as horizon
-    ), old as (
-      select settled_event_id, pending_horizon, pending_xmax from webhook_dispatch_state where singleton for update
-    ), base as (
-      select coalesce((select settled_event_id from old), 0) as settled, coalesce((select pending_horizon from old), 0) as horizon,
-        coalesce((select pending_xmax from old), '0')::xid8 as xmax
-    ), next as (
-      select case when snap.xmin >= base.xmax then greatest(base.settled, base.horizon) else base.settled end as settled,
-        case when snap.xmin >= base.xmax then snap.horizon else base.horizon end as horizon,
-        case when snap.xmin >= base.xmax then snap.xmax else base.xmax end as xmax
-      from snap, base
-    ), state as (
-      insert into webhook_dispatch_state (singleton, settled_event_id, pending_horizon, pending_xmax)
-      select true, next.settled, next.horizon, next.xmax::text from next
-      on conflict (singleton) do update set settled_event_id = excluded.settled_event_id,
-        pending_horizon = excluded.pending_horizon, pending_xmax = excluded.pending_xmax, updated_at = now()
-      returning settled_event_id, pending_horizon
+  const lock = db.execute(sql`select pg_advisory_xact_lock(hashtext('webhook_dispatch'))`);
+  // The horizon first, the writers after it: a writer of an id up to the horizon locked
+  // event_log before that id was taken, so it is listed unless it had ended already.
+  const settle = db.execute(sql`with old as (
+      select settled_event_id, pending_horizon, pending_writers from webhook_dispatch_state where singleton
+    ), horizon as materialized (
+      select coalesce(pg_sequence_last_value(pg_get_serial_sequence('event_log', 'event_id')::regclass), 0) as value
+    ), noted as (
+      select h.value as horizon, array(
+        select distinct l.virtualtransaction from pg_locks l
+        where l.locktype = 'relation' and l.relation = 'event_log'::regclass and l.mode = 'RowExclusiveLock'
+          and l.database = (select oid from pg_database where datname = current_database()) and h.value is not null
+      ) as writers from horizon h
+    ), ended as (
+      select not exists (select 1 from pg_locks l where l.virtualtransaction = any(coalesce((select pending_writers from old), '{}'))) as value
+    )
+    insert into webhook_dispatch_state (singleton, settled_event_id, pending_horizon, pending_writers)
+    select true,
+      case when ended.value then greatest(coalesce(old.settled_event_id, 0), coalesce(old.pending_horizon, 0)) else old.settled_event_id end,
+      case when ended.value then noted.horizon else old.pending_horizon end,
+      case when ended.value then noted.writers else old.pending_writers end
+    from noted cross join ended left join old on true
+    on conflict (singleton) do update set settled_event_id = excluded.settled_event_id,
+      pending_horizon = excluded.pending_horizon, pending_writers = excluded.pending_writers, updated_at = now()`);
+  const run = db.execute(sql`with state as (
+      select settled_event_id, pending_horizon from webhook_dispatch_state where singleton
     ), per_webhook as (
       select w.webhook_id, w.active, coalesce(m.ids, '{}') as ids from webhook w
       join organization o on o.org_id = w.org_id
@@ -103,10 +123,5 @@ export async function dispatchWebhookEvents(deps: { db: Database; queue: Queue; 
     select (select settled_event_id from state) as settled_event_id, (select pending_horizon from state) as pending_horizon,
       (select count(*) from advanced)::int as advanced,
       coalesce((select array_agg(webhook_id) from due), '{}') as webhook_ids`);
-  const [, result] = (await deps.db.batch([lock, run] as unknown as Parameters<Database["batch"]>[0])) as unknown as [unknown, { rows: unknown[] }];
-  const row = result.rows[0] as { settled_event_id: number | string; pending_horizon: number | string; webhook_ids: number[] };
-  const webhookIds = row.webhook_ids.map(Number);
-  await sendWebhookMessages(deps.queue, webhookIds);
-  if (webhookIds.length > 0) deps.logger.info("webhook deliveries queued", { webhooks: webhookIds.length, settled_event_id: Number(row.settled_event_id) });
-  return { settled_event_id: Number(row.settled_event_id), pending_horizon: Number(row.pending_horizon), webhook_ids: webhookIds };
+  return [lock, settle, run];
 }

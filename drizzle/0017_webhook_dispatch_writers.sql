@@ -1,0 +1,1 @@
+ALTER TABLE "webhook_dispatch_state" ADD COLUMN "pending_writers" text[] DEFAULT '{}'::text[] NOT NULL;

@@ -1,0 +1,1 @@
+ALTER TABLE "webhook_dispatch_state" DROP COLUMN "pending_xmax";

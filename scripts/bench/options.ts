@@ -9,7 +9,7 @@
  *   BENCH_EXPORT_ROWS=1000000  annotated rows exported
  *   BENCH_SUGGESTIONS=1000000  lines of the llm_output file imported as suggestions (and a tenth of them, for memory)
  *   BENCH_ONLY=api,parse,export,suggestions,hostile,events   a subset of the steps (hostile and events alone seed no dataset)
- *   BENCH_EVENTS_RATE=20       writes per second of the events step's steady load
+ *   BENCH_EVENTS_RATE=10       writes per second of the events step's steady load (one webhook endpoint gets them all)
  *   BENCH_EVENTS_DURATION=20   seconds of that load measured (after BENCH_WARMUP's warm-up, at least 2 s)
  *   BENCH_QUEUE_TIMEOUT=540    seconds a parse or export may take before it is reported unfinished
  *   BENCH_DISTANCE_MS=0        delay per database round trip (the edge-to-database distance), added by the
@@ -65,7 +65,7 @@ export function benchOptions(argv: string[] = process.argv.slice(2)): BenchOptio
     suggestionLines: numberFrom("BENCH_SUGGESTIONS", quick ? 20_000 : 1_000_000),
     queueTimeoutSeconds: numberFrom("BENCH_QUEUE_TIMEOUT", quick ? 120 : 540),
     distanceMs: process.env.BENCH_DISTANCE_MS ? numberFrom("BENCH_DISTANCE_MS", 0) : 0,
-    eventsRate: numberFrom("BENCH_EVENTS_RATE", quick ? 10 : 20),
+    eventsRate: numberFrom("BENCH_EVENTS_RATE", 10),
     eventsDurationSeconds: numberFrom("BENCH_EVENTS_DURATION", quick ? 5 : 20),
   };
 }

@@ -1,6 +1,7 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
+import { agreementRouter } from "./features/agreement/agreement.index.ts";
 import { annotationJobsRouter } from "./features/annotation-jobs/annotation-jobs.index.ts";
 import { annotationsRouter } from "./features/annotations/annotations.index.ts";
 import { apiTokensRouter } from "./features/api-tokens/api-tokens.index.ts";
@@ -56,6 +57,7 @@ const FEATURE_ROUTERS = [
   assignmentsRouter,
   annotationsRouter,
   responsesRouter,
+  agreementRouter,
   reviewsRouter,
   rowReviewsRouter,
   qcRouter,

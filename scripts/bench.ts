@@ -12,6 +12,7 @@
  *  6a. suggestions: an llm_output file imported through the parse consumer, beside COPY FROM
  *  6b. hostile: the tests' hostile-file corpus through the parse consumer, CPU and peak memory each
  *  6c. events: commit → webhook and commit → stream latency under a steady write load
+ *  6d. agreement: GET /projects/{id}/agreement over 100,000 rows × 3 responses × 2 questions (its own seed)
  *  7. a table on stdout and bench/results/latest.json
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -19,6 +20,7 @@ import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { generateSigningKey } from "./lib/signing-keys.ts";
 import { distanceNotes, runApiBench, type EndpointReport } from "./bench/api-bench.ts";
+import { runAgreementBench, type AgreementBenchReport } from "./bench/agreement-bench.ts";
 import { buildBundle } from "./bench/bundle.ts";
 import { countRows, seedDataset } from "./bench/dataset.ts";
 import { runExportBench, seedExportProject } from "./bench/export-bench.ts";
@@ -73,13 +75,14 @@ let exported: QueueBenchReport | null = null;
 let suggestions: QueueBenchReport | null = null;
 let hostile: HostileBenchReport | null = null;
 let events: EventsBenchReport | null = null;
+let agreement: AgreementBenchReport | null = null;
 let report: BenchReport;
 try {
   // Setup that measures nothing runs side by side: the database seeds (its own process)
   // while this one writes the parse bench's CSV and workerd stores it in R2.
-  // The hostile-file step creates its own organization: run alone, it seeds nothing.
+  // The hostile-file, events and agreement steps create their own organizations: run alone, they seed no dataset.
   const seeds = ["api", "parse", "export", "suggestions"].some((step) => options.steps.has(step as Step));
-  log(seeds ? "seeding the dataset; preparing the parse input meanwhile" : "no dataset: the hostile-file step needs none");
+  log(seeds ? "seeding the dataset; preparing the parse input meanwhile" : "no dataset: the hostile-file and agreement steps need none");
   const wants = {
     parse: options.steps.has("parse") && consumerWired("parse"),
     export: options.steps.has("export") && consumerWired("export"),
@@ -130,6 +133,10 @@ try {
     log("hostile files");
     hostile = await runHostileBench({ bundle, bindings, database, workDir, timeoutSeconds: options.queueTimeoutSeconds, log });
   }
+  if (options.steps.has("agreement")) {
+    log("agreement");
+    agreement = await runAgreementBench({ bundle, bindings, databaseUrl: database.url, rows: options.agreementRows, requests: options.agreementRequests, log });
+  }
 
   if (options.steps.has("events")) {
     log("events out: commit → webhook, commit → stream");
@@ -153,6 +160,7 @@ try {
     suggestions,
     hostile,
     events,
+    agreement,
     sample_sql: Object.fromEntries(Object.entries(recordings).flatMap(([key, list]) => (list[0] ? [[key, list[0]]] : []))),
     api_worker_log: apiWorkerLog,
     notes: [...notes, ...(parse?.notes ?? []).map((note) => `parse: ${note}`), ...(exported?.notes ?? []).map((note) => `export: ${note}`),

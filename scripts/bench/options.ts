@@ -8,9 +8,10 @@
  *   BENCH_PARSE_MB=1024        size of the generated CSV
  *   BENCH_EXPORT_ROWS=1000000  annotated rows exported
  *   BENCH_SUGGESTIONS=1000000  lines of the llm_output file imported as suggestions (and a tenth of them, for memory)
- *   BENCH_ONLY=api,parse,export,suggestions,hostile,events   a subset of the steps (hostile and events alone seed no dataset)
+ *   BENCH_ONLY=api,parse,export,suggestions,hostile,events,agreement   a subset of the steps (hostile, events and agreement alone seed no dataset)
  *   BENCH_EVENTS_RATE=10       writes per second of the events step's steady load (one webhook endpoint gets them all)
  *   BENCH_EVENTS_DURATION=20   seconds of that load measured (after BENCH_WARMUP's warm-up, at least 2 s)
+ *   BENCH_AGREEMENT_ROWS=100000   rows of the agreement bench's job (3 responses each, 2 questions)
  *   BENCH_QUEUE_TIMEOUT=540    seconds a parse or export may take before it is reported unfinished
  *   BENCH_DISTANCE_MS=0        delay per database round trip (the edge-to-database distance), added by the
  *                              gateway to every query of the API, the floor and the consumers alike: use
@@ -18,7 +19,8 @@
  */
 import { DEFAULT_DATASET, type DatasetSize } from "./dataset.ts";
 
-export type Step = "api" | "parse" | "export" | "suggestions" | "hostile" | "events";
+export type Step = "api" | "parse" | "export" | "suggestions" | "hostile" | "events" | "agreement";
+const STEPS: Step[] = ["api", "parse", "export", "suggestions", "hostile", "events", "agreement"];
 
 export type BenchOptions = {
   quick: boolean;
@@ -30,6 +32,8 @@ export type BenchOptions = {
   parseBytes: number;
   exportRows: number;
   suggestionLines: number;
+  agreementRows: number;
+  agreementRequests: number;
   queueTimeoutSeconds: number;
   distanceMs: number;
   eventsRate: number;
@@ -48,8 +52,8 @@ function numberFrom(name: string, fallback: number): number {
 
 export function benchOptions(argv: string[] = process.argv.slice(2)): BenchOptions {
   const quick = argv.includes("--quick");
-  const steps = new Set((process.env.BENCH_ONLY ?? "api,parse,export,suggestions,hostile,events").split(",").map((step) => step.trim()).filter(Boolean) as Step[]);
-  for (const step of steps) if (!["api", "parse", "export", "suggestions", "hostile", "events"].includes(step)) throw new Error(`BENCH_ONLY: unknown step ${step}`);
+  const steps = new Set((process.env.BENCH_ONLY ?? STEPS.join(",")).split(",").map((step) => step.trim()).filter(Boolean) as Step[]);
+  for (const step of steps) if (!STEPS.includes(step)) throw new Error(`BENCH_ONLY: unknown step ${step}`);
   const dataset: DatasetSize = quick
     ? { ...DEFAULT_DATASET, organizations: 4, projectsPerOrganization: 20, datasetProjectsPerOrganization: 2, rowsPerTable: 500, jobsPerTable: 20 }
     : DEFAULT_DATASET;
@@ -63,6 +67,8 @@ export function benchOptions(argv: string[] = process.argv.slice(2)): BenchOptio
     parseBytes: numberFrom("BENCH_PARSE_MB", quick ? 32 : 1024) * MiB,
     exportRows: numberFrom("BENCH_EXPORT_ROWS", quick ? 20_000 : 1_000_000),
     suggestionLines: numberFrom("BENCH_SUGGESTIONS", quick ? 20_000 : 1_000_000),
+    agreementRows: numberFrom("BENCH_AGREEMENT_ROWS", quick ? 10_000 : 100_000),
+    agreementRequests: quick ? 3 : 7,
     queueTimeoutSeconds: numberFrom("BENCH_QUEUE_TIMEOUT", quick ? 120 : 540),
     distanceMs: process.env.BENCH_DISTANCE_MS ? numberFrom("BENCH_DISTANCE_MS", 0) : 0,
     eventsRate: numberFrom("BENCH_EVENTS_RATE", 10),

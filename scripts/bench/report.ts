@@ -1,6 +1,7 @@
 /** The stdout table and bench/results/latest.json. */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
+import { agreementLines, type AgreementBenchReport } from "./agreement-bench.ts";
 import type { EndpointReport } from "./api-bench.ts";
 import type { Bundle } from "./bundle.ts";
 import type { Dataset } from "./dataset.ts";
@@ -28,6 +29,7 @@ export type BenchReport = {
   hostile: HostileBenchReport | null;
   /** Commit → webhook and commit → stream latency under a steady write load. */
   events: EventsBenchReport | null;
+  agreement: AgreementBenchReport | null;
   /** The API Worker's warnings and errors during the load (first few). */
   api_worker_log: string[];
   /** One recorded request per endpoint: the SQL each round trip carried (what the floor replays). */
@@ -129,6 +131,7 @@ export function printReport(report: BenchReport): string {
     ...queueLines("suggestions", report.suggestions),
     ...hostileLines(report.hostile, table),
     ...eventsLines(report.events, table),
+    ...agreementLines(report.agreement),
   );
   for (const note of report.notes) lines.push(`note: ${note}`);
   lines.push("", `wall time: ${fixed(report.wall_seconds, 0)} s`);
@@ -214,6 +217,7 @@ export function markdownReport(report: BenchReport): string {
     ...queueMarkdown("Suggestions", report.suggestions),
     ...hostileMarkdown(report.hostile, markdownTable),
     ...eventsMarkdown(report.events, markdownTable),
+    ...agreementLines(report.agreement),
   );
   return `${lines.join("\n")}\n`;
 }

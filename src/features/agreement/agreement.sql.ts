@@ -1,8 +1,11 @@
 /**
- * Inter-annotator agreement in one SQL statement, set-based: the responses are grouped
- * into per-unit value counts, the counts into the coincidence-matrix marginals, and
- * every figure is a closed form over those sums. Nothing is per row in TypeScript and
- * nothing is a loop: 100,000 rows cost the same few hash aggregates as 10.
+ * Inter-annotator agreement in one SQL statement, set-based. Every figure is built from
+ * one table: the pairs of values given to the same unit (a self-join of the values),
+ * counted in one pass two ways — by (m_u, value a, value b), which is Krippendorff's
+ * coincidence matrix, and by (annotator pair, value a, value b), which is each pair's
+ * contingency table for Cohen's κ. Both are small (values² rows per question, pairs ×
+ * values² rows); the formulas below run on them. Nothing is per row in TypeScript and
+ * nothing loops: 100,000 rows cost the same few hash joins and aggregates as 10.
  *
  * Vocabulary (Krippendorff 2011, "Computing Krippendorff's Alpha-Reliability"):
  * - a *unit* is one row of one job, (job_id, row_index): a table row annotated in two
@@ -11,7 +14,7 @@
  *   missing, null or not of the question's type (a string for `label`, a number for
  *   `rating` and `number`, an array for `multi_label`) is a missing value;
  * - a unit is *pairable* when it has at least two values (m_u ≥ 2); only pairable
- *   units count, for every figure: a lone value can be compared with nothing.
+ *   units count, for every figure: a lone value can be compared with nothing;
  * - a `multi_label` question is one nominal "question" per option: an answer's value
  *   is whether it includes the option (true/false).
  *
@@ -19,19 +22,17 @@
  * pairable units and n = Σ_c n_c:
  *
  * Krippendorff's α = 1 − D_o / D_e = 1 − (n − 1) · Σ_ck o_ck δ²_ck / Σ_ck n_c n_k δ²_ck,
- * the coincidence matrix o_ck = Σ_u (number of c–k pairs of distinct values in u) / (m_u − 1).
- * No matrix is built: every metric used here is a squared distance between points,
- * δ²_ck = (y_c − y_k)², so the sums over value pairs collapse to sums of squares:
- *   Σ_{i≠j in u} (y_i − y_j)² = 2 (m_u Σ y² − (Σ y)²)   (observed, per unit)
- *   Σ_{i,j over all}  (y_i − y_j)² = 2 (n Σ y² − (Σ y)²)   (expected)
- * and the factor 2 cancels. The metrics:
- * - nominal (`label`, `multi_label` options): y is the one-hot vector of the category,
- *   so Σ y² = m and (Σ y)² = Σ_c n_uc²: observed m_u² − Σ_c n_uc², expected n² − Σ_c n_c²
- *   (δ² = 1 for any two different categories, up to the same factor 2);
- * - interval (`number`): y is the value itself;
- * - ordinal (`rating`): Krippendorff's δ_ck = Σ_{g=c..k} n_g − (n_c + n_k)/2 equals
- *   F(k) − F(c) with F(c) = Σ_{g<c} n_g + n_c/2 (the value's mid-rank among the pairable
- *   values), so y = F(value) and the interval sums apply.
+ * with the coincidence matrix o_ck = Σ_u (ordered c–k pairs of distinct values in u) / (m_u − 1):
+ * an unordered pair {a, b} in a unit of m_u values adds 1/(m_u − 1) to o_ab and to o_ba,
+ * so Σ_ck o_ck δ²_ck = 2 Σ_pairs δ²_ab / (m_u − 1). n_c = Σ_k o_ck is exact in integers:
+ * a value is an end of m_u − 1 pairs of its unit. The metrics:
+ * - nominal (`label`, `multi_label` options): δ² = 1 between different values, so the
+ *   expected sum is n² − Σ_c n_c²;
+ * - interval (`number`): δ²_ck = (c − k)²; ordinal (`rating`): Krippendorff's
+ *   δ_ck = Σ_{g=c..k} n_g − (n_c + n_k)/2, which equals F(k) − F(c) with
+ *   F(c) = Σ_{g<c} n_g + n_c/2 (the value's mid-rank among the pairable values). Both are
+ *   squared distances between positions y on a line (the value, or F), so the expected
+ *   sum is Σ_ck n_c n_k (y_c − y_k)² = 2 (n Σ_c n_c y_c² − (Σ_c n_c y_c)²), and the 2s cancel.
  * α is null when D_e = 0 (every pairable value the same, or no pairable unit).
  *
  * Percent agreement: the share of agreeing pairs among all pairs of values within a
@@ -50,100 +51,119 @@
  * (nominal) for every type. A question's overall `cohen_kappa` is its one pair's when
  * exactly two annotators gave pairable values (then every pairable unit is theirs).
  *
- * All arithmetic is `numeric` (exact sums of squares: no cancellation however large the
- * numbers); only the final figures become double precision.
+ * Counts are integers and everything else `numeric` (exact: no cancellation in the sums
+ * of squares however large the numbers); only the final figures become double precision.
  */
 import { sql, type SQL } from "drizzle-orm";
 
 /** The figures over the responses of the jobs in the CTE `readable` (job_id) to the questions of the CTE `qs`. */
 const FIGURES = sql`
-  -- One value per (question entry, unit, annotator); see the type rules above.
+  -- One value per (question entry, unit, annotator); see the type rules above. Nominal
+  -- values are text (cat), numeric ones numbers (x): exactly one of the two is set.
   vals as (
     select q.qid, a.job_id, a.row_index, a.annotator_id,
-      case when q.option is null then a.data -> q.name else to_jsonb(a.data -> q.name @> jsonb_build_array(q.option)) end as cat,
-      case when q.metric <> 'nominal' then (a.data ->> q.name)::numeric end as x
+      case q.type when 'label' then kv.value #>> '{}'
+        when 'multi_label' then (kv.value @> jsonb_build_array(q.option))::text end as cat,
+      case when q.metric <> 'nominal' then (kv.value #>> '{}')::numeric end as x
     from annotation a
     join readable r on r.job_id = a.job_id
-    join qs q on jsonb_typeof(a.data -> q.name) = case q.type when 'label' then 'string' when 'multi_label' then 'array' else 'number' end
+    -- Each response's answers once (one call per response, not one lookup per question).
+    cross join lateral jsonb_each(case when jsonb_typeof(a.data) = 'object' then a.data else '{}'::jsonb end) kv
+    join qs q on q.name = kv.key
+      and jsonb_typeof(kv.value) = case q.type when 'label' then 'string' when 'multi_label' then 'array' else 'number' end
   ),
-  -- n_uc: how many values c unit u has.
-  cells as (
-    select qid, job_id, row_index, cat, min(x) as x, count(*)::numeric as n from vals group by qid, job_id, row_index, cat
-  ),
-  -- The pairable units (m_u ≥ 2) with m_u and Σ_c n_uc².
+  -- m_u of the pairable units.
   units as (
-    select qid, job_id, row_index, sum(n) as m, sum(n * n) as nn from cells group by qid, job_id, row_index having sum(n) >= 2
+    select qid, job_id, row_index, count(*) as m from vals group by qid, job_id, row_index having count(*) >= 2
   ),
-  pairable as (
-    select c.qid, c.job_id, c.row_index, c.cat, c.x, c.n, u.m, u.nn from cells c join units u using (qid, job_id, row_index)
+  -- Every unordered pair of values in a unit, once (annotator_a < annotator_b), with m_u.
+  pair_values as (
+    select a.qid, u.m, a.annotator_id as ra, b.annotator_id as rb, a.cat as ca, b.cat as cb, a.x as xa, b.x as xb
+    from vals a
+    join vals b on b.qid = a.qid and b.job_id = a.job_id and b.row_index = a.row_index and b.annotator_id > a.annotator_id
+    join units u on u.qid = a.qid and u.job_id = a.job_id and u.row_index = a.row_index
   ),
-  -- n_c, and each category's position y on the metric's line (interval: the value; ordinal: its mid-rank F).
+  -- The pairs counted in one pass two ways: by (m_u, value a, value b), the coincidences
+  -- (a pair in a unit of m_u values adds 1/(m_u − 1) to o_ab and to o_ba), and by
+  -- annotator pair and values, each pair's contingency table (Cohen).
+  pair_groups as (
+    select qid, m, ra, rb, ca, cb, xa, xb, count(*) as n, grouping(m) = 1 as by_annotators
+    from pair_values group by grouping sets ((qid, m, ca, cb, xa, xb), (qid, ra, rb, ca, cb, xa, xb))
+  ),
+  coincidences as (
+    select qid, m, ca, cb, xa, xb, n, ca is not distinct from cb and xa is not distinct from xb as same
+    from pair_groups where not by_annotators
+  ),
+  -- n_c: each value of a unit of m_u values is in m_u − 1 of its pairs, so the count of
+  -- pair ends with value c, divided by m_u − 1 (exactly: it is a multiple), is n_c.
   marginals as (
-    select p.qid, p.cat, min(p.x) as x, sum(p.n) as n from pairable p group by p.qid, p.cat
+    select qid, cat, x, sum(ends / (m - 1)) as n
+    from (select qid, m, cat, x, sum(n) as ends
+      from (select qid, m, ca as cat, xa as x, n from coincidences union all select qid, m, cb, xb, n from coincidences) e
+      group by qid, m, cat, x) by_size
+    group by qid, cat, x
   ),
+  -- Each numeric value's position y on the metric's line: interval, the value; ordinal,
+  -- twice its mid-rank F (an integer; the factor 2 cancels in α).
   scaled as (
-    select m.qid, m.cat, m.n, case q.metric
+    select m.qid, m.x, m.n, case q.metric
         when 'interval' then m.x
-        when 'ordinal' then sum(m.n) over (partition by m.qid order by m.x) - m.n / 2 end as y
+        else 2 * sum(m.n) over (partition by m.qid order by m.x) - m.n end as y
     from marginals m join qs q using (qid)
-  ),
-  -- Per unit: Σ y and Σ y² over its values.
-  unit_sums as (
-    select p.qid, p.m, p.nn, sum(p.n * s.y) as sy, sum(p.n * s.y * s.y) as syy
-    from pairable p join scaled s using (qid, cat)
-    group by p.qid, p.job_id, p.row_index, p.m, p.nn
-  ),
-  -- Units grouped by m_u, so that each question divides by (m_u − 1) once per distinct m_u.
-  by_size as (
-    select qid, m, count(*)::numeric as units, sum(nn) as nn, sum(m * m - nn) as nominal_d, sum(m * syy - sy * sy) as metric_d
-    from unit_sums group by qid, m
+    where q.metric <> 'nominal'
   ),
   observed as (
-    select qid, sum(units) as rows, sum(units * m) as n, min(m) as min_m, max(m) as max_m,
-      sum(nominal_d / (m - 1)) as nominal_do, sum(metric_d / (m - 1)) as metric_do,
-      sum(nn - units * m) as agreeing_pairs, sum(units * m * (m - 1)) as pairs
-    from by_size group by qid
+    select c.qid, min(c.m) as min_m, max(c.m) as max_m, sum(c.n) as pairs, sum(c.n) filter (where c.same) as agreeing_pairs,
+      -- Σ_{a≠b} o_ab: nominal disagreement (δ = 1 between different values), halved.
+      coalesce(sum(c.n::numeric / (c.m - 1)) filter (where not c.same), 0) as nominal_do,
+      -- Σ o_ab (y_a − y_b)², halved.
+      coalesce(sum(c.n * (sb.y - sa.y) * (sb.y - sa.y) / (c.m - 1)), 0) as metric_do
+    from coincidences c
+    left join scaled sa on sa.qid = c.qid and sa.x = c.xa
+    left join scaled sb on sb.qid = c.qid and sb.x = c.xb
+    group by c.qid
   ),
   expected as (
-    select s.qid, sum(s.n * s.n) as nc2, sum(s.n * s.y) as sy, sum(s.n * s.y * s.y) as syy from scaled s group by s.qid
+    select m.qid, sum(m.n) as n, sum(m.n * m.n) as nc2, sum(m.n * s.y) as sy, sum(m.n * s.y * s.y) as syy
+    from marginals m left join scaled s on s.qid = m.qid and s.x = m.x group by m.qid
   ),
-  -- Each pair of annotators' values in the units both answered (annotator_a < annotator_b).
-  pair_values as (
-    select a.qid, a.annotator_id as ra, b.annotator_id as rb, a.cat as ca, b.cat as cb
-    from vals a join vals b on b.qid = a.qid and b.job_id = a.job_id and b.row_index = a.row_index and b.annotator_id > a.annotator_id
+  unit_counts as (
+    select qid, count(*) as rows from units group by qid
   ),
-  pair_totals as (
-    select qid, ra, rb, count(*)::numeric as rows, (count(*) filter (where ca = cb))::numeric as agree from pair_values group by qid, ra, rb
+  -- Cohen's κ per annotator pair from its contingency table: rows, agreeing rows, and
+  -- Σ_c a_c b_c from the table's margins.
+  contingency as (
+    select qid, ra, rb, ca, cb, xa, xb, n from pair_groups where by_annotators
   ),
-  -- a_c and b_c per pair, then Σ_c a_c b_c.
-  pair_marginals as (
-    select qid, ra, rb, cat, sum(na) as na, sum(nb) as nb
-    from (select qid, ra, rb, ca as cat, 1 as na, 0 as nb from pair_values
-      union all select qid, ra, rb, cb, 0, 1 from pair_values) sides
-    group by qid, ra, rb, cat
-  ),
-  pair_expected as (
-    select qid, ra, rb, sum(na::numeric * nb) as ee from pair_marginals group by qid, ra, rb
+  pair_margins as (
+    select qid, ra, rb, cat, x, sum(na) as na, sum(nb) as nb
+    from (select qid, ra, rb, ca as cat, xa as x, n as na, 0 as nb from contingency
+      union all select qid, ra, rb, cb, xb, 0, n from contingency) sides
+    group by qid, ra, rb, cat, x
   ),
   pairs as (
     select t.qid, t.ra, t.rb, t.rows,
-      case when t.rows * t.rows <> e.ee then (t.rows * t.agree - e.ee) / (t.rows * t.rows - e.ee) end as kappa
-    from pair_totals t join pair_expected e using (qid, ra, rb)
+      case when t.rows * t.rows <> e.ee then (t.rows * t.agree - e.ee)::numeric / (t.rows * t.rows - e.ee) end as kappa
+    from (select qid, ra, rb, sum(n) as rows,
+        coalesce(sum(n) filter (where ca is not distinct from cb and xa is not distinct from xb), 0) as agree
+      from contingency group by qid, ra, rb) t
+    join (select qid, ra, rb, sum(na * nb) as ee from pair_margins group by qid, ra, rb) e using (qid, ra, rb)
   ),
   raters as (
     select qid, count(distinct annotator_id) as raters
     from (select qid, ra as annotator_id from pairs union all select qid, rb from pairs) r group by qid
   ),
   figures as (
-    select q.qid, q.name, q.type, q.option, coalesce(r.raters, 0) as raters, coalesce(o.rows, 0) as rows,
-      o.agreeing_pairs / nullif(o.pairs, 0) as percent_agreement,
+    select q.qid, q.name, q.type, q.option, coalesce(r.raters, 0) as raters, coalesce(u.rows, 0) as rows,
+      coalesce(o.agreeing_pairs, 0)::numeric / nullif(o.pairs, 0) as percent_agreement,
       case q.metric
-        when 'nominal' then 1 - (o.n - 1) * o.nominal_do / nullif(o.n * o.n - e.nc2, 0)
-        else 1 - (o.n - 1) * o.metric_do / nullif(o.n * e.syy - e.sy * e.sy, 0) end as krippendorff_alpha,
-      case when o.min_m = o.max_m and o.n * o.n <> e.nc2
-        then (o.agreeing_pairs / o.pairs - e.nc2 / (o.n * o.n)) / (1 - e.nc2 / (o.n * o.n)) end as fleiss_kappa,
+        when 'nominal' then 1 - (e.n - 1) * 2 * o.nominal_do / nullif(e.n * e.n - e.nc2, 0)
+        else 1 - (e.n - 1) * o.metric_do / nullif(e.n * e.syy - e.sy * e.sy, 0) end as krippendorff_alpha,
+      case when o.min_m = o.max_m and e.n * e.n <> e.nc2
+        then (coalesce(o.agreeing_pairs, 0)::numeric / o.pairs - e.nc2::numeric / (e.n * e.n)) / (1 - e.nc2::numeric / (e.n * e.n)) end as fleiss_kappa,
       case when r.raters = 2 then (select p.kappa from pairs p where p.qid = q.qid) end as cohen_kappa
     from qs q left join observed o using (qid) left join expected e using (qid) left join raters r using (qid)
+      left join unit_counts u using (qid)
   )`;
 
 /**

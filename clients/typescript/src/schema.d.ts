@@ -908,6 +908,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{project_id}/agreement": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Inter-annotator agreement per question and per annotator pair
+         * @description Percent agreement, Krippendorff's α, Fleiss' κ and Cohen's κ of the responses to the label schema's `label`, `multi_label` (per option), `rating` and `number` questions, over the jobs of the project whose responses the caller reads in full: the project's pm and platform admins every job, a reviewer or qc the jobs they are assigned to, a client organization its reviewed (approved) jobs. Annotators get 403. `job_id` narrows to one job of the project (404 if it is not one, 403 if the caller may not read its responses); `question` to one question (422 if the schema has no such question, or it is of another type). A project without a label schema has no figures. Only rows with at least two answers count; definitions in the README (Agreement).
+         */
+        get: operations["getAgreement"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/annotation-jobs/{job_id}/reviews": {
         parameters: {
             query?: never;
@@ -1886,6 +1906,46 @@ export interface components {
             set_by: number | null;
             updated_at: string;
         } | null;
+        Agreement: {
+            project_id: number;
+            /** @description The job asked for; null for the whole project. */
+            job_id: number | null;
+            questions: components["schemas"]["QuestionAgreement"][];
+            /** @description Per question (and option), per pair of annotators who answered at least one same row. */
+            pairs: components["schemas"]["AnnotatorPairAgreement"][];
+        };
+        QuestionAgreement: {
+            /** @description The question's name in the label schema. */
+            name: string;
+            /** @enum {string} */
+            type: "label" | "multi_label" | "rating" | "number";
+            /** @description For `multi_label`: the option this entry is about (one entry per option, in the schema's order); null otherwise. */
+            option: string | null;
+            /** @description Annotators with at least one value in the rows counted. */
+            raters: number;
+            /** @description Rows (of a job) with at least two answers to the question: the only rows any figure counts. */
+            rows: number;
+            /** @description Agreeing pairs of answers among all pairs of answers to the same row, over the rows counted. */
+            percent_agreement: number | null;
+            /** @description Krippendorff's α: nominal for label and multi_label options, ordinal for rating, interval for number. Null when no disagreement is expected (one value throughout) or no row counts. */
+            krippendorff_alpha: number | null;
+            /** @description Fleiss' κ (categories are the distinct values); null unless every row counted has the same number of answers. */
+            fleiss_kappa: number | null;
+            /** @description Cohen's κ (unweighted); null unless exactly two annotators answered the rows counted. */
+            cohen_kappa: number | null;
+        };
+        AnnotatorPairAgreement: {
+            question: string;
+            /** @description For `multi_label`: the option; null otherwise. */
+            option: string | null;
+            /** @description The lower user id of the pair. */
+            annotator_a: number;
+            annotator_b: number;
+            /** @description Rows both annotators answered. */
+            rows: number;
+            /** @description Cohen's κ (unweighted) over those rows; null when chance agreement is 1 (both always gave one same value). */
+            cohen_kappa: number | null;
+        };
         Review: {
             review_id: number;
             job_id: number;
@@ -9864,6 +9924,116 @@ export interface operations {
             };
             /** @description The job is reviewed (approved): its rows' final values are delivered and can no longer change. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the API accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter or body field is invalid. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller (a user, or an API token) sent more requests than its rate limit allows (middleware/rate-limit.ts). */
+            429: {
+                headers: {
+                    /** @description Seconds until the caller may try again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Something failed on our side; the request id identifies it in our logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getAgreement: {
+        parameters: {
+            query?: {
+                /** @description Only this job of the project. */
+                job_id?: number;
+                /** @description Only this question of the label schema. */
+                question?: string;
+            };
+            header?: never;
+            path: {
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The figures. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Agreement"];
+                };
+            };
+            /** @description The body is not valid JSON. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller may see the resource but not change it. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource, or the caller may not see it. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

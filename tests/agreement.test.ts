@@ -63,8 +63,9 @@ type Seeded = AnnotationProject & { annotators: Account[]; jobs: number[] };
 /** Writes the case's responses as its annotators' (fresh users, created in order so that ids follow the fixture's indices). */
 async function insertResponses(jobId: number, annotators: Account[], responses: Case["responses"]) {
   const ids = annotators.map((annotator) => annotator.user_id);
-  await db.execute(sql`insert into annotation (job_id, row_index, annotator_id, data, updated_by)
-    select ${jobId}::integer, r.row, (${`{${ids.join(",")}}`}::integer[])[r.annotator + 1], r.data, (${`{${ids.join(",")}}`}::integer[])[r.annotator + 1]
+  // own_final/own_agreed (the stored consensus of one response) play no part in agreement.
+  await db.execute(sql`insert into annotation (job_id, row_index, annotator_id, data, own_final, own_agreed, updated_by)
+    select ${jobId}::integer, r.row, (${`{${ids.join(",")}}`}::integer[])[r.annotator + 1], r.data, '{}'::jsonb, false, (${`{${ids.join(",")}}`}::integer[])[r.annotator + 1]
     from jsonb_to_recordset(${JSON.stringify(responses)}::jsonb) as r("row" integer, annotator integer, data jsonb)`);
 }
 

@@ -105,11 +105,11 @@ async function seed(databaseUrl: string, rows: number, log: (line: string) => vo
     // time (a deterministic hash of row and annotator), else answers another value.
     await step(
       `${rows * 3} responses`,
-      `insert into annotation (job_id, row_index, annotator_id, data, updated_by)
+      `insert into annotation (job_id, row_index, annotator_id, data, own_final, own_agreed, updated_by)
         select $1::int, g, a.user_id, jsonb_build_object(
             'sentiment', (array['positive','negative','neutral'])[1 + (g + case when h % 10 < 7 then 0 else 1 + h % 2 end) % 3],
             'stars', 1 + ((g * 7) % 5 + case when h % 10 < 7 then 0 else 1 + h % 3 end) % 5),
-          a.user_id
+          '{}'::jsonb, false, a.user_id
         from generate_series(0, $2::int - 1) g
         cross join unnest($3::int[]) with ordinality a(user_id, k)
         cross join lateral (select abs(hashint4(g * 4 + k::int)) as h) hashed`,

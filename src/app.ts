@@ -8,6 +8,7 @@ import { apiTokensRouter } from "./features/api-tokens/api-tokens.index.ts";
 import { assignmentsRouter } from "./features/assignments/assignments.index.ts";
 import { authRouter } from "./features/auth/auth.index.ts";
 import { commentsRouter } from "./features/comments/comments.index.ts";
+import { datasetProfileRouter } from "./features/dataset-profile/dataset-profile.index.ts";
 import { registerDocs } from "./features/docs/docs.index.ts";
 import { eventsRouter } from "./features/events/events.index.ts";
 import { exportsRouter } from "./features/exports/exports.index.ts";
@@ -50,6 +51,7 @@ const FEATURE_ROUTERS = [
   filesRouter,
   uploadsRouter,
   parsingRouter,
+  datasetProfileRouter,
   labelSchemaRouter,
   suggestionsRouter,
   draftsRouter,

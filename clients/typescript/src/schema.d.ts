@@ -562,6 +562,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/file-tables/{table_id}/profile": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A parsed table's column statistics, computed while it was parsed */
+        get: operations["getTableProfile"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{project_id}/label-schema": {
         parameters: {
             query?: never;
@@ -1511,6 +1528,50 @@ export interface components {
             /** @description Values keyed by column name; null where empty. */
             data: {
                 [key: string]: unknown;
+            };
+        };
+        TableProfile: {
+            table_id: number;
+            row_count: number;
+            /** @description Exact: rows equal to an earlier row (all values). */
+            duplicate_rows: number;
+            /** @description Exact: rows without any non-empty value. */
+            empty_rows: number;
+            /** @description In the table's column order. */
+            columns: components["schemas"]["ColumnProfile"][];
+        };
+        ColumnProfile: {
+            name: string;
+            /**
+             * @description The column's type in the table (the join of every value's type).
+             * @enum {string}
+             */
+            type: "integer" | "number" | "boolean" | "date" | "datetime" | "string" | "json";
+            /**
+             * @description The non-string type that fits more than half of the values (integer fits number, date fits datetime), else string.
+             * @enum {string}
+             */
+            expected_type: "integer" | "number" | "boolean" | "date" | "datetime" | "string" | "json";
+            /** @description Exact. */
+            non_null: number;
+            /** @description Exact: rows without a value for the column. */
+            nulls: number;
+            /** @description HyperLogLog estimate, standard error 3.25 % (exact in practice below a few hundred values). */
+            distinct: number;
+            /** @description Exact, by expected_type: numbers numerically, date/datetime in time, strings by their first 100 characters; null for boolean and json. */
+            min: number | string | null;
+            max: number | string | null;
+            /** @description Up to 5 most frequent values (as text, first 100 characters), by a 16-counter space-saving sketch: a value holding more than 1/16 of the values is always listed; `exact: false` counts may overestimate. */
+            top: {
+                value: string;
+                count: number;
+                exact: boolean;
+            }[];
+            /** @description Exact: values that do not fit expected_type. */
+            type_violations: number;
+            /** @description Exact: values per type. */
+            type_counts: {
+                [key: string]: number;
             };
         };
         LabelSchema: {
@@ -7272,6 +7333,120 @@ export interface operations {
             };
             /** @description The parse could not be queued; the version is marked failed, request again. */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getTableProfile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                table_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The profile. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TableProfile"];
+                };
+            };
+            /** @description The body is not valid JSON. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller may see the resource but not change it. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource, or the caller may not see it. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The table was parsed before profiles existed (or was not parsed): reparse its version to profile it. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the API accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter or body field is invalid. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller (a user, or an API token) sent more requests than its rate limit allows (middleware/rate-limit.ts). */
+            429: {
+                headers: {
+                    /** @description Seconds until the caller may try again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Something failed on our side; the request id identifies it in our logs. */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -143,6 +143,9 @@ export const fileTable = pgTable(
     state: text({ enum: FILE_TABLE_STATES }).notNull().default("active"),
     columns: jsonb().$type<FileTableColumn[]>().notNull().default([]),
     row_count: integer().notNull().default(0),
+    // Column statistics computed while the table was parsed (features/dataset-profile);
+    // null for tables parsed before profiles existed.
+    profile: jsonb().$type<Record<string, unknown>>(),
     created_at: createdAt(),
     updated_at: updatedAt(),
   },

@@ -13,6 +13,7 @@
  * - rows are keyed (table_id, row_index) and inserted ON CONFLICT DO NOTHING.
  */
 import { sql } from "drizzle-orm";
+import { ProfileBuilder } from "../dataset-profile/profile-builder.ts";
 import { textSource, type ByteSource } from "./byte-source.ts";
 import { toTableColumns } from "./column-types.ts";
 import { firstCursor, type ParseCursor } from "./cursor.ts";
@@ -55,6 +56,7 @@ async function runChunks(run: ParseRun, cursor: ParseCursor, source: ByteSource)
   let imported = importTarget ? new ImportChunk(importTarget) : null;
 
   const stats = new TableStats(cursor.columns, cursor.format === "csv" ? "text" : "typed");
+  const profile = cursor.profile ? new ProfileBuilder(cursor.profile, cursor.format === "csv") : null;
   const rows = new RowBuffer();
   /** Where the chunk being read starts: the cursor its commit is conditional on. */
   let from = cursor;
@@ -64,11 +66,12 @@ async function runChunks(run: ParseRun, cursor: ParseCursor, source: ByteSource)
   let previous: Commit | null = null;
 
   const commit = (done: boolean): Commit => {
-    const next: ParseCursor = { ...from, ...position, chunk: from.chunk + 1, columns: stats.snapshot(), handed_off: false };
+    const next: ParseCursor = { ...from, ...position, chunk: from.chunk + 1, columns: stats.snapshot(), profile: profile?.snapshot() ?? null, handed_off: false };
     options.faults?.beforeCommit?.(next.chunk);
+    const columns = toTableColumns(next.columns, next.row_index);
     const finish = done
       ? finishStatement(job, generation, run.actor, {
-          tables: [{ table_id: table.table_id, columns: toTableColumns(next.columns, next.row_index), row_count: next.row_index }],
+          tables: [{ table_id: table.table_id, columns, row_count: next.row_index, profile: profile?.result(columns) ?? null }],
           claimOffset: next.offset,
           requirementsTableId: job.file_type === "requirement" && isDocumentFormat(cursor.format) ? table.table_id : null,
         })
@@ -108,6 +111,7 @@ async function runChunks(run: ParseRun, cursor: ParseCursor, source: ByteSource)
           from = current.next;
         }
         stats.observe(row.data, `row_index ${position.row_index}`);
+        profile?.observe(row.data);
         rows.push(position.row_index, row.data);
         imported?.add(row.nextLine - 1, row.data);
         position.row_index += 1;

@@ -1,3 +1,4 @@
+import { emptyProfileState, type ProfileState } from "../dataset-profile/profile-builder.ts";
 import type { ColumnStats } from "./column-types.ts";
 import type { Delimiter } from "./delimiter.ts";
 import type { FileFormat, TextEncoding } from "./formats.ts";
@@ -29,6 +30,11 @@ export type ParseCursor = {
   header: string[] | null;
   reader_state: ReaderState | null;
   columns: ColumnStats[];
+  /**
+   * The table's profile so far (features/dataset-profile). Absent on a cursor saved before
+   * profiles existed: such a parse finishes without one rather than with a partial one.
+   */
+  profile?: ProfileState | null;
   /** Whether the message for the chunk at `offset` has been sent. */
   handed_off: boolean;
 };
@@ -47,6 +53,7 @@ export function firstCursor(origin: Pick<ParseCursor, "format" | "encoding" | "d
     header: null,
     reader_state: null,
     columns: [],
+    profile: emptyProfileState(),
     handed_off: true,
   };
 }

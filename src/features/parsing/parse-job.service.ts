@@ -9,6 +9,8 @@ import { sql, type SQL } from "drizzle-orm";
 import type { Database } from "../../db/client.ts";
 import type { FileTableColumn } from "../../db/schema/files.ts";
 import { auditInsert } from "../../lib/audit.ts";
+import type { TableProfile } from "../dataset-profile/profile-builder.ts";
+import { storedProfile } from "../dataset-profile/profile-sql.ts";
 import type { ServiceContext } from "../../lib/service-context.ts";
 import type { ParseCursor } from "./cursor.ts";
 
@@ -157,7 +159,8 @@ export async function writeRows(
   return (result.rows[0] as { live: number }).live === 1;
 }
 
-export type FinishedTable = { table_id: number; columns: FileTableColumn[]; row_count: number };
+/** `profile`: null when the parse could not keep one (it resumed from a cursor older than profiles). */
+export type FinishedTable = { table_id: number; columns: FileTableColumn[]; row_count: number; profile: TableProfile | null };
 
 /**
  * The swap, as one statement: the version succeeds; its new tables get their columns and
@@ -180,8 +183,9 @@ export function finishStatement(
       where version_id = ${job.version_id} and parse_generation = ${generation} and parse_status = 'running' ${claimed}
       returning version_id, file_id
     ), described as (
-      update file_table t set columns = s.columns, row_count = s.row_count, state = 'active', updated_at = now()
-      from finished, jsonb_to_recordset(${json(finish.tables)}) as s(table_id int, columns jsonb, row_count int)
+      update file_table t set columns = s.columns, row_count = s.row_count, profile = ${storedProfile(sql`s.profile`, "t")},
+        state = 'active', updated_at = now()
+      from finished, jsonb_to_recordset(${json(finish.tables)}) as s(table_id int, columns jsonb, row_count int, profile jsonb)
       where t.table_id = s.table_id and t.version_id = finished.version_id and t.generation = ${generation}
     ), dropped as (
       delete from file_table t using finished

@@ -1,0 +1,1 @@
+ALTER TABLE "file_table" ADD COLUMN "profile" jsonb;

@@ -24,6 +24,7 @@ import { rowReviewsRouter } from "./features/row-reviews/row-reviews.index.ts";
 import { qcRouter } from "./features/qc/qc.index.ts";
 import { statsRouter } from "./features/stats/stats.index.ts";
 import { rolesRouter } from "./features/roles/roles.index.ts";
+import { schemaDiffRouter } from "./features/schema-diff/schema-diff.index.ts";
 import { suggestionsRouter } from "./features/suggestions/suggestions.index.ts";
 import { draftsRouter } from "./features/drafts/drafts.index.ts";
 import { uploadsRouter } from "./features/uploads/uploads.index.ts";
@@ -52,6 +53,7 @@ const FEATURE_ROUTERS = [
   uploadsRouter,
   parsingRouter,
   datasetProfileRouter,
+  schemaDiffRouter,
   labelSchemaRouter,
   suggestionsRouter,
   draftsRouter,

@@ -579,6 +579,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/file-versions/{version_id}/schema-diff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Columns added, removed and retyped since the previous version of the file */
+        get: operations["getSchemaDiff"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{project_id}/label-schema": {
         parameters: {
             query?: never;
@@ -1573,6 +1590,34 @@ export interface components {
             type_counts: {
                 [key: string]: number;
             };
+        };
+        SchemaDiff: {
+            version_id: number;
+            version_number: number;
+            /** @description The newest earlier version of the file with parsed tables; null for the first one (every column is then added). */
+            previous_version_id: number | null;
+            previous_version_number: number | null;
+            /** @description Tables matched by name, or the only table of each version with each other; columns matched by name (a rename is a removal and an addition). */
+            tables: {
+                name: string;
+                /** @description Null: the table (sheet) was removed. */
+                table_id: number | null;
+                /** @description Null: the table (sheet) is new. */
+                previous_table_id: number | null;
+                added: {
+                    name: string;
+                    type: string;
+                }[];
+                removed: {
+                    name: string;
+                    type: string;
+                }[];
+                retyped: {
+                    name: string;
+                    from: string;
+                    to: string;
+                }[];
+            }[];
         };
         LabelSchema: {
             project_id: number;
@@ -7399,6 +7444,120 @@ export interface operations {
                 };
             };
             /** @description The table was parsed before profiles existed (or was not parsed): reparse its version to profile it. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the API accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter or body field is invalid. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller (a user, or an API token) sent more requests than its rate limit allows (middleware/rate-limit.ts). */
+            429: {
+                headers: {
+                    /** @description Seconds until the caller may try again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Something failed on our side; the request id identifies it in our logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getSchemaDiff: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                version_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The difference, table by table. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SchemaDiff"];
+                };
+            };
+            /** @description The body is not valid JSON. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller may see the resource but not change it. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource, or the caller may not see it. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The version is not parsed (yet, or its parse failed). */
             409: {
                 headers: {
                     [name: string]: unknown;

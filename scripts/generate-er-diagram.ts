@@ -17,6 +17,7 @@ import * as files from "../src/db/schema/files.ts";
 import * as identity from "../src/db/schema/identity.ts";
 import * as projects from "../src/db/schema/projects.ts";
 import * as suggestions from "../src/db/schema/suggestions.ts";
+import * as validations from "../src/db/schema/validations.ts";
 import * as webhooks from "../src/db/schema/webhooks.ts";
 
 const OUTPUT = resolve(import.meta.dirname, "../docs/schema.md");
@@ -30,6 +31,7 @@ const DOMAINS: [string, Record<string, unknown>][] = [
   ["Exports", exports],
   ["Suggestions", suggestions],
   ["Webhooks", webhooks],
+  ["Dataset validation", validations],
 ];
 
 type TableConfig = ReturnType<typeof getTableConfig>;

@@ -28,6 +28,7 @@ import { schemaDiffRouter } from "./features/schema-diff/schema-diff.index.ts";
 import { suggestionsRouter } from "./features/suggestions/suggestions.index.ts";
 import { draftsRouter } from "./features/drafts/drafts.index.ts";
 import { uploadsRouter } from "./features/uploads/uploads.index.ts";
+import { validationsRouter } from "./features/validations/validations.index.ts";
 import { usersRouter } from "./features/users/users.index.ts";
 import { webhookSignal } from "./features/webhooks/webhook-signal.ts";
 import { webhooksRouter } from "./features/webhooks/webhooks.index.ts";
@@ -54,6 +55,7 @@ const FEATURE_ROUTERS = [
   parsingRouter,
   datasetProfileRouter,
   schemaDiffRouter,
+  validationsRouter,
   labelSchemaRouter,
   suggestionsRouter,
   draftsRouter,

@@ -148,6 +148,7 @@ export const envSchema = z.object({
   PARSE_QUEUE: binding<Queue>("queue producer", "sendBatch"),
   EXPORT_QUEUE: binding<Queue>("queue producer", "sendBatch"),
   DRAFT_QUEUE: binding<Queue>("queue producer", "sendBatch"),
+  VALIDATION_QUEUE: binding<Queue>("queue producer", "sendBatch"),
   ASSETS: binding<Fetcher>("static assets", "fetch"),
   /**
    * Webhooks (README "Webhooks"). Secret: 32 random bytes, base64, the AES-GCM key the

@@ -53,6 +53,10 @@ const ADDED_TABLE_KEYS: Record<string, string[]> = {
   webhook_dispatch_state: ["singleton"],
   suggestion_import: ["version_id"],
   draft_run: ["draft_id"],
+  project_validation_rules: ["project_id"],
+  validation_run: ["validation_id"],
+  validation_violation: ["validation_id", "row_index", "column", "rule"],
+  validation_seen_value: ["validation_id", "column", "value_hash"],
 };
 
 const ENUMS: Record<string, string[]> = {
@@ -141,6 +145,13 @@ const FOREIGN_KEYS = [
   "user(org_id) -> organization RESTRICT",
   "user_role(role_id) -> role CASCADE",
   "user_role(user_id) -> user CASCADE",
+  "project_validation_rules(project_id,org_id) -> project CASCADE",
+  "project_validation_rules(updated_by) -> user SET NULL",
+  "validation_run(project_id,org_id) -> project CASCADE",
+  "validation_run(requested_by) -> user SET NULL",
+  "validation_run(table_id) -> file_table CASCADE",
+  "validation_seen_value(validation_id) -> validation_run CASCADE",
+  "validation_violation(validation_id) -> validation_run CASCADE",
   "webhook(created_by) -> user SET NULL",
   "webhook(org_id) -> organization CASCADE",
   "webhook_delivery(webhook_id) -> webhook CASCADE",
@@ -168,9 +179,9 @@ describe("tables and keys", () => {
     const identities = Object.fromEntries(found.map((row) => [row.table_name, `${row.column_name} ${row.data_type}`]));
     for (const [table, key] of Object.entries({ ...SEED_TABLE_KEYS, ...ADDED_TABLE_KEYS })) {
       // idempotency_key's key is the caller's; label_schema's is its project's (one schema per project);
-      // suggestion_import's its version's (one import per llm_output version).
+      // suggestion_import's its version's (one import per llm_output version); project_validation_rules' its project's.
       if (key.length !== 1 || table === "idempotency_key" || table === "label_schema" || table === "webhook_dispatch_state"
-        || table === "suggestion_import") continue;
+        || table === "suggestion_import" || table === "project_validation_rules") continue;
       const big = table === "event_log" || table === "annotation_revision" || table === "webhook_delivery";
       expect(identities[table], table).toBe(`${key[0]} ${big ? "bigint" : "integer"}`);
     }

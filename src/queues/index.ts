@@ -2,17 +2,18 @@ import { loadConfig, type Bindings } from "../env.ts";
 import { createLogger, errorFields } from "../lib/logger.ts";
 import { consumeEach, type ConsumerContext } from "./consume.ts";
 import { consumeExportDeadLetter, consumeExportMessage } from "./export.ts";
-import { exportMessageSchema, webhookMessageSchema } from "./messages.ts";
+import { exportMessageSchema, validationMessageSchema, webhookMessageSchema } from "./messages.ts";
 import { consumeParseBatch, consumeParseDeadLetters } from "./parse.ts";
+import { consumeValidationDeadLetter, consumeValidationMessage } from "./validation.ts";
 import { consumeWebhookDeadLetter, consumeWebhookMessage } from "./webhook.ts";
 import { consumeDraftBatch, consumeDraftDeadLetters } from "../features/drafts/draft-consumer.ts";
 import { signalWebhookDispatcher } from "../features/webhooks/webhook-signal.ts";
 
-type QueueRole = "parse" | "parse-dlq" | "export" | "export-dlq" | "webhook" | "webhook-dlq" | "draft" | "draft-dlq";
+type QueueRole = "parse" | "parse-dlq" | "export" | "export-dlq" | "webhook" | "webhook-dlq" | "draft" | "draft-dlq" | "validation" | "validation-dlq";
 
 /** Queue names differ per deployment (see wrangler.toml); their suffix says what they carry. */
 export function queueRole(queueName: string): QueueRole | null {
-  const match = /(parse|export|webhook|draft)(-dlq)?$/.exec(queueName);
+  const match = /(parse|export|webhook|draft|validation)(-dlq)?$/.exec(queueName);
   return match ? (`${match[1]}${match[2] ?? ""}` as QueueRole) : null;
 }
 
@@ -25,6 +26,8 @@ const consumers: Record<QueueRole, (batch: MessageBatch<unknown>, context: Consu
   "webhook-dlq": (batch, context) => consumeEach(batch, webhookMessageSchema, context, consumeWebhookDeadLetter),
   draft: (batch, context) => consumeDraftBatch(batch, context),
   "draft-dlq": (batch, context) => consumeDraftDeadLetters(batch, context),
+  validation: (batch, context) => consumeEach(batch, validationMessageSchema, context, consumeValidationMessage),
+  "validation-dlq": (batch, context) => consumeEach(batch, validationMessageSchema, context, consumeValidationDeadLetter),
 };
 
 /**

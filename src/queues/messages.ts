@@ -33,7 +33,14 @@ export const draftMessageSchema = z.object({
   draft_id: z.number().int().positive(),
 });
 
+/** Bodies of the messages on the `validation` queue: check a run's table from where the run stands. */
+export const validationMessageSchema = z.object({
+  kind: z.literal("validation"),
+  validation_id: z.number().int().positive(),
+});
+
 export type ParseMessage = z.infer<typeof parseMessageSchema>;
+export type ValidationMessage = z.infer<typeof validationMessageSchema>;
 export type DraftMessage = z.infer<typeof draftMessageSchema>;
 export type ExportMessage = z.infer<typeof exportMessageSchema>;
-export type QueueMessage = ParseMessage | ExportMessage | WebhookMessage | DraftMessage;
+export type QueueMessage = ParseMessage | ExportMessage | WebhookMessage | DraftMessage | ValidationMessage;

@@ -11,4 +11,5 @@ export * from "./audit.ts";
 export * from "./exports.ts";
 export * from "./suggestions.ts";
 export * from "./webhooks.ts";
+export * from "./validations.ts";
 export * from "./relations.ts";

@@ -8,6 +8,7 @@
  *  3. isolate startup: fresh workerd → first /health, against an empty Worker
  *  4. load: autocannon on each endpoint at each concurrency, and on its floor
  *  5. parse: a generated CSV through the parse consumer, beside COPY FROM
+ *  5b. validation: the parse bench's table against one rule of each kind, through the validation consumer
  *  6. export: annotated rows through the export consumer, beside COPY TO
  *  6a. suggestions: an llm_output file imported through the parse consumer, beside COPY FROM
  *  6b. hostile: the tests' hostile-file corpus through the parse consumer, CPU and peak memory each
@@ -34,6 +35,7 @@ import { consumerWired, type QueueBenchReport } from "./bench/queue-bench.ts";
 import { printReport, writeReport, type BenchReport } from "./bench/report.ts";
 import { startBenchDatabase, startGateway } from "./bench/services.ts";
 import { prepareSuggestionsInput, runSuggestionsBench } from "./bench/suggestions-bench.ts";
+import { runValidationBench } from "./bench/validation-bench.ts";
 import { measureStartup } from "./bench/startup.ts";
 
 const started = performance.now();
@@ -73,6 +75,7 @@ let apiWorkerLog: string[] = [];
 let parse: QueueBenchReport | null = null;
 let exported: QueueBenchReport | null = null;
 let suggestions: QueueBenchReport | null = null;
+let validation: QueueBenchReport | null = null;
 let hostile: HostileBenchReport | null = null;
 let events: EventsBenchReport | null = null;
 let agreement: AgreementBenchReport | null = null;
@@ -121,6 +124,11 @@ try {
     log("parse bench");
     parse = await runParseBench({ bundle, bindings, database, processes, dataset, input: parseInput, timeoutSeconds: options.queueTimeoutSeconds, log });
   }
+  // It checks the table the parse bench stored: without that step there is nothing to validate.
+  if (options.steps.has("validation") && parse?.status === "measured") {
+    log("validation bench");
+    validation = await runValidationBench({ bundle, bindings, database, processes, workDir, timeoutSeconds: options.queueTimeoutSeconds, log });
+  }
   if (options.steps.has("export") && dataset) {
     log("export bench");
     exported = await runExportBench({ bundle, bindings, database, processes, dataset, input: exportInput, workDir, rows: options.exportRows, timeoutSeconds: options.queueTimeoutSeconds, log });
@@ -156,6 +164,7 @@ try {
     load: { concurrencies: options.concurrencies, duration_s: options.durationSeconds, warmup_s: options.warmupSeconds, generator: "autocannon 9, one request in flight per connection" },
     endpoints,
     parse,
+    validation,
     export: exported,
     suggestions,
     hostile,
@@ -163,9 +172,9 @@ try {
     agreement,
     sample_sql: Object.fromEntries(Object.entries(recordings).flatMap(([key, list]) => (list[0] ? [[key, list[0]]] : []))),
     api_worker_log: apiWorkerLog,
-    notes: [...notes, ...(parse?.notes ?? []).map((note) => `parse: ${note}`), ...(exported?.notes ?? []).map((note) => `export: ${note}`),
-      ...(suggestions?.notes ?? []).map((note) => `suggestions: ${note}`), ...(hostile?.notes ?? []).map((note) => `hostile: ${note}`),
-      ...(events?.notes ?? []).map((note) => `events: ${note}`)],
+    notes: [...notes, ...(parse?.notes ?? []).map((note) => `parse: ${note}`), ...(validation?.notes ?? []).map((note) => `validation: ${note}`),
+      ...(exported?.notes ?? []).map((note) => `export: ${note}`), ...(suggestions?.notes ?? []).map((note) => `suggestions: ${note}`),
+      ...(hostile?.notes ?? []).map((note) => `hostile: ${note}`), ...(events?.notes ?? []).map((note) => `events: ${note}`)],
   };
 } finally {
   await gateway.stop();

@@ -8,7 +8,8 @@
  *   BENCH_PARSE_MB=1024        size of the generated CSV
  *   BENCH_EXPORT_ROWS=1000000  annotated rows exported
  *   BENCH_SUGGESTIONS=1000000  lines of the llm_output file imported as suggestions (and a tenth of them, for memory)
- *   BENCH_ONLY=api,parse,export,suggestions,hostile,events,agreement   a subset of the steps (hostile, events and agreement alone seed no dataset)
+ *   BENCH_ONLY=api,parse,validation,export,suggestions,hostile,events,agreement   a subset of the steps (hostile, events and
+ *                              agreement alone seed no dataset; validation checks the table parse stored, so it needs parse)
  *   BENCH_EVENTS_RATE=10       writes per second of the events step's steady load (one webhook endpoint gets them all)
  *   BENCH_EVENTS_DURATION=20   seconds of that load measured (after BENCH_WARMUP's warm-up, at least 2 s)
  *   BENCH_AGREEMENT_ROWS=100000   rows of the agreement bench's job (3 responses each, 2 questions)
@@ -19,8 +20,8 @@
  */
 import { DEFAULT_DATASET, type DatasetSize } from "./dataset.ts";
 
-export type Step = "api" | "parse" | "export" | "suggestions" | "hostile" | "events" | "agreement";
-const STEPS: Step[] = ["api", "parse", "export", "suggestions", "hostile", "events", "agreement"];
+export type Step = "api" | "parse" | "validation" | "export" | "suggestions" | "hostile" | "events" | "agreement";
+const STEPS: Step[] = ["api", "parse", "validation", "export", "suggestions", "hostile", "events", "agreement"];
 
 export type BenchOptions = {
   quick: boolean;

@@ -24,6 +24,7 @@ export type BenchReport = {
   load: { concurrencies: number[]; duration_s: number; warmup_s: number; generator: string };
   endpoints: EndpointReport[];
   parse: QueueBenchReport | null;
+  validation: QueueBenchReport | null;
   export: QueueBenchReport | null;
   suggestions: QueueBenchReport | null;
   hostile: HostileBenchReport | null;
@@ -127,6 +128,7 @@ export function printReport(report: BenchReport): string {
   }
   lines.push(
     ...queueLines("parse", report.parse),
+    ...queueLines("validation", report.validation),
     ...queueLines("export", report.export),
     ...queueLines("suggestions", report.suggestions),
     ...hostileLines(report.hostile, table),
@@ -213,6 +215,7 @@ export function markdownReport(report: BenchReport): string {
   for (const endpoint of report.endpoints.filter((candidate) => candidate.status !== "measured")) lines.push(`- ${endpoint.label}: ${endpoint.status} (${endpoint.reason})`);
   lines.push(
     ...queueMarkdown("Parse", report.parse),
+    ...queueMarkdown("Validation", report.validation),
     ...queueMarkdown("Export", report.export),
     ...queueMarkdown("Suggestions", report.suggestions),
     ...hostileMarkdown(report.hostile, markdownTable),

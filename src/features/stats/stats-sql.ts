@@ -43,7 +43,11 @@ export function statsBase(): SQL {
     )`;
 }
 
-/** Per annotator (json array): everyone assigned as annotator to a live job of the project or with a response in one. */
+/**
+ * Per annotator (json array): everyone assigned as annotator to a live job of the project or with a response in one.
+ * Each figure is one grouped pass over the project's rows (no per-annotator subquery: those
+ * rescanned the materialised responses and answers once per annotator), joined to the people by annotator.
+ */
 export function annotatorStats(): SQL {
   return sql`(select coalesce(json_agg(json_build_object(
       'user_id', people.annotator_id,
@@ -64,33 +68,40 @@ export function annotatorStats(): SQL {
       union select asg.user_id from assignment asg join jobs on jobs.job_id = asg.job_id where asg.role = 'annotator'
     ) people
     left join "user" u on u.user_id = people.annotator_id
-    left join lateral (
-      select count(*) as row_count,
-        count(*) filter (where exists (select 1 from job_submission js where js.job_id = r.job_id and js.annotator_id = r.annotator_id)) as submitted_rows,
+    left join (
+      -- job_submission and row_review are keyed by (job, annotator) and (job, row): at most one match per response.
+      select r.annotator_id, count(*) as row_count,
+        count(js.job_id) as submitted_rows,
         count(rv.job_id) as reviewed_rows,
         count(rv.job_id) filter (where rv.rejections > 0) as rejected_rows
-      from responses r left join row_review rv on rv.job_id = r.job_id and rv.row_index = r.row_index
-      where r.annotator_id = people.annotator_id
-    ) answered on true
-    left join lateral (
-      select count(*) as jobs from job_submission js join jobs on jobs.job_id = js.job_id where js.annotator_id = people.annotator_id
-    ) submitted on true
-    left join lateral (
-      select count(*) as compared,
+      from responses r
+      left join job_submission js on js.job_id = r.job_id and js.annotator_id = r.annotator_id
+      left join row_review rv on rv.job_id = r.job_id and rv.row_index = r.row_index
+      group by r.annotator_id
+    ) answered on answered.annotator_id = people.annotator_id
+    left join (
+      select js.annotator_id, count(*) as jobs from job_submission js join jobs on jobs.job_id = js.job_id group by js.annotator_id
+    ) submitted on submitted.annotator_id = people.annotator_id
+    left join (
+      select an.annotator_id, count(*) as compared,
         count(*) filter (where ${sameAnswer(sql`qt.type`, sql`an.value`, sql`f.final -> an.question`)}) as agreed
       from answers an
       join row_finals f on f.job_id = an.job_id and f.row_index = an.row_index
       left join question_types qt on qt.name = an.question
-      where an.annotator_id = people.annotator_id and coalesce(jsonb_typeof(f.final -> an.question), 'null') <> 'null'
-    ) agreement on true
-    left join lateral (
-      select count(*) as row_count, percentile_cont(0.5) within group (order by per_row.ms) / 1000.0 as median_seconds
+      where coalesce(jsonb_typeof(f.final -> an.question), 'null') <> 'null'
+      group by an.annotator_id
+    ) agreement on agreement.annotator_id = people.annotator_id
+    left join (
+      select per_row.annotator_id, count(*) as row_count,
+        percentile_cont(0.5) within group (order by per_row.ms) / 1000.0 as median_seconds
       from (
-        select sum(ar.lead_time_ms) as ms from annotation_revision ar join jobs on jobs.job_id = ar.job_id
-        where ar.annotator_id = people.annotator_id and ar.lead_time_ms is not null
-        group by ar.job_id, ar.row_index
+        -- Grouped in the order of annotation_revision's (job_id, row_index, annotator_id, version) key, which serves the scan per job.
+        select ar.annotator_id, sum(ar.lead_time_ms) as ms from annotation_revision ar join jobs on jobs.job_id = ar.job_id
+        where ar.lead_time_ms is not null
+        group by ar.job_id, ar.row_index, ar.annotator_id
       ) per_row
-    ) timing on true)`;
+      group by per_row.annotator_id
+    ) timing on timing.annotator_id = people.annotator_id)`;
 }
 
 /** Per agent and question (json array): how often a response took the agent's suggestion. */

@@ -65,11 +65,8 @@ export type Dataset = {
    * projects without a label schema, `schema_jobs` in projects with one.
    */
   annotator: { email: string; jobs: BenchJob[]; schema_jobs: BenchJob[] };
-  /**
-   * The pm, reviewing jobs whose rows have three responses each (submitted, so their rows
-   * take verdicts), and the projects of those jobs (statistics).
-   */
-  reviewer: { email: string; jobs: BenchJob[]; project_ids: number[] };
+  /** The pm, reviewing jobs whose rows have three responses each (submitted, so their rows take verdicts). */
+  reviewer: { email: string; jobs: BenchJob[] };
   /** A platform pm who manages the first organization's projects (parse and export requests). */
   pm: { email: string };
   admin: { email: string };
@@ -308,7 +305,7 @@ export async function seedDataset(databaseUrl: string, size: DatasetSize, log: (
       join assignment s on s.job_id = j.job_id join "user" u on u.user_id = s.user_id
       where u.email = 'annotator1@bench-platform.test' and j.annotations_per_row is null order by j.job_id`)) as (BenchJob & { schema: boolean })[];
     const job = ({ job_id, row_start, row_end }: BenchJob) => ({ job_id, row_start, row_end });
-    const reviewedJobs = await one(`select j.job_id, j.row_start, j.row_end, j.project_id from annotation_job j
+    const reviewedJobs = await one(`select j.job_id, j.row_start, j.row_end from annotation_job j
       where j.annotations_per_row = 3 order by j.job_id`);
     return {
       size,
@@ -320,11 +317,7 @@ export async function seedDataset(databaseUrl: string, size: DatasetSize, log: (
         jobs: annotatorJobs.filter((candidate) => !candidate.schema).map(job),
         schema_jobs: annotatorJobs.filter((candidate) => candidate.schema).map(job),
       },
-      reviewer: {
-        email: "pm1@bench-platform.test",
-        jobs: reviewedJobs.map(job),
-        project_ids: [...new Set(reviewedJobs.map((reviewed) => reviewed.project_id as number))],
-      },
+      reviewer: { email: "pm1@bench-platform.test", jobs: reviewedJobs.map(job) },
       pm: { email: "pm1@bench-platform.test" },
       admin: { email: "admin@bench-platform.test" },
     };

@@ -144,17 +144,6 @@ export const ENDPOINTS: Endpoint[] = [
     ),
   },
   {
-    key: "projects.stats",
-    label: "GET /projects/{id}/stats",
-    method: "GET",
-    route: "/projects/{project_id}/stats",
-    kind: "read",
-    actor: "reviewer",
-    credential: "jwt",
-    // Projects with 100 jobs over a 1,000-row table, their responses, verdicts and timings.
-    targets: (data) => first(data.reviewer.project_ids, 16).map((id) => ({ path: `${API}/projects/${id}/stats` })),
-  },
-  {
     key: "auth.me.jwt",
     label: "GET /auth/me (JWT)",
     method: "GET",

@@ -259,9 +259,12 @@ describe("answers validated on save", () => {
     ]);
   });
 
-  it("saves in one round trip, and still validates against a schema changed elsewhere (one retry, then one trip again)", async () => {
+  it("saves in one round trip, the job's first save in this isolate and a save after a schema changed elsewhere included", async () => {
     const { annotator, job, project_id } = await schemaJob([{ name: "sentiment", type: "label", options: ["positive", "negative"] }]);
-    await annotate(annotator, job.job_id, 0, { sentiment: "positive" });
+    // This isolate has never saved into this job: the statement validates against the schema it reads.
+    const first = await annotate(annotator, job.job_id, 0, { sentiment: "positive" });
+    expect(first.status, JSON.stringify(first.body)).toBe(201);
+    expect(first.roundTrips).toBe(1);
     const warm = await annotate(annotator, job.job_id, 1, { sentiment: "negative" });
     expect(warm.status).toBe(201);
     expect(warm.roundTrips).toBe(1);
@@ -270,17 +273,32 @@ describe("answers validated on save", () => {
     await db.execute(sql`update label_schema set schema_version = 2,
       questions = '[{"name": "sentiment", "type": "label", "required": false, "options": ["positive", "negative", "mixed"]}]'::jsonb
       where project_id = ${project_id}`);
-    const retried = await annotate(annotator, job.job_id, 2, { sentiment: "mixed" });
-    expect(retried.status, JSON.stringify(retried.body)).toBe(201);
-    expect(retried.roundTrips).toBe(2);
-    expect((await annotate(annotator, job.job_id, 2, { sentiment: "mixed" })).roundTrips).toBe(1);
+    const changed = await annotate(annotator, job.job_id, 2, { sentiment: "mixed" });
+    expect(changed.status, JSON.stringify(changed.body)).toBe(201);
+    expect(changed.roundTrips).toBe(1);
 
     await db.execute(sql`update label_schema set schema_version = 3,
       questions = '[{"name": "sentiment", "type": "label", "required": false, "options": ["positive"]}]'::jsonb
       where project_id = ${project_id}`);
+    // Refused by the SQL verdict, with TypeScript's message over the schema the statement returned: still one trip.
     const nowInvalid = await annotate(annotator, job.job_id, 2, { sentiment: "negative" });
     expect(nowInvalid.status).toBe(422);
+    expect(nowInvalid.roundTrips).toBe(1);
     expect(nowInvalid.body.errors).toEqual([{ path: "body.data.sentiment", message: "label question: expected one of the options \"positive\"" }]);
+    const rows = await db.execute(sql`select data from annotation where job_id = ${job.job_id} and row_index = 2`);
+    expect(rows.rows).toEqual([{ data: { sentiment: "mixed" } }]);
+  });
+
+  it("refuses a first save's span past its cell with the cell's length, after learning the schema (two round trips)", async () => {
+    const { annotator, job } = await schemaJob([{ name: "entities", type: "span", field: "text", options: ["person"] }]);
+    const cell = await db.execute(sql`select data ->> 'text' as text from file_table_row r join annotation_job j on j.table_id = r.table_id
+      where j.job_id = ${job.job_id} and r.row_index = 1`);
+    const length = String((cell.rows[0] as { text: string }).text).length;
+    const refused = await annotate(annotator, job.job_id, 1, { entities: [{ start: 0, end: length + 1, label: "person" }] });
+    expect(refused.status).toBe(422);
+    expect(refused.roundTrips).toBe(2);
+    expect(refused.body.errors[0].message).toContain(`which is ${length} UTF-16 code units long`);
+    expect((await annotate(annotator, job.job_id, 1, { entities: [{ start: 0, end: length, label: "person" }] })).roundTrips).toBe(1);
   });
 
   // The embedded PGlite runs one statement at a time, so this only races for real with

@@ -164,6 +164,7 @@ async function saveAnswers(
   expected: number | null,
   plan: AnswerPlan,
 ): Promise<AnnotationView> {
+  const payload = sql`${JSON.stringify(data)}::jsonb`;
   const checks: Check<SaveRow>[] = [
     {
       name: "may_annotate",
@@ -197,9 +198,8 @@ async function saveAnswers(
           `rejected rows change (GET /annotation-jobs/${jobId}/items?review=rejected lists them with the reviewer's reasons).`,
       ),
     },
-    ...answerChecks<SaveRow>(plan, rowIndex),
+    ...answerChecks<SaveRow>(plan, rowIndex, data, payload),
   ];
-  const payload = sql`${JSON.stringify(data)}::jsonb`;
   // The response's consensus on its own, against the schema the checks found current.
   const own = consensusOf(sql`jsonb_build_array(${payload})`, questionsOf(sql`checks.project_id`), sql`null`);
   const write = expected === null

@@ -2,21 +2,24 @@
  * Validating an annotation save against the project's label schema in the save's own
  * single round trip.
  *
- * The answers are checked in TypeScript (questions.ts), which needs the schema before
- * the statement runs, yet reading it first would be a second round trip on every save.
- * So each isolate remembers the latest schema it has seen per project (and each job's
- * project, which never changes), keyed by `schema_version`, which only ever grows
- * (schema rows are never deleted; project ids are never reused). A save validates
- * `data` against the remembered version and sends that version with the statement,
- * whose checks (job-scope.ts) then require:
+ * The answers are checked in TypeScript (questions.ts), which gives each problem its
+ * message but needs the schema before the statement runs, and reading it first would
+ * be a second round trip on every save. So each isolate remembers the latest schema it
+ * has seen per project (and each job's project, which never changes), keyed by
+ * `schema_version`, which only ever grows (schema rows are never deleted; project ids
+ * are never reused). A save validates `data` against the remembered version and sends
+ * that version with the statement, whose checks (job-scope.ts) then require:
  *
- * - `schema_current`: the project's schema is still at that version (0: no schema).
- *   If not, nothing is written and the statement returns the current schema; the save
- *   validates again and retries. That second round trip happens only when this isolate
- *   has not seen the project's current schema: after a schema change, or on the first
- *   save of a job whose project has a schema. Projects without a schema never pay it.
- * - `answers_valid`: the TypeScript verdict, reported only after the access and state
- *   checks, so a caller who may not save learns nothing about the schema.
+ * - `answers_valid`: when the project's schema is still the planned version (0: no
+ *   schema), the TypeScript verdict. When it is not (a schema change, or the first save
+ *   of a job in this isolate), the verdict of `label_answers_valid`, the same rules in
+ *   SQL (migration 0021), against the schema the statement reads: the save still writes
+ *   in its one round trip, and the statement returns that schema for the isolate to
+ *   remember. A refusal then gets its messages from TypeScript over the returned schema;
+ *   only when TypeScript finds nothing to say (a span past its cell: the message needs
+ *   the cell's length) does the save run again, knowing the schema. Either way the
+ *   verdict is reported only after the access and state checks, so a caller who may
+ *   not save learns nothing about the schema.
  * - `spans_fit`: the one row-dependent rule, a span's `end` within its cell, checked on
  *   the row itself (UTF-16 code units, computed in SQL like JavaScript's String.length).
  *
@@ -145,19 +148,28 @@ export function learnFromSave(jobId: number, row: AnswerColumns) {
   if (row.label_schema_now) rememberSchema(row.project_id, row.label_schema_now);
 }
 
-/** The schema checks of a save, after its access and state checks (their order is the precedence). */
-export function answerChecks<R extends AnswerColumns>(plan: AnswerPlan, rowIndex: number): Check<R>[] {
+/**
+ * The schema checks of a save of `data`, after its access and state checks (their order
+ * is the precedence). `payload` is `data` as the statement's jsonb.
+ */
+export function answerChecks<R extends AnswerColumns>(plan: AnswerPlan, rowIndex: number, data: Record<string, unknown>, payload: SQL): Check<R>[] {
+  const planned = sql`${currentVersion} = ${plan.version}::integer`;
   const fits = plan.spans.map((span) => sql`coalesce(${cellLength(span.field, rowIndex)} >= ${span.end}::integer, false)`);
+  const rowData = sql`(select r.data from file_table_row r where r.table_id = scope.table_id and r.row_index = ${rowIndex}::integer)`;
+  const sqlVerdict = sql`label_answers_valid((select ls.questions from label_schema ls where ls.project_id = scope.project_id), ${payload}, ${rowData})`;
   return [
-    { name: "schema_current", holds: sql`${currentVersion} = ${plan.version}::integer`, fail: () => new StaleLabelSchema() },
     {
       name: "answers_valid",
-      holds: sql`${plan.errors.length === 0}::boolean`,
-      fail: () => new ApiError("validation_failed", "The annotation does not answer the project's label schema.", { errors: plan.errors }),
+      holds: sql`case when ${planned} then ${plan.errors.length === 0}::boolean else ${sqlVerdict} end`,
+      fail: (row) => {
+        const errors = row.label_schema_now ? checkAnswers(row.label_schema_now.questions, data).errors : plan.errors;
+        if (errors.length === 0) return new StaleLabelSchema();
+        return new ApiError("validation_failed", "The annotation does not answer the project's label schema.", { errors });
+      },
     },
     {
       name: "spans_fit",
-      holds: fits.length === 0 ? sql`true` : sql.join(fits, sql` and `),
+      holds: fits.length === 0 ? sql`true` : sql`(not ${planned} or (${sql.join(fits, sql` and `)}))`,
       fail: (row) => spansOutside(plan.spans, rowIndex, row.span_lengths ?? {}),
     },
   ];

@@ -89,6 +89,7 @@ export async function setRowFinal(ctx: AuthenticatedContext, jobId: number, rowI
 
 async function decide(ctx: AuthenticatedContext, jobId: number, rowIndex: number, data: Answers, plan: AnswerPlan): Promise<DecisionView> {
   const { principal } = ctx;
+  const payload = sql`${JSON.stringify(data)}::jsonb`;
   const checks: Check<DecideRow>[] = [
     {
       name: "may_decide",
@@ -101,7 +102,7 @@ async function decide(ctx: AuthenticatedContext, jobId: number, rowIndex: number
       holds: sql`scope.status <> 'reviewed'`,
       fail: () => new ApiError("conflict", `Job ${jobId} is reviewed (approved); its rows' final values are delivered and can no longer change.`),
     },
-    ...answerChecks<DecideRow>(plan, rowIndex),
+    ...answerChecks<DecideRow>(plan, rowIndex, data, payload),
   ];
   const [, , rows = []] = await runWrite(ctx, [
     schemaReadLock(jobId),
@@ -110,7 +111,7 @@ async function decide(ctx: AuthenticatedContext, jobId: number, rowIndex: number
       checks as (select scope.*, ${checkColumns(checks)}, ${answerColumns(plan, rowIndex)} from scope),
       decided as (
         insert into row_final (job_id, row_index, data, set_by)
-        select checks.job_id, ${rowIndex}::integer, ${JSON.stringify(data)}::jsonb, ${principal.user_id}::integer from checks where checks.passed
+        select checks.job_id, ${rowIndex}::integer, ${payload}, ${principal.user_id}::integer from checks where checks.passed
         on conflict (job_id, row_index) do update
           set data = excluded.data, version = row_final.version + 1, set_by = excluded.set_by, updated_at = now()
         returning *

@@ -103,6 +103,10 @@ describe("llm_output import", () => {
     const stored = await suggestionsOf(project.table_id);
     expect(stored).toHaveLength(16);
     expect(stored[0]).toEqual({ row_index: 0, question: "sentiment", agent: "m", value: "negative", score: 0 });
+    // The lines became suggestions, not rows of a table of the file's own.
+    const ownTable = await db.execute(sql`select t.row_count, (select count(*)::int from file_table_row r where r.table_id = t.table_id) as stored
+      from file_table t where t.version_id = ${versionId}`);
+    expect(ownTable.rows).toEqual([{ row_count: 0, stored: 0 }]);
 
     const read = await request("GET", `/api/v1/file-versions/${versionId}/suggestion-import`, { token: project.pm.token });
     expect(read.status).toBe(200);

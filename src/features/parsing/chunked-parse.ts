@@ -54,6 +54,9 @@ async function runChunks(run: ParseRun, cursor: ParseCursor, source: ByteSource)
   const sliceEnds = Date.now() + (options.sliceMs ?? 0);
   const importTarget = await importTargetOf(run);
   let imported = importTarget ? new ImportChunk(importTarget) : null;
+  // An llm_output file's lines become suggestions only: storing them as rows of a table
+  // of its own as well would double the import's writes for rows no one annotates.
+  const storesRows = importTarget === null;
 
   const stats = new TableStats(cursor.columns, cursor.format === "csv" ? "text" : "typed");
   const profile = cursor.profile ? new ProfileBuilder(cursor.profile, cursor.format === "csv") : null;
@@ -71,7 +74,7 @@ async function runChunks(run: ParseRun, cursor: ParseCursor, source: ByteSource)
     const columns = toTableColumns(next.columns, next.row_index);
     const finish = done
       ? finishStatement(job, generation, run.actor, {
-          tables: [{ table_id: table.table_id, columns, row_count: next.row_index, profile: profile?.result(columns) ?? null }],
+          tables: [{ table_id: table.table_id, columns, row_count: storesRows ? next.row_index : 0, profile: profile?.result(columns) ?? null }],
           claimOffset: next.offset,
           requirementsTableId: job.file_type === "requirement" && isDocumentFormat(cursor.format) ? table.table_id : null,
         })
@@ -98,7 +101,7 @@ async function runChunks(run: ParseRun, cursor: ParseCursor, source: ByteSource)
         position.header = batch.header;
       }
       for (const row of batch.rows) {
-        if (rows.isFull(options)) {
+        if (imported ? imported.isFull(options) : rows.isFull(options)) {
           if (!(await landed(run, previous))) return "duplicate";
           previous = null;
           const current = commit(false);
@@ -110,10 +113,13 @@ async function runChunks(run: ParseRun, cursor: ParseCursor, source: ByteSource)
           previous = current;
           from = current.next;
         }
-        stats.observe(row.data, `row_index ${position.row_index}`);
-        profile?.observe(row.data);
-        rows.push(position.row_index, row.data);
-        imported?.add(row.nextLine - 1, row.data);
+        if (imported) {
+          imported.add(row.nextLine - 1, row.data, row.end - position.offset);
+        } else {
+          stats.observe(row.data, `row_index ${position.row_index}`);
+          profile?.observe(row.data);
+          rows.push(position.row_index, row.data);
+        }
         position.row_index += 1;
         position.offset = row.end;
         position.line = row.nextLine;

@@ -3,9 +3,9 @@
  * into the suggestions of the table named at upload (`target_table_id`).
  *
  * The parse consumer reads the file like any JSON Lines file, in chunks, exactly once
- * (parsing/chunked-parse.ts); for an llm_output version each chunk's lines are also
- * checked here and their valid suggestions upserted in the very statement that commits
- * the chunk and advances the cursor (`importStatement`, conditional on that statement's
+ * (parsing/chunked-parse.ts), but stores no rows of it: each chunk's lines are checked
+ * here and their valid suggestions upserted in the very statement that advances the
+ * cursor (`importStatement`, conditional on that statement's
  * claim), with the report (counts, the first invalid lines) updated alongside. A
  * redelivered or replayed chunk finds the cursor moved and writes nothing, so every line
  * is imported and counted once; a crash after any chunk resumes at the next one.
@@ -65,6 +65,9 @@ type Suggestion = { line: number; row_index: number; question: string; agent: st
 export class ImportChunk {
   private readonly lines: Line[] = [];
   private readonly errors: LineError[] = [];
+  /** The chunk's lines as read (bytes of the file), the measure of its statement's size. */
+  private bytes = 0;
+  private count = 0;
 
   private readonly target: ImportTarget;
 
@@ -72,7 +75,14 @@ export class ImportChunk {
     this.target = target;
   }
 
-  add(line: number, data: Record<string, unknown>) {
+  /** Whether the chunk has as many lines, or as many bytes of them, as a parse chunk may. */
+  isFull(limits: { chunkRows: number; chunkPayloadBytes: number }): boolean {
+    return this.count >= limits.chunkRows || this.bytes >= limits.chunkPayloadBytes;
+  }
+
+  add(line: number, data: Record<string, unknown>, bytes: number) {
+    this.count += 1;
+    this.bytes += bytes;
     const parsed = LineSchema.safeParse(data);
     if (parsed.success) {
       this.lines.push({ ...parsed.data, line });

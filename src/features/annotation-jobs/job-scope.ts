@@ -55,7 +55,8 @@ export type JobScopeRow = {
   row_end: number;
   version: string;
   project_status: string;
-  annotated: number;
+  /** null when the scope was built with `progress: false`. */
+  annotated: number | null;
   caller_manages: boolean;
   caller_annotates: boolean;
   caller_reviews: boolean;
@@ -66,11 +67,13 @@ export type JobScopeRow = {
  * Two CTEs for the live job `jobId` if the caller may see it (soft-deleted ones too with
  * `deleted: "included"`): `target`, the annotation_job row itself, and `scope`, that row with its
  * project's org and status, its progress (`annotated`), its version (updated_at's text)
- * and the caller's capacities. With `lock` the job row is locked for the transaction:
+ * and the caller's capacities (`progress: false` leaves `annotated` null: counting it
+ * reads every response of the job, which a per-row write that never shows the job should
+ * not pay on each call). With `lock` the job row is locked for the transaction:
  * every operation that depends on the job's status (saves, submit, reviews, PATCH)
  * takes it, so they serialise per job and each sees the status the previous one left.
  */
-export function jobScope(ctx: AuthenticatedContext, jobId: number, options: { lock?: boolean; deleted?: "hidden" | "included" } = {}): SQL {
+export function jobScope(ctx: AuthenticatedContext, jobId: number, options: { lock?: boolean; deleted?: "hidden" | "included"; progress?: boolean } = {}): SQL {
   const { principal } = ctx;
   return sql`target as (
       select j.* from annotation_job j join project p on p.project_id = j.project_id
@@ -80,7 +83,9 @@ export function jobScope(ctx: AuthenticatedContext, jobId: number, options: { lo
       ${options.lock ? sql`for no key update of j` : sql``}
     ), scope as (
       select target.*, target.updated_at::text as version, p.org_id, p.status as project_status,
-        (select count(distinct scope_annotation.row_index)::int from annotation scope_annotation where scope_annotation.job_id = target.job_id) as annotated,
+        ${options.progress === false
+          ? sql`null::int as annotated`
+          : sql`(select count(distinct scope_annotation.row_index)::int from annotation scope_annotation where scope_annotation.job_id = target.job_id) as annotated`},
         ${capacityColumns(principal, "target", "p")}
       from target join project p on p.project_id = target.project_id
     )`;

@@ -219,7 +219,7 @@ async function saveAnswers(
   const [, , rows = []] = await runWrite(ctx, [
     schemaReadLock(jobId),
     lockJobFirst(ctx, jobId),
-    sql`with ${jobScope(ctx, jobId, { lock: true })},
+    sql`with ${jobScope(ctx, jobId, { lock: true, progress: false })},
       checks as (select scope.*, ${checkColumns(checks)}, ${answerColumns(plan, rowIndex)} from scope),
       saved as (${write}),
       consensus as (

@@ -73,7 +73,7 @@ export function storeConsensus(source: SQL): SQL {
  * starts after every earlier writer of the job has committed and sees what it wrote.
  */
 export function lockJobFirst(ctx: AuthenticatedContext, jobId: number): SQL {
-  return sql`with ${jobScope(ctx, jobId, { lock: true })} select count(*)::int as locked from target`;
+  return sql`with ${jobScope(ctx, jobId, { lock: true, progress: false })} select count(*)::int as locked from target`;
 }
 
 /**

@@ -107,7 +107,7 @@ async function decide(ctx: AuthenticatedContext, jobId: number, rowIndex: number
   const [, , rows = []] = await runWrite(ctx, [
     schemaReadLock(jobId),
     lockJobFirst(ctx, jobId),
-    sql`with ${jobScope(ctx, jobId, { lock: true })},
+    sql`with ${jobScope(ctx, jobId, { lock: true, progress: false })},
       checks as (select scope.*, ${checkColumns(checks)}, ${answerColumns(plan, rowIndex)} from scope),
       decided as (
         insert into row_final (job_id, row_index, data, set_by)

@@ -62,7 +62,7 @@ export async function setRowReview(
   // A rejection counts once per rejecting look at the row: a new rejected verdict, or one given again after the row was redone.
   const rejection = sql`case when ${input.verdict}::row_verdict = 'rejected' then 1 else 0 end`;
   const [rows = []] = await runWrite(ctx, [
-    sql`with ${jobScope(ctx, jobId, { lock: true })},
+    sql`with ${jobScope(ctx, jobId, { lock: true, progress: false })},
       checks as (select scope.*, ${checkColumns(checks)} from scope),
       previous as (select rv.verdict from row_review rv join checks on rv.job_id = checks.job_id where rv.row_index = ${rowIndex}::integer),
       saved as (

@@ -10405,8 +10405,18 @@ export interface operations {
                 cursor?: string;
                 /** @description Only rows with (true) or without (false) an annotation. */
                 annotated?: boolean;
+                /** @description Only rows whose responses (those you may read) are in this state: `unanswered` (none), `answered` (at least one whose annotator has not submitted the job yet), `submitted` (some, and every one's annotator has submitted). */
+                status?: "unanswered" | "answered" | "submitted";
                 /** @description Only rows the review accepted, rejected (with the reasons the annotators redo them by), or gave no verdict (`none`). */
                 review?: "accepted" | "rejected" | "none";
+                /** @description Only rows whose `agreed` is true (the responses agree) or false. */
+                agreed?: boolean;
+                /** @description Only rows with (true) or without (false) a suggestion from any agent. */
+                has_suggestion?: boolean;
+                /** @description Only rows with a suggestion whose `score` is below this (low-confidence suggestions to check first); unscored suggestions never match. */
+                suggestion_score_lt?: number | null;
+                /** @description Only rows this annotator has a response on (among those you may read: an annotator only ever matches themself). */
+                assignee_id?: number;
             };
             header?: never;
             path: {

@@ -1,10 +1,9 @@
 import { z } from "@hono/zod-openapi";
 import { SuggestionSchema } from "../suggestions/suggestions.routes.ts";
 import { ItemReviewSchema } from "../row-reviews/row-reviews.routes.ts";
-import { ITEM_REVIEW_FILTERS } from "../row-reviews/row-rules.ts";
+import { itemListQuery } from "../responses/item-filters.ts";
 import { problem } from "../../lib/openapi-responses.ts";
 import { cursorSchema, limitSchema, pageSchema } from "../../lib/pagination.ts";
-import { booleanQuery } from "../../lib/query-params.ts";
 import { protectedRoute } from "../../lib/routes.ts";
 import { jobParams } from "../annotation-jobs/annotation-jobs.routes.ts";
 
@@ -84,14 +83,7 @@ export const listJobItems = protectedRoute({
   description: READ_RULE,
   request: {
     params: jobParams,
-    query: z.object({
-      limit: limitSchema,
-      cursor: cursorSchema,
-      annotated: booleanQuery("Only rows with (true) or without (false) an annotation."),
-      review: z.enum(ITEM_REVIEW_FILTERS).optional().openapi({
-        description: "Only rows the review accepted, rejected (with the reasons the annotators redo them by), or gave no verdict (`none`).",
-      }),
-    }),
+    query: itemListQuery,
   },
   responses: { 200: { description: "A page of items.", content: { "application/json": { schema: pageSchema(ItemSchema) } } } },
 });

@@ -10,8 +10,9 @@ import { isoTimestamp } from "../../lib/sql-values.ts";
 import { idAfter } from "../annotation-jobs/job-scope.ts";
 import { readableRows } from "../annotations/annotations.service.ts";
 import { rowSuggestionsSql, type RowSuggestion } from "../suggestions/row-suggestions.ts";
-import { itemReviewFilter, itemReviewSql, type ItemReview, type ItemReviewFilter } from "../row-reviews/row-rules.ts";
+import { itemReviewSql, type ItemReview } from "../row-reviews/row-rules.ts";
 import { visibleConsensus } from "./consensus.ts";
+import { itemFilters, type ItemListQuery } from "./item-filters.ts";
 import { responseVisible, shownResponseOrder } from "./response-access.ts";
 
 type ItemRow = {
@@ -56,11 +57,10 @@ export type ItemView = ReturnType<typeof presentItem>;
 export async function listItems(
   ctx: AuthenticatedContext,
   jobId: number,
-  query: { limit: number; cursor?: string | undefined; annotated?: boolean | undefined; review?: ItemReviewFilter | undefined },
+  query: ItemListQuery,
 ): Promise<Page<ItemView>> {
   const { principal } = ctx;
   const after = idAfter(query.cursor, "row_index");
-  const annotatedFilter = query.annotated === undefined ? sql`` : query.annotated ? sql`and a.job_id is not null` : sql`and a.job_id is null`;
   const listed = await readableRows<ItemRow>(
     ctx,
     jobId,
@@ -76,7 +76,7 @@ export async function listItems(
       ) a on true
       left join row_consensus rc on rc.job_id = scope.job_id and rc.row_index = r.row_index
       where r.table_id = scope.table_id and r.row_index between scope.row_start and scope.row_end
-        ${after === null ? sql`` : sql`and r.row_index > ${after}::integer`} ${annotatedFilter} ${itemReviewFilter(query.review)}
+        ${after === null ? sql`` : sql`and r.row_index > ${after}::integer`} ${itemFilters(principal, query)}
       order by r.row_index limit ${query.limit + 1}`,
     "row_index",
     sql`listed.row_index`,

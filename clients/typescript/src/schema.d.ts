@@ -535,7 +535,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A table's rows in row_index order */
+        /** A table's rows in row_index order, or those matching `q`, best first */
         get: operations["listTableRows"];
         put?: never;
         post?: never;
@@ -7311,6 +7311,8 @@ export interface operations {
                 limit?: number;
                 /** @description `next_cursor` of the previous page. Opaque; stable under concurrent inserts. */
                 cursor?: string;
+                /** @description Full-text search (Postgres, web-search syntax: words, "quoted phrases", `or`, `-word`) in the table's language (the file's `language` when it was parsed; English when unset). Only matching rows, best first (ts_rank), then by row_index. */
+                q?: string;
             };
             header?: never;
             path: {
@@ -10403,6 +10405,8 @@ export interface operations {
                 limit?: number;
                 /** @description `next_cursor` of the previous page. Opaque; stable under concurrent inserts. */
                 cursor?: string;
+                /** @description Full-text search (Postgres, web-search syntax: words, "quoted phrases", `or`, `-word`) in the table's language (the file's `language` when it was parsed; English when unset). Only matching rows, best first (ts_rank), then by row_index. */
+                q?: string;
                 /** @description Only rows with (true) or without (false) an annotation. */
                 annotated?: boolean;
                 /** @description Only rows whose responses (those you may read) are in this state: `unanswered` (none), `answered` (at least one whose annotator has not submitted the job yet), `submitted` (some, and every one's annotator has submitted). */

@@ -9,6 +9,7 @@ import { sql } from "drizzle-orm";
 import {
   type AnyPgColumn,
   check,
+  customType,
   foreignKey,
   index,
   integer,
@@ -117,6 +118,9 @@ export const fileVersion = pgTable(
 );
 
 /** `columns` is `[{ name, type, nullable }]` in source order. */
+/** Postgres `tsvector`, read as its text form (never selected by the API). */
+const tsvector = customType<{ data: string }>({ dataType: () => "tsvector" });
+
 export type FileTableColumn = { name: string; type: string; nullable: boolean };
 
 /**
@@ -146,6 +150,9 @@ export const fileTable = pgTable(
     // Column statistics computed while the table was parsed (features/dataset-profile);
     // null for tables parsed before profiles existed.
     profile: jsonb().$type<Record<string, unknown>>(),
+    // The text search configuration its rows' vectors were built with (the file's language
+    // when its parse began; features/search/text-search.ts): queries parse `q` with it.
+    search_config: text().notNull().default("english"),
     created_at: createdAt(),
     updated_at: updatedAt(),
   },
@@ -156,6 +163,7 @@ export const fileTable = pgTable(
     check("file_table_state_known", sql`${t.state} IN ('building', 'active', 'superseded')`),
     check("file_table_row_count_non_negative", sql`${t.row_count} >= 0`),
     check("file_table_columns_is_array", sql`jsonb_typeof(${t.columns}) = 'array'`),
+    check("file_table_search_config_known", sql`${t.search_config} IN ('simple', 'english', 'french', 'german', 'spanish', 'arabic')`),
   ],
 );
 
@@ -168,9 +176,17 @@ export const fileTableRow = pgTable(
       .references(() => fileTable.table_id, { onDelete: "cascade" }),
     row_index: integer().notNull(),
     data: jsonb().$type<Record<string, unknown>>().notNull(),
+    // The row's string cells as a text search vector, built by the parse's INSERT in its
+    // table's search_config; null only for rows written outside a parse (test fixtures).
+    search: tsvector(),
   },
   (t) => [
     primaryKey({ columns: [t.table_id, t.row_index] }),
+    // fastupdate, stated because the parse's cost depends on it: a parse's inserts append
+    // their entries to the pending list instead of updating the tree lexeme by lexeme, and
+    // autovacuum or a full list (4 MiB) merges them in bulk: about half the index's cost per
+    // parsed row of fastupdate off; a 64 MiB list measured no cheaper (README "Search").
+    index("file_table_row_search_idx").using("gin", t.search).with({ fastupdate: true }),
     check("file_table_row_row_index_non_negative", sql`${t.row_index} >= 0`),
     check("file_table_row_data_is_object", sql`jsonb_typeof(${t.data}) = 'object'`),
   ],

@@ -13,6 +13,7 @@ import type { TableProfile } from "../dataset-profile/profile-builder.ts";
 import { storedProfile } from "../dataset-profile/profile-sql.ts";
 import type { ServiceContext } from "../../lib/service-context.ts";
 import type { ParseCursor } from "./cursor.ts";
+import { rowSearchVector, searchConfigOf, tableSearchConfig } from "../search/text-search.ts";
 
 export type ParseJob = {
   version_id: number;
@@ -80,9 +81,9 @@ export async function beginParse(
           and (parse_status is null or parse_status in ('queued', 'running')) and parse_cursor is null
         returning version_id
       ), created as (
-        insert into file_table (version_id, generation, position, name, state)
-        select started.version_id, ${generation}, t.position, t.name, 'building'
-        from started, jsonb_to_recordset(${json(tables)}) as t(position int, name text)
+        insert into file_table (version_id, generation, position, name, state, search_config)
+        select started.version_id, ${generation}, t.position, t.name, 'building', ${searchConfigOf(sql`f.language`)}
+        from started join file f on f.file_id = ${job.file_id}, jsonb_to_recordset(${json(tables)}) as t(position int, name text)
         on conflict (version_id, generation, position) do nothing
         returning table_id
       )
@@ -97,9 +98,14 @@ export async function beginParse(
 /** A chunk's rows as `[{row_index, data}, …]` JSON text, built by the caller while it measures them. */
 export type RowsPayload = string;
 
+/**
+ * The rows and their search vectors, in the table's configuration, in one INSERT: the
+ * vector costs no round trip, and a row is never visible without it.
+ */
 function insertRows(tableId: number, rows: RowsPayload, guard: SQL): SQL {
-  return sql`insert into file_table_row (table_id, row_index, data)
-    select ${tableId}, r.row_index, r.data from ${guard}, jsonb_to_recordset(${rows}::jsonb) as r(row_index int, data jsonb)
+  return sql`insert into file_table_row (table_id, row_index, data, search)
+    select ${tableId}, r.row_index, r.data, ${rowSearchVector(tableSearchConfig(sql`${tableId}::integer`), sql`r.data`)}
+    from ${guard}, jsonb_to_recordset(${rows}::jsonb) as r(row_index int, data jsonb)
     on conflict (table_id, row_index) do nothing`;
 }
 

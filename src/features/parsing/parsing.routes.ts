@@ -3,6 +3,7 @@ import { problem } from "../../lib/openapi-responses.ts";
 import { cursorSchema, limitSchema, pageSchema } from "../../lib/pagination.ts";
 import { protectedRoute } from "../../lib/routes.ts";
 import { FileVersionSchema } from "../files/files.presenters.ts";
+import { qParameter } from "../search/text-search.ts";
 import { FileTableRowSchema, FileTableSchema } from "./parsing.presenters.ts";
 
 const TAG = "Parsing";
@@ -29,8 +30,8 @@ export const listTableRows = protectedRoute({
   path: "/file-tables/{table_id}/rows",
   operationId: "listTableRows",
   tags: [TAG],
-  summary: "A table's rows in row_index order",
-  request: { params: z.object({ table_id: id("table_id") }), query: z.object({ limit: limitSchema, cursor: cursorSchema }) },
+  summary: "A table's rows in row_index order, or those matching `q`, best first",
+  request: { params: z.object({ table_id: id("table_id") }), query: z.object({ limit: limitSchema, cursor: cursorSchema, q: qParameter }) },
   responses: { 200: { description: "A page of rows.", content: { "application/json": { schema: pageSchema(FileTableRowSchema) } } } },
 });
 

@@ -16,6 +16,7 @@ import type { AuthenticatedContext } from "../../lib/service-context.ts";
 import { runWrite } from "../../lib/write.ts";
 import { can, type Principal } from "../auth/principal.ts";
 import { presentFileVersion, type FileVersionRow, type FileVersionView } from "../files/files.presenters.ts";
+import { afterRank, decodeRankCursor, encodeRankCursor, searchQuery } from "../search/text-search.ts";
 import { failParse, systemActor } from "./parse-job.service.ts";
 import { presentFileTable, type FileTableRow, type FileTableRowView, type FileTableView } from "./parsing.presenters.ts";
 
@@ -55,34 +56,48 @@ export async function listTables(ctx: AuthenticatedContext, versionId: number, a
   return { data: rows.filter((row): row is FileTableRow => row.table_id !== null).map(presentFileTable) };
 }
 
-/** Rows in row_index order; the cursor is the last row_index returned, so pages never shift. */
+/**
+ * Rows in row_index order, the cursor the last row_index returned, so pages never shift;
+ * with `q`, only matching rows, by rank then row_index, the cursor (rank, row_index).
+ */
 export async function listRows(
   ctx: AuthenticatedContext,
   tableId: number,
-  query: { limit: number; cursor?: string | undefined },
+  query: { limit: number; cursor?: string | undefined; q?: string | undefined },
   access = fileAccessOf(ctx.principal),
 ): Promise<Page<FileTableRowView>> {
-  const after = query.cursor ? Number(decodeCursor(query.cursor, "row_index").id) : -1;
+  const ranked = query.q !== undefined;
+  const after = !ranked && query.cursor ? Number(decodeCursor(query.cursor, "row_index").id) : -1;
+  const position = ranked ? decodeRankCursor(query.cursor) : null;
+  const page = ranked
+    ? sql`select x.row_index, x.data, x.rank, x.rank::text as rank_text from (
+        select row_index, data, ts_rank(search, tq.query) as rank
+        from file_table_row, (select ${searchQuery(sql`t.search_config::regconfig`, query.q!)} as query) tq
+        where table_id = t.table_id and search @@ tq.query
+      ) x where ${afterRank(sql`x.rank`, sql`x.row_index`, position)}
+      order by x.rank desc, x.row_index limit ${query.limit + 1}`
+    : sql`select row_index, data, null::real as rank, null as rank_text from file_table_row
+      where table_id = t.table_id and row_index > ${after}
+      order by row_index limit ${query.limit + 1}`;
   const result = await ctx.db.execute(sql`
-    select r.row_index, r.data
+    select r.row_index, r.data, r.rank_text
     from file_table t
     join file_version v on v.version_id = t.version_id
     join file f on f.file_id = v.file_id
     join project p on p.project_id = f.project_id and p.deleted_at is null
-    left join lateral (
-      select row_index, data from file_table_row
-      where table_id = t.table_id and row_index > ${after}
-      order by row_index limit ${query.limit + 1}
-    ) r on true
+    left join lateral (${page}) r on true
     where t.table_id = ${tableId} and t.state <> 'building' and f.deleted_at is null and ${access.visible("f")}
-    order by r.row_index`);
-  const rows = result.rows as ({ row_index: number; data: Record<string, unknown> } | { row_index: null })[];
+    order by r.rank desc nulls last, r.row_index`);
+  const rows = result.rows as ({ row_index: number; data: Record<string, unknown>; rank_text: string | null } | { row_index: null })[];
   if (rows.length === 0) throw TABLE_NOT_FOUND(tableId);
   if (!access.mayRead) throw FORBIDDEN;
-  const found = rows.filter((row): row is FileTableRowView => row.row_index !== null);
-  const page = found.slice(0, query.limit);
-  const last = page.at(-1);
-  return { data: page, next_cursor: found.length > query.limit && last ? encodeCursor("row_index", null, last.row_index) : null };
+  const found = rows.filter((row) => row.row_index !== null) as { row_index: number; data: Record<string, unknown>; rank_text: string | null }[];
+  const shown = found.slice(0, query.limit);
+  const last = shown.at(-1);
+  const next = found.length > query.limit && last
+    ? ranked ? encodeRankCursor(last.rank_text!, last.row_index) : encodeCursor("row_index", null, last.row_index)
+    : null;
+  return { data: shown.map((row) => ({ row_index: row.row_index, data: row.data })), next_cursor: next };
 }
 
 /**

@@ -11,6 +11,7 @@ import { cursorSchema, limitSchema } from "../../lib/pagination.ts";
 import { booleanQuery } from "../../lib/query-params.ts";
 import type { Principal } from "../auth/principal.ts";
 import { ITEM_REVIEW_FILTERS, itemReviewFilter } from "../row-reviews/row-rules.ts";
+import { qParameter } from "../search/text-search.ts";
 import { readsAllResponses, responseVisible } from "./response-access.ts";
 
 export const ITEM_STATUSES = ["unanswered", "answered", "submitted"] as const;
@@ -18,6 +19,7 @@ export const ITEM_STATUSES = ["unanswered", "answered", "submitted"] as const;
 export const itemListQuery = z.object({
   limit: limitSchema,
   cursor: cursorSchema,
+  q: qParameter,
   annotated: booleanQuery("Only rows with (true) or without (false) an annotation."),
   status: z.enum(ITEM_STATUSES).optional().openapi({
     description:

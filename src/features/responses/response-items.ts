@@ -13,6 +13,7 @@ import { rowSuggestionsSql, type RowSuggestion } from "../suggestions/row-sugges
 import { itemReviewSql, type ItemReview } from "../row-reviews/row-rules.ts";
 import { visibleConsensus } from "./consensus.ts";
 import { itemFilters, type ItemListQuery } from "./item-filters.ts";
+import { afterRank, decodeRankCursor, encodeRankCursor, searchQuery, tableSearchConfig } from "../search/text-search.ts";
 import { responseVisible, shownResponseOrder } from "./response-access.ts";
 
 type ItemRow = {
@@ -28,6 +29,7 @@ type ItemRow = {
   agreed: boolean;
   suggestions: RowSuggestion[];
   review: ItemReview | null;
+  rank_text: string | null;
 };
 
 function presentItem(row: ItemRow) {
@@ -60,15 +62,20 @@ export async function listItems(
   query: ItemListQuery,
 ): Promise<Page<ItemView>> {
   const { principal } = ctx;
-  const after = idAfter(query.cursor, "row_index");
+  // With `q`: matching rows only, best first, paged by (rank, row_index) (search/text-search.ts).
+  const ranked = query.q !== undefined;
+  const after = ranked ? null : idAfter(query.cursor, "row_index");
+  const position = ranked ? decodeRankCursor(query.cursor) : null;
+  const rank = ranked ? sql`ts_rank(r.search, sq.query)` : sql`null::real`;
   const listed = await readableRows<ItemRow>(
     ctx,
     jobId,
     sql`select r.row_index, r.data, a.data as annotation_data, a.annotator_id as annotation_annotator_id, a.version as annotation_version,
         a.updated_by as annotation_updated_by, a.updated_at::text as annotation_updated_at,
         ${visibleConsensus(principal, "rc", "a")}, ${rowSuggestionsSql(sql`scope.table_id`, sql`r.row_index`)} as suggestions,
-        ${itemReviewSql(sql`r.row_index`)} as review
+        ${itemReviewSql(sql`r.row_index`)} as review, ${rank} as rank, ${rank}::text as rank_text
       from file_table_row r
+      ${ranked ? sql`cross join (select ${searchQuery(tableSearchConfig(sql`scope.table_id`), query.q!)} as query) sq` : sql``}
       left join lateral (
         select sa.* from annotation sa
         where sa.job_id = scope.job_id and sa.row_index = r.row_index and ${responseVisible(principal, "sa")}
@@ -77,14 +84,16 @@ export async function listItems(
       left join row_consensus rc on rc.job_id = scope.job_id and rc.row_index = r.row_index
       where r.table_id = scope.table_id and r.row_index between scope.row_start and scope.row_end
         ${after === null ? sql`` : sql`and r.row_index > ${after}::integer`} ${itemFilters(principal, query)}
-      order by r.row_index limit ${query.limit + 1}`,
+        ${ranked ? sql`and r.search @@ sq.query and ${afterRank(rank, sql`r.row_index`, position)}` : sql``}
+      order by ${ranked ? sql`rank desc, ` : sql``}r.row_index limit ${query.limit + 1}`,
     "row_index",
-    sql`listed.row_index`,
+    ranked ? sql`listed.rank desc, listed.row_index` : sql`listed.row_index`,
   );
   const page = listed.rows.slice(0, query.limit);
   const last = page.at(-1);
+  const more = listed.rows.length > query.limit && last;
   return {
     data: page.map(presentItem),
-    next_cursor: listed.rows.length > query.limit && last ? encodeCursor("row_index", null, last.row_index) : null,
+    next_cursor: more ? (ranked ? encodeRankCursor(last.rank_text!, last.row_index) : encodeCursor("row_index", null, last.row_index)) : null,
   };
 }

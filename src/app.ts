@@ -25,6 +25,7 @@ import { qcRouter } from "./features/qc/qc.index.ts";
 import { statsRouter } from "./features/stats/stats.index.ts";
 import { rolesRouter } from "./features/roles/roles.index.ts";
 import { schemaDiffRouter } from "./features/schema-diff/schema-diff.index.ts";
+import { searchRouter } from "./features/search/search.index.ts";
 import { suggestionsRouter } from "./features/suggestions/suggestions.index.ts";
 import { draftsRouter } from "./features/drafts/drafts.index.ts";
 import { uploadsRouter } from "./features/uploads/uploads.index.ts";
@@ -69,6 +70,7 @@ const FEATURE_ROUTERS = [
   qcRouter,
   statsRouter,
   commentsRouter,
+  searchRouter,
   exportsRouter,
   eventsRouter,
   webhooksRouter,

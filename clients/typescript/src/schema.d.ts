@@ -1153,6 +1153,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Full-text search across the projects, files, jobs and comments you may see
+         * @description Projects by name and description, files by name, jobs by name and instructions, comments by body, in English (web-search syntax), limited to what the caller may read as the lists show it (deleted ones left out): a client its organization's, a pm the projects they run, staff the jobs they are assigned to (and those jobs' projects and comments; never files). Best first, then by type and id.
+         */
+        get: operations["search"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{project_id}/exports": {
         parameters: {
             query?: never;
@@ -2329,6 +2349,19 @@ export interface components {
             body: string;
             created_at: string;
             updated_at: string;
+        };
+        SearchResult: {
+            /** @enum {string} */
+            type: "project" | "file" | "job" | "comment";
+            /** @description The project_id, file_id, job_id or comment_id, as `type` says. */
+            id: number;
+            project_id: number;
+            /** @description The job a comment belongs to (the job itself for a job); null otherwise. */
+            job_id: number | null;
+            /** @description The project's or job's name, the file's name, or the comment's first 200 characters. */
+            title: string;
+            /** @description ts_rank of the match: results come best first. */
+            rank: number;
         };
         Export: {
             export_id: number;
@@ -12024,6 +12057,121 @@ export interface operations {
             };
             /** @description The Idempotency-Key is in use. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the API accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter or body field is invalid. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller (a user, or an API token) sent more requests than its rate limit allows (middleware/rate-limit.ts). */
+            429: {
+                headers: {
+                    /** @description Seconds until the caller may try again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Something failed on our side; the request id identifies it in our logs. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    search: {
+        parameters: {
+            query: {
+                /** @description What to look for (1–200 characters; words, "phrases", `or`, `-word`). */
+                q: string;
+                /** @description Only results of this type. */
+                type?: "project" | "file" | "job" | "comment";
+                /** @description Page size, 1–200. */
+                limit?: number;
+                /** @description `next_cursor` of the previous page. Opaque; stable under concurrent inserts. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of results. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["SearchResult"][];
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description The body is not valid JSON. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller may see the resource but not change it. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource, or the caller may not see it. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -67,6 +67,8 @@ export const annotationJob = pgTable(
     index("annotation_job_table_id_idx").on(t.table_id),
     index("annotation_job_created_by_idx").on(t.created_by),
     index("annotation_job_created_at_idx").on(t.created_at),
+    // GET /search (features/search/search.service.ts SEARCH_VECTORS repeats the expression).
+    index("annotation_job_search_idx").using("gin", sql`to_tsvector('english'::regconfig, ${t.name} || ' ' || coalesce(${t.instructions}, ''))`),
     check("annotation_job_name_not_blank", sql`length(btrim(${t.name})) > 0`),
     check("annotation_job_estimated_hours_positive", sql`${t.estimated_hours} IS NULL OR ${t.estimated_hours} > 0`),
     check("annotation_job_row_start_non_negative", sql`${t.row_start} >= 0`),
@@ -314,6 +316,8 @@ export const comment = pgTable(
     }).onDelete("cascade"),
     index("comment_job_id_parent_comment_id_idx").on(t.job_id, t.parent_comment_id),
     index("comment_author_id_idx").on(t.author_id),
+    // GET /search (features/search/search.service.ts SEARCH_VECTORS repeats the expression).
+    index("comment_search_idx").using("gin", sql`to_tsvector('english'::regconfig, ${t.body})`),
     check("comment_body_not_blank", sql`length(btrim(${t.body})) > 0`),
   ],
 );

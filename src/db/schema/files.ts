@@ -48,6 +48,8 @@ export const file = pgTable(
     deleted_at: deletedAt(),
   },
   (t) => [
+    // GET /search (features/search/search.service.ts SEARCH_VECTORS repeats the expression).
+    index("file_search_idx").using("gin", sql`to_tsvector('english'::regconfig, ${t.filename})`),
     foreignKey({
       name: "file_project_fk",
       columns: [t.project_id, t.org_id],

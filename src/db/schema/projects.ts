@@ -30,6 +30,8 @@ export const project = pgTable(
     deleted_at: deletedAt(),
   },
   (t) => [
+    // GET /search (features/search/search.service.ts SEARCH_VECTORS repeats the expression).
+    index("project_search_idx").using("gin", sql`to_tsvector('english'::regconfig, ${t.name} || ' ' || coalesce(${t.description}, ''))`),
     // Live names are unique per organization; a soft-deleted project frees its name.
     uniqueIndex("project_org_id_name_live_idx")
       .on(t.org_id, t.name)

@@ -14,6 +14,7 @@
  *  6b. hostile: the tests' hostile-file corpus through the parse consumer, CPU and peak memory each
  *  6c. events: commit → webhook and commit → stream latency under a steady write load
  *  6d. agreement: GET /projects/{id}/agreement over 100,000 rows × 3 responses × 2 questions (its own seed)
+ *  6e. search: GET /file-tables/{id}/rows?q= over 1,000,000 rows at 1 and 8 connections (its own seed)
  *  7. a table on stdout and bench/results/latest.json
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -36,6 +37,7 @@ import { printReport, writeReport, type BenchReport } from "./bench/report.ts";
 import { startBenchDatabase, startGateway } from "./bench/services.ts";
 import { prepareSuggestionsInput, runSuggestionsBench } from "./bench/suggestions-bench.ts";
 import { runValidationBench } from "./bench/validation-bench.ts";
+import { runSearchBench, type SearchBenchReport } from "./bench/search-bench.ts";
 import { measureStartup } from "./bench/startup.ts";
 
 const started = performance.now();
@@ -79,6 +81,7 @@ let validation: QueueBenchReport | null = null;
 let hostile: HostileBenchReport | null = null;
 let events: EventsBenchReport | null = null;
 let agreement: AgreementBenchReport | null = null;
+let search: SearchBenchReport | null = null;
 let report: BenchReport;
 try {
   // Setup that measures nothing runs side by side: the database seeds (its own process)
@@ -146,6 +149,11 @@ try {
     agreement = await runAgreementBench({ bundle, bindings, databaseUrl: database.url, rows: options.agreementRows, requests: options.agreementRequests, log });
   }
 
+  if (options.steps.has("search")) {
+    log("search");
+    search = await runSearchBench({ bundle, bindings, databaseUrl: database.url, rows: options.searchRows, concurrencies: [1, 8], durationSeconds: options.durationSeconds, log });
+  }
+
   if (options.steps.has("events")) {
     log("events out: commit → webhook, commit → stream");
     events = await runEventsBench({ bundle, bindings, ratePerSecond: options.eventsRate, durationSeconds: options.eventsDurationSeconds, warmupSeconds: Math.max(2, options.warmupSeconds), log });
@@ -170,6 +178,7 @@ try {
     hostile,
     events,
     agreement,
+    search,
     sample_sql: Object.fromEntries(Object.entries(recordings).flatMap(([key, list]) => (list[0] ? [[key, list[0]]] : []))),
     api_worker_log: apiWorkerLog,
     notes: [...notes, ...(parse?.notes ?? []).map((note) => `parse: ${note}`), ...(validation?.notes ?? []).map((note) => `validation: ${note}`),

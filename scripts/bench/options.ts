@@ -8,11 +8,12 @@
  *   BENCH_PARSE_MB=1024        size of the generated CSV
  *   BENCH_EXPORT_ROWS=1000000  annotated rows exported
  *   BENCH_SUGGESTIONS=1000000  lines of the llm_output file imported as suggestions (and a tenth of them, for memory)
- *   BENCH_ONLY=api,parse,validation,export,suggestions,hostile,events,agreement   a subset of the steps (hostile, events and
- *                              agreement alone seed no dataset; validation checks the table parse stored, so it needs parse)
+ *   BENCH_ONLY=api,parse,validation,export,suggestions,hostile,events,agreement,search   a subset of the steps (hostile, events,
+ *                              agreement and search alone seed no dataset; validation checks the table parse stored, so it needs parse)
  *   BENCH_EVENTS_RATE=10       writes per second of the events step's steady load (one webhook endpoint gets them all)
  *   BENCH_EVENTS_DURATION=20   seconds of that load measured (after BENCH_WARMUP's warm-up, at least 2 s)
  *   BENCH_AGREEMENT_ROWS=100000   rows of the agreement bench's job (3 responses each, 2 questions)
+ *   BENCH_SEARCH_ROWS=1000000  rows of the search bench's table (q measured at 1 and 8 connections)
  *   BENCH_QUEUE_TIMEOUT=540    seconds a parse or export may take before it is reported unfinished
  *   BENCH_DISTANCE_MS=0        delay per database round trip (the edge-to-database distance), added by the
  *                              gateway to every query of the API, the floor and the consumers alike: use
@@ -20,8 +21,8 @@
  */
 import { DEFAULT_DATASET, type DatasetSize } from "./dataset.ts";
 
-export type Step = "api" | "parse" | "validation" | "export" | "suggestions" | "hostile" | "events" | "agreement";
-const STEPS: Step[] = ["api", "parse", "validation", "export", "suggestions", "hostile", "events", "agreement"];
+export type Step = "api" | "parse" | "validation" | "export" | "suggestions" | "hostile" | "events" | "agreement" | "search";
+const STEPS: Step[] = ["api", "parse", "validation", "export", "suggestions", "hostile", "events", "agreement", "search"];
 
 export type BenchOptions = {
   quick: boolean;
@@ -35,6 +36,7 @@ export type BenchOptions = {
   suggestionLines: number;
   agreementRows: number;
   agreementRequests: number;
+  searchRows: number;
   queueTimeoutSeconds: number;
   distanceMs: number;
   eventsRate: number;
@@ -70,6 +72,7 @@ export function benchOptions(argv: string[] = process.argv.slice(2)): BenchOptio
     suggestionLines: numberFrom("BENCH_SUGGESTIONS", quick ? 20_000 : 1_000_000),
     agreementRows: numberFrom("BENCH_AGREEMENT_ROWS", quick ? 10_000 : 100_000),
     agreementRequests: quick ? 3 : 7,
+    searchRows: numberFrom("BENCH_SEARCH_ROWS", quick ? 20_000 : 1_000_000),
     queueTimeoutSeconds: numberFrom("BENCH_QUEUE_TIMEOUT", quick ? 120 : 540),
     distanceMs: process.env.BENCH_DISTANCE_MS ? numberFrom("BENCH_DISTANCE_MS", 0) : 0,
     eventsRate: numberFrom("BENCH_EVENTS_RATE", 10),

@@ -2,6 +2,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { agreementLines, type AgreementBenchReport } from "./agreement-bench.ts";
+import { searchLines, type SearchBenchReport } from "./search-bench.ts";
 import type { EndpointReport } from "./api-bench.ts";
 import type { Bundle } from "./bundle.ts";
 import type { Dataset } from "./dataset.ts";
@@ -31,6 +32,7 @@ export type BenchReport = {
   /** Commit → webhook and commit → stream latency under a steady write load. */
   events: EventsBenchReport | null;
   agreement: AgreementBenchReport | null;
+  search: SearchBenchReport | null;
   /** The API Worker's warnings and errors during the load (first few). */
   api_worker_log: string[];
   /** One recorded request per endpoint: the SQL each round trip carried (what the floor replays). */
@@ -134,6 +136,7 @@ export function printReport(report: BenchReport): string {
     ...hostileLines(report.hostile, table),
     ...eventsLines(report.events, table),
     ...agreementLines(report.agreement),
+    ...searchLines(report.search),
   );
   for (const note of report.notes) lines.push(`note: ${note}`);
   lines.push("", `wall time: ${fixed(report.wall_seconds, 0)} s`);
@@ -221,6 +224,7 @@ export function markdownReport(report: BenchReport): string {
     ...hostileMarkdown(report.hostile, markdownTable),
     ...eventsMarkdown(report.events, markdownTable),
     ...agreementLines(report.agreement),
+    ...searchLines(report.search),
   );
   return `${lines.join("\n")}\n`;
 }

@@ -1,8 +1,21 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import type { LegacyWorkerOptions } from "miniflare";
+import { unstable_getMiniflareWorkerOptions } from "wrangler";
 import { defineConfig } from "vitest/config";
 import { startLocalS3Gateway } from "./tests/setup/local-s3-gateway.ts";
 
 const MIB = 1024 * 1024;
+
+/**
+ * The background Worker's queue consumers (wrangler.background.toml): the tests run both
+ * Workers' entry points in one Worker (tests/setup/worker.ts), whose bindings are the API's
+ * (wrangler.toml) plus these, and the dispatcher as its own class rather than the other
+ * Worker's (`script_name`).
+ */
+function backgroundConsumers(): NonNullable<LegacyWorkerOptions["queueConsumers"]> {
+  const { workerOptions } = unstable_getMiniflareWorkerOptions("./wrangler.background.toml");
+  return (workerOptions as unknown as LegacyWorkerOptions).queueConsumers ?? {};
+}
 
 export default defineConfig({
   plugins: [
@@ -11,7 +24,13 @@ export default defineConfig({
       const s3Gateway = await startLocalS3Gateway();
       return {
         wrangler: { configPath: "./wrangler.toml" },
+        main: "./tests/setup/worker.ts",
         miniflare: {
+          queueConsumers: backgroundConsumers(),
+          durableObjects: {
+            EVENT_HUB: { className: "EventHub", useSQLite: true },
+            WEBHOOK_DISPATCHER: { className: "WebhookDispatcher", useSQLite: true },
+          },
           bindings: {
             APP_ENV: "test",
             SERVER_TIMING: "true",

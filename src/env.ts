@@ -46,21 +46,74 @@ const postgresUrl = z
   .regex(/^postgres(ql)?:\/\/[^/]+\/.+/, "must be a postgres:// connection string with a database name");
 
 /**
- * Every variable, secret and binding the Worker reads, checked once per isolate at the
- * top of `fetch` and `queue`. Production values come from wrangler.toml `[vars]` and
- * `wrangler secret put`; locally from `.dev.vars` (see `.dev.vars.example`).
+ * What both Workers read (README "Deployment"): the database, R2, the queues, webhooks and
+ * drafting. The background Worker (src/background.ts, wrangler.background.toml) reads only
+ * this; the API Worker reads it and `envSchema`'s own settings.
  */
-export const envSchema = z.object({
+const sharedEnvShape = {
   APP_ENV: z.enum(["production", "staging", "development", "test"]),
   DATABASE_URL: postgresUrl,
   /** Local only: the dev/test Neon gateway. Unset in production, where the driver talks to Neon. */
   NEON_GATEWAY_URL: z.url({ message: "must be an http(s) URL" }).optional(),
+  SERVER_TIMING: flag.default(false),
+  LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  R2_BUCKET_NAME: z.string().min(1),
+  DOWNLOAD_URL_TTL_SECONDS: z.coerce.number().int().min(10).max(MAX_PRESIGNED_TTL_SECONDS).default(300),
+  /**
+   * Drafting by a model (features/drafts/): an OpenAI-compatible API's base URL, without
+   * `/chat/completions` — in production Workers AI's, `https://api.cloudflare.com/client/v4/accounts/<id>/ai/v1`.
+   * Unset: POST …/drafts answers 503. LLM_API_KEY (a secret) is sent as the Bearer token.
+   */
+  LLM_BASE_URL: z
+    .url({ protocol: /^https?$/, message: "must be an http(s) URL" })
+    .transform((value) => value.replace(/\/+$/, ""))
+    .optional(),
+  LLM_API_KEY: z.string().min(1).optional(),
+  LLM_MODEL: z.string().min(1).default("@cf/meta/llama-3.3-70b-instruct-fp8-fast"),
+  /** How long one chat-completions call may take before it counts as failed (and is retried). */
+  LLM_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(60_000),
+  /** The most rows one drafting run covers: a larger range stops there. */
+  DRAFT_MAX_ROWS: z.coerce.number().int().min(1).max(1_000_000).default(1000),
+  /** Rows per chat-completions call. */
+  DRAFT_BATCH_ROWS: z.coerce.number().int().min(1).max(200).default(20),
+  FILES: binding<R2Bucket>("R2 bucket", "createMultipartUpload"),
+  PARSE_QUEUE: binding<Queue>("queue producer", "sendBatch"),
+  EXPORT_QUEUE: binding<Queue>("queue producer", "sendBatch"),
+  DRAFT_QUEUE: binding<Queue>("queue producer", "sendBatch"),
+  VALIDATION_QUEUE: binding<Queue>("queue producer", "sendBatch"),
+  /**
+   * Webhooks (README "Webhooks"). Secret: 32 random bytes, base64, the AES-GCM key the
+   * endpoints' signing secrets are encrypted with at rest. Unset: webhook creation 503.
+   */
+  WEBHOOK_SECRET_KEY: z
+    .string()
+    .refine((value) => { try { return atob(value).length === 32; } catch { return false; } }, "must be 32 bytes, base64")
+    .optional(),
+  /** Development only: lets webhooks point at http and loopback or private hosts (npm run dev, tests). */
+  WEBHOOK_ALLOW_INSECURE: flag.default(false),
+  /** How long one delivery attempt waits for the endpoint's answer. */
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(10_000),
+  WEBHOOK_QUEUE: binding<Queue>("queue producer", "sendBatch"),
+  /** The outbox's runner (features/webhooks/webhook-dispatcher.ts), one per deployment. */
+  WEBHOOK_DISPATCHER: binding<DurableObjectNamespace>("Durable Object namespace", "idFromName"),
+  /**
+   * Whether writes wake the dispatcher (webhook-signal.ts). Off, deliveries start at the
+   * every-minute cron; the tests turn it off so that they run the dispatcher themselves.
+   */
+  WEBHOOK_DISPATCH_SIGNAL: flag.default(true),
+};
+
+/**
+ * Every variable, secret and binding the API Worker reads, checked once per isolate at the
+ * top of `fetch`. Production values come from wrangler.toml `[vars]` and
+ * `wrangler secret put`; locally from `.dev.vars` (see `.dev.vars.example`).
+ */
+export const envSchema = z.object({
+  ...sharedEnvShape,
   CORS_ORIGINS: z
     .string()
     .default("")
     .transform((value) => value.split(",").map((origin) => origin.trim()).filter(Boolean)),
-  SERVER_TIMING: flag.default(false),
-  LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
   JWT_ISSUER: z.string().min(1),
   JWT_AUDIENCE: z.string().min(1),
   /**
@@ -89,7 +142,6 @@ export const envSchema = z.object({
   REGISTER_LIMITER: binding<RateLimit>("rate limiter", "limit"),
   /** Every authenticated request, per user or API token (middleware/rate-limit.ts). */
   API_LIMITER: binding<RateLimit>("rate limiter", "limit"),
-  R2_BUCKET_NAME: z.string().min(1),
   /**
    * R2's S3 API endpoint without the bucket; presigned URLs are path-style
    * `<R2_S3_ENDPOINT>/<R2_BUCKET_NAME>/<key>`. Production:
@@ -106,7 +158,6 @@ export const envSchema = z.object({
   R2_ACCESS_KEY_ID: z.string().min(1).optional(),
   R2_SECRET_ACCESS_KEY: z.string().min(1).optional(),
   UPLOAD_URL_TTL_SECONDS: z.coerce.number().int().min(60).max(MAX_PRESIGNED_TTL_SECONDS).default(3600),
-  DOWNLOAD_URL_TTL_SECONDS: z.coerce.number().int().min(10).max(MAX_PRESIGNED_TTL_SECONDS).default(300),
   /** Above this size an upload is multipart. At least R2's 5 MiB minimum part, at most one PUT's 5 GiB. */
   MULTIPART_THRESHOLD_BYTES: byteSize(5 * MIB, R2_MAX_SINGLE_PUT_BYTES, 100 * MIB),
   /** The largest file one upload may declare (413 above it). */
@@ -127,49 +178,7 @@ export const envSchema = z.object({
   QUOTA_UPLOAD_BYTES_PER_DAY: byteSize(0, Number.MAX_SAFE_INTEGER, 100 * GIB),
   /** Bytes of the versions of live files plus those reserved by open uploads (413 above it). */
   QUOTA_STORED_BYTES: byteSize(0, Number.MAX_SAFE_INTEGER, 1024 * GIB),
-  /**
-   * Drafting by a model (features/drafts/): an OpenAI-compatible API's base URL, without
-   * `/chat/completions` — in production Workers AI's, `https://api.cloudflare.com/client/v4/accounts/<id>/ai/v1`.
-   * Unset: POST …/drafts answers 503. LLM_API_KEY (a secret) is sent as the Bearer token.
-   */
-  LLM_BASE_URL: z
-    .url({ protocol: /^https?$/, message: "must be an http(s) URL" })
-    .transform((value) => value.replace(/\/+$/, ""))
-    .optional(),
-  LLM_API_KEY: z.string().min(1).optional(),
-  LLM_MODEL: z.string().min(1).default("@cf/meta/llama-3.3-70b-instruct-fp8-fast"),
-  /** How long one chat-completions call may take before it counts as failed (and is retried). */
-  LLM_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(60_000),
-  /** The most rows one drafting run covers: a larger range stops there. */
-  DRAFT_MAX_ROWS: z.coerce.number().int().min(1).max(1_000_000).default(1000),
-  /** Rows per chat-completions call. */
-  DRAFT_BATCH_ROWS: z.coerce.number().int().min(1).max(200).default(20),
-  FILES: binding<R2Bucket>("R2 bucket", "createMultipartUpload"),
-  PARSE_QUEUE: binding<Queue>("queue producer", "sendBatch"),
-  EXPORT_QUEUE: binding<Queue>("queue producer", "sendBatch"),
-  DRAFT_QUEUE: binding<Queue>("queue producer", "sendBatch"),
-  VALIDATION_QUEUE: binding<Queue>("queue producer", "sendBatch"),
   ASSETS: binding<Fetcher>("static assets", "fetch"),
-  /**
-   * Webhooks (README "Webhooks"). Secret: 32 random bytes, base64, the AES-GCM key the
-   * endpoints' signing secrets are encrypted with at rest. Unset: webhook creation 503.
-   */
-  WEBHOOK_SECRET_KEY: z
-    .string()
-    .refine((value) => { try { return atob(value).length === 32; } catch { return false; } }, "must be 32 bytes, base64")
-    .optional(),
-  /** Development only: lets webhooks point at http and loopback or private hosts (npm run dev, tests). */
-  WEBHOOK_ALLOW_INSECURE: flag.default(false),
-  /** How long one delivery attempt waits for the endpoint's answer. */
-  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(10_000),
-  WEBHOOK_QUEUE: binding<Queue>("queue producer", "sendBatch"),
-  /** The outbox's runner (features/webhooks/webhook-dispatcher.ts), one per deployment. */
-  WEBHOOK_DISPATCHER: binding<DurableObjectNamespace>("Durable Object namespace", "idFromName"),
-  /**
-   * Whether writes wake the dispatcher (webhook-signal.ts). Off, deliveries start at the
-   * every-minute cron; the tests turn it off so that they run the dispatcher themselves.
-   */
-  WEBHOOK_DISPATCH_SIGNAL: flag.default(true),
   /** The live event stream's hubs, one per organization (features/events/event-hub.ts). */
   EVENT_HUB: binding<DurableObjectNamespace>("Durable Object namespace", "idFromName"),
 }).superRefine((config, context) => {
@@ -180,24 +189,40 @@ export const envSchema = z.object({
   }
 });
 
+/** The background Worker's environment: the shared settings only. */
+export const backgroundEnvSchema = z.object(sharedEnvShape);
+
 export type Config = z.infer<typeof envSchema>;
 export type Bindings = z.input<typeof envSchema>;
+export type SharedConfig = z.infer<typeof backgroundEnvSchema>;
+export type SharedBindings = z.input<typeof backgroundEnvSchema>;
 
 export class ConfigError extends Error {
   override name = "ConfigError";
 }
 
-const parsed = new WeakMap<object, Config>();
+const parsed = new WeakMap<object, WeakMap<object, unknown>>();
 
-/** Validates the environment once per isolate; a bad setting is named in one error. */
-export function loadConfig(env: Record<string, unknown>): Config {
-  const cached = parsed.get(env);
-  if (cached) return cached;
-  const result = envSchema.safeParse(env);
+function parseEnv<T>(schema: z.ZodType<T>, env: Record<string, unknown>): T {
+  let bySchema = parsed.get(env);
+  if (!bySchema) parsed.set(env, (bySchema = new WeakMap()));
+  const cached = bySchema.get(schema);
+  if (cached) return cached as T;
+  const result = schema.safeParse(env);
   if (!result.success) {
     const problems = result.error.issues.map((issue) => `${issue.path.join(".")} ${issue.message}`);
     throw new ConfigError(`invalid configuration: ${problems.join("; ")}`);
   }
-  parsed.set(env, result.data);
+  bySchema.set(schema, result.data as object);
   return result.data;
+}
+
+/** The API Worker's settings, validated once per isolate; a bad setting is named in one error. */
+export function loadConfig(env: Record<string, unknown>): Config {
+  return parseEnv(envSchema, env);
+}
+
+/** The shared settings (the background Worker's, or the shared part of the API's), validated once per isolate. */
+export function loadSharedConfig(env: Record<string, unknown>): SharedConfig {
+  return parseEnv(backgroundEnvSchema, env);
 }

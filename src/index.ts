@@ -1,16 +1,19 @@
+/**
+ * The API Worker (wrangler.toml, `grandscale-api`): HTTP only. It produces to the queues;
+ * their consumers, the cron triggers and the webhook dispatcher run in the background
+ * Worker (src/background.ts, wrangler.background.toml), so that the parsers (unpdf, the
+ * XLSX and CSV readers) are not in this bundle: an isolate that answers requests starts
+ * without compiling them (README "Deployment", BENCHMARKS.md "Bundle and startup").
+ */
 import { createApp } from "./app.ts";
 import type { Bindings } from "./env.ts";
 import { rerunOnStalePrincipal } from "./features/api-tokens/stale-principal.ts";
-import { handleQueueBatch } from "./queues/index.ts";
-import { handleScheduled } from "./scheduled.ts";
 
+// GET /events/stream's hubs answer the stream this Worker serves: they live here.
 export { EventHub } from "./features/events/event-hub.ts";
-export { WebhookDispatcher } from "./features/webhooks/webhook-dispatcher.ts";
 
 const app = createApp();
 
 export default {
   fetch: rerunOnStalePrincipal(app.fetch),
-  queue: handleQueueBatch,
-  scheduled: handleScheduled,
 } satisfies ExportedHandler<Bindings>;

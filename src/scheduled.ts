@@ -1,5 +1,5 @@
 import { createDatabase } from "./db/client.ts";
-import { loadConfig, type Bindings } from "./env.ts";
+import { loadSharedConfig, type SharedBindings } from "./env.ts";
 import { sweepUploads } from "./features/uploads/uploads.cleanup.ts";
 import { dispatchWebhookEvents } from "./features/webhooks/webhook-dispatch.ts";
 import { createLogger, errorFields } from "./lib/logger.ts";
@@ -11,9 +11,9 @@ export const WEBHOOK_CRON = "* * * * *";
  * The cron trigger's entry point (wrangler.toml `[triggers]`). The 15-minute run does the
  * periodic housekeeping; each task is bounded per run and safe to repeat.
  */
-export async function handleScheduled(controller: ScheduledController, env: Bindings): Promise<void> {
+export async function handleScheduled(controller: ScheduledController, env: SharedBindings): Promise<void> {
   const requestId = `cron:${controller.cron}:${new Date(controller.scheduledTime).toISOString()}`;
-  const config = loadConfig(env);
+  const config = loadSharedConfig(env);
   const logger = createLogger({ request_id: requestId }, config.LOG_LEVEL);
   if (controller.cron === WEBHOOK_CRON) {
     await dispatchWebhookEvents({ db: createDatabase(config), queue: config.WEBHOOK_QUEUE, logger });

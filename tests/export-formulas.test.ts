@@ -7,7 +7,7 @@
 import { createExecutionContext, createMessageBatch, env, getQueueResult, waitOnExecutionContext } from "cloudflare:test";
 import { parse as parseCsv } from "csv-parse/sync";
 import { beforeAll, describe, expect, it } from "vitest";
-import worker from "../src/index.ts";
+import worker from "../src/background.ts";
 import type { ExportMessage } from "../src/queues/messages.ts";
 import { createExportFixture, insertExport, storedExport, type ExportFixture } from "./helpers/exports.ts";
 

@@ -9,7 +9,7 @@ import { createExecutionContext, createMessageBatch, env, getQueueResult, waitOn
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { MIN_PART_SIZE } from "../src/features/exports/export-parts.ts";
 import { writeExport, type ExportWorkOptions } from "../src/features/exports/export-writer.ts";
-import worker from "../src/index.ts";
+import worker from "../src/background.ts";
 import { createLogger } from "../src/lib/logger.ts";
 import type { ExportMessage } from "../src/queues/messages.ts";
 import { sql, testDb } from "./helpers/db.ts";

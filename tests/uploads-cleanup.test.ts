@@ -7,7 +7,7 @@ import { createScheduledController, env } from "cloudflare:test";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { loadConfig } from "../src/env.ts";
 import { sweepUploads } from "../src/features/uploads/uploads.cleanup.ts";
-import worker from "../src/index.ts";
+import worker from "../src/background.ts";
 import { createLogger } from "../src/lib/logger.ts";
 import { sql, testDb } from "./helpers/db.ts";
 import { registerClient, type Account } from "./helpers/factories.ts";

@@ -10,7 +10,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { checkDestination } from "../src/features/webhooks/webhook-destinations.ts";
 import { deliverWebhook, type DeliveryDeps } from "../src/features/webhooks/webhook-delivery.ts";
 import { dispatchQueries } from "../src/features/webhooks/webhook-dispatch.ts";
-import worker from "../src/index.ts";
+import worker from "../src/background.ts";
+import api from "../src/index.ts";
 import { createLogger } from "../src/lib/logger.ts";
 import { WEBHOOK_CRON } from "../src/scheduled.ts";
 import { sql, testDb } from "./helpers/db.ts";
@@ -394,7 +395,7 @@ describe("deliveries woken by the writes themselves", () => {
 
   async function write<T = any>(account: Account, method: string, path: string, body: unknown): Promise<{ status: number; body: T }> {
     const ctx = createExecutionContext();
-    const response = await worker.fetch(
+    const response = await api.fetch(
       new Request(`http://api.test/api/v1${path}`, { method, headers: { authorization: `Bearer ${account.token}`, "content-type": "application/json" }, body: JSON.stringify(body) }),
       signalling,
       ctx,

@@ -1,8 +1,8 @@
 import type { z } from "zod";
-import type { Config } from "../env.ts";
+import type { SharedConfig } from "../env.ts";
 import { createLogger, errorFields, type Logger } from "../lib/logger.ts";
 
-export type ConsumerContext = { config: Config; logger: Logger };
+export type ConsumerContext = { config: SharedConfig; logger: Logger };
 
 /** Exponential back-off for retried messages: 10 s, 20 s, 40 s … capped at 15 min. */
 export function retryDelaySeconds(attempts: number): number {

@@ -1,4 +1,4 @@
-import { loadConfig, type Bindings } from "../env.ts";
+import { loadSharedConfig, type SharedBindings } from "../env.ts";
 import { createLogger, errorFields } from "../lib/logger.ts";
 import { consumeEach, type ConsumerContext } from "./consume.ts";
 import { consumeExportDeadLetter, consumeExportMessage } from "./export.ts";
@@ -35,7 +35,7 @@ const consumers: Record<QueueRole, (batch: MessageBatch<unknown>, context: Consu
  * the webhook dispatcher, as write requests do. The webhook queue's own batches do not:
  * each would wake a run for nothing (an endpoint's disabling waits for the cron).
  */
-export async function handleQueueBatch(batch: MessageBatch<unknown>, env: Bindings, ctx?: ExecutionContext): Promise<void> {
+export async function handleQueueBatch(batch: MessageBatch<unknown>, env: SharedBindings, ctx?: ExecutionContext): Promise<void> {
   const logger = createLogger({ queue: batch.queue });
   const role = queueRole(batch.queue);
   if (!role) {
@@ -44,7 +44,7 @@ export async function handleQueueBatch(batch: MessageBatch<unknown>, env: Bindin
     return;
   }
   try {
-    const config = loadConfig(env);
+    const config = loadSharedConfig(env);
     const batchLogger = createLogger({ queue: batch.queue }, config.LOG_LEVEL);
     await consumers[role](batch, { config, logger: batchLogger });
     if (!role.startsWith("webhook")) ctx?.waitUntil(signalWebhookDispatcher(config, batchLogger));

@@ -8,7 +8,7 @@ import { createExecutionContext, env, getQueueResult } from "cloudflare:test";
 import { sql } from "drizzle-orm";
 import type { Bindings } from "../../src/env.ts";
 import type { ParseDependencies } from "../../src/features/parsing/parse-run.ts";
-import worker from "../../src/index.ts";
+import worker from "../../src/background.ts";
 import { createLogger } from "../../src/lib/logger.ts";
 import type { ParseMessage } from "../../src/queues/messages.ts";
 import { testDb } from "./db.ts";

@@ -1,4 +1,5 @@
 import type { Bindings } from "../../src/env.ts";
+// Bindings (the API's) hold the background Worker's too (SharedBindings): tests/setup/worker.ts is both.
 
 declare global {
   namespace Cloudflare {

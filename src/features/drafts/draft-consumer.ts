@@ -1,5 +1,5 @@
 import { createDatabase } from "../../db/client.ts";
-import type { Config } from "../../env.ts";
+import type { SharedConfig } from "../../env.ts";
 import { retryDelaySeconds, type ConsumerContext } from "../../queues/consume.ts";
 import { draftMessageSchema, type DraftMessage } from "../../queues/messages.ts";
 import { errorFields } from "../../lib/logger.ts";
@@ -8,7 +8,7 @@ import { failDraft, runDraftMessage, type DraftDependencies } from "./draft-run.
 
 export const DEAD_LETTER_DRAFT_ERROR = "Drafting did not complete: the model's API kept failing or rate limiting. Start a new draft to try again; rows already done keep their suggestions.";
 
-export function draftDependencies(config: Config, logger: ConsumerContext["logger"]): DraftDependencies {
+export function draftDependencies(config: SharedConfig, logger: ConsumerContext["logger"]): DraftDependencies {
   return {
     db: createDatabase(config),
     queue: config.DRAFT_QUEUE as Queue<DraftMessage>,

@@ -13,14 +13,14 @@
  */
 import { sql, type SQL } from "drizzle-orm";
 import type { Database } from "../../db/client.ts";
-import type { Config } from "../../env.ts";
+import type { SharedConfig } from "../../env.ts";
 import { auditInsert } from "../../lib/audit.ts";
 import type { Logger } from "../../lib/logger.ts";
 import { sendParseMessages } from "../../queues/producers.ts";
 
 export type SweepContext = {
   db: Database;
-  config: Config;
+  config: SharedConfig;
   logger: Logger;
   requestId: string;
   /**

@@ -16,7 +16,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { createDatabase, type Database } from "../../db/client.ts";
-import { loadConfig, type Bindings, type Config } from "../../env.ts";
+import { loadSharedConfig, type SharedBindings, type SharedConfig } from "../../env.ts";
 import { createLogger, errorFields, type Logger } from "../../lib/logger.ts";
 import { dispatchWebhookEvents } from "./webhook-dispatch.ts";
 import { SIGNAL_COALESCE_MS } from "./webhook-signal.ts";
@@ -26,17 +26,17 @@ export const RUN_INTERVAL_MS = 200;
 /** After a failed run (the database unreachable), the next try. */
 const RETRY_AFTER_MS = 2_000;
 
-export class WebhookDispatcher extends DurableObject<Bindings> {
-  private readonly config: Config;
+export class WebhookDispatcher extends DurableObject<SharedBindings> {
+  private readonly config: SharedConfig;
   private readonly db: Database;
   private readonly logger: Logger;
   /** When the last wake-up arrived (memory only: after an eviction the first wake-up sets it again). */
   private signalledAt = 0;
   private running = false;
 
-  constructor(ctx: DurableObjectState, env: Bindings) {
+  constructor(ctx: DurableObjectState, env: SharedBindings) {
     super(ctx, env);
-    this.config = loadConfig(env as unknown as Record<string, unknown>);
+    this.config = loadSharedConfig(env as unknown as Record<string, unknown>);
     this.db = createDatabase(this.config);
     this.logger = createLogger({ component: "webhook-dispatcher" }, this.config.LOG_LEVEL);
   }

@@ -2,7 +2,7 @@
  * `npm run bench`: the API's speed and cost beside the physical limit, in one run.
  * Method, machine and latest figures: BENCHMARKS.md. Options: scripts/bench/options.ts.
  *
- *  1. build the production bundle (`wrangler deploy --dry-run`), measure its gzipped size
+ *  1. build the production bundles (`wrangler deploy --dry-run`: the API Worker's, the background Worker's), measure their gzipped sizes
  *  2. a fresh database (embedded PGlite, or a new database on DATABASE_URL's server),
  *     migrated, behind the local Neon gateway; seed the dataset set-based
  *  3. isolate startup: fresh workerd → first /health, against an empty Worker
@@ -53,9 +53,10 @@ if (options.quick) notes.push("--quick: a smoke run with small sizes; these figu
 
 log(`${options.quick ? "quick run" : "benchmark"} on ${machine.cpu_model} (${machine.nproc} cores), load average ${loadavg().map((n) => n.toFixed(1)).join(" ")}; work dir ${workDir}`);
 
-log("building the production bundle (wrangler deploy --dry-run)");
+log("building the production bundles (wrangler deploy --dry-run, the API's and the background Worker's)");
 const bundle = await buildBundle(join(workDir, "bundle"));
-log(`  ${(bundle.bytes / 1024).toFixed(0)} KiB, ${(bundle.gzip_bytes / 1024).toFixed(0)} KiB gzipped, built in ${(bundle.build_ms / 1000).toFixed(1)} s`);
+log(`  API ${(bundle.bytes / 1024).toFixed(0)} KiB, ${(bundle.gzip_bytes / 1024).toFixed(0)} KiB gzipped, built in ${(bundle.build_ms / 1000).toFixed(1)} s`);
+log(`  background ${(bundle.background.bytes / 1024).toFixed(0)} KiB, ${(bundle.background.gzip_bytes / 1024).toFixed(0)} KiB gzipped, built in ${(bundle.background.build_ms / 1000).toFixed(1)} s`);
 
 log(process.env.DATABASE_URL ? "creating a fresh database on DATABASE_URL's server" : "starting a fresh embedded PGlite");
 const database = await startBenchDatabase(workDir);
@@ -113,7 +114,7 @@ try {
     SERVER_TIMING: "true",
   };
 
-  log("isolate startup");
+  log("isolate startup (the API Worker)");
   const startup = await measureStartup(bundle, bindings, options.quick ? 1 : 3);
   log(`  first /health ${startup.bundle_median_ms.toFixed(0)} ms (empty script ${startup.empty_worker_median_ms.toFixed(0)} ms): isolate startup ≈ ${startup.isolate_startup_ms.toFixed(0)} ms`);
 
@@ -159,7 +160,8 @@ try {
     events = await runEventsBench({ bundle, bindings, ratePerSecond: options.eventsRate, durationSeconds: options.eventsDurationSeconds, warmupSeconds: Math.max(2, options.warmupSeconds), log });
   }
 
-  const { dir: _dir, ...bundleFigures } = bundle;
+  const { dir: _dir, background: { dir: _backgroundDir, ...background }, ...apiFigures } = bundle;
+  const bundleFigures = { ...apiFigures, background };
   report = {
     date: new Date().toISOString(),
     wall_seconds: (performance.now() - started) / 1000,

@@ -15,7 +15,7 @@ import { hashPassword } from "../../src/features/auth/password.ts";
 import type { Bundle } from "./bundle.ts";
 import { BENCH_PASSWORD, startBulkLoad } from "./dataset.ts";
 import { roundTripsOf } from "./load.ts";
-import { apiWorker, startRuntime, type BenchBindings } from "./runtime.ts";
+import { apiWorker, backgroundWorker, startRuntime, type BenchBindings } from "./runtime.ts";
 import { callApi, signIn } from "./session.ts";
 
 export type AgreementBenchReport = {
@@ -155,7 +155,7 @@ export async function runAgreementBench(options: {
     round_trips: [],
     figures: null,
   };
-  const runtime = await startRuntime([apiWorker(bundle, "api", bindings, { queueConsumers: false })]);
+  const runtime = await startRuntime([apiWorker(bundle, "api", bindings), backgroundWorker(bundle.background, bindings, { queueConsumers: false })]);
   try {
     const api = await runtime.url("api");
     const token = await signIn(api, seeded.pm_email);

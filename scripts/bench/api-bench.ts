@@ -19,7 +19,7 @@ import { buildFloorWorker, loadRecordings } from "./floor.ts";
 import type { Recording } from "./floor-worker.ts";
 import { gatewayQueries } from "./gateway-queries.ts";
 import { roundTripsOf, runLoad, settle, warmUp, type LoadRequest, type LoadResult, type LoadSpec } from "./load.ts";
-import { apiWorker, scriptWorker, startRuntime, type BenchBindings } from "./runtime.ts";
+import { apiWorker, backgroundWorker, scriptWorker, startRuntime, type BenchBindings } from "./runtime.ts";
 import { callApi, createApiToken, signIn } from "./session.ts";
 import { startSqlRecorder, type SqlRecorder } from "./sql-recorder.ts";
 
@@ -155,8 +155,10 @@ export async function runApiBench(options: {
   const recorder = await startSqlRecorder(gatewayUrl);
   const floorScript = await buildFloorWorker();
   const runtime = await startRuntime([
-    apiWorker(bundle, "api", bindings, { queueConsumers: false }),
-    apiWorker(bundle, "api-sampled", { ...bindings, NEON_GATEWAY_URL: recorder.url }, { queueConsumers: false }),
+    apiWorker(bundle, "api", bindings),
+    apiWorker(bundle, "api-sampled", { ...bindings, NEON_GATEWAY_URL: recorder.url }),
+    // The webhook dispatcher the writes wake (no queue consumers: nothing is parsed or delivered here).
+    backgroundWorker(bundle.background, bindings, { queueConsumers: false }),
     scriptWorker("floor", floorScript, { DATABASE_URL: bindings.DATABASE_URL!, NEON_GATEWAY_URL: gatewayUrl }),
   ]);
   try {

@@ -23,7 +23,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Bundle } from "./bundle.ts";
 import { BENCH_PASSWORD } from "./dataset.ts";
-import { apiWorker, startRuntime, type BenchBindings } from "./runtime.ts";
+import { apiWorker, backgroundWorker, startRuntime, type BenchBindings } from "./runtime.ts";
 import { callApi } from "./session.ts";
 
 export type Latency = { events: number; missing: number; duplicates: number; out_of_order: number; p50_ms: number | null; p99_ms: number | null; max_ms: number | null; from_created_at: { p50_ms: number | null; p99_ms: number | null } };
@@ -134,7 +134,7 @@ export async function runEventsBench(input: EventsBenchInput): Promise<EventsBen
   const receiver = await startReceiver(webhookArrivals);
   // Webhooks to the bench's own receiver: http on 127.0.0.1, as `npm run dev` allows.
   const bindings = { ...input.bindings, WEBHOOK_ALLOW_INSECURE: "true", WEBHOOK_SECRET_KEY: randomBytes(32).toString("base64") };
-  const runtime = await startRuntime([apiWorker(input.bundle, "api", bindings, { queueConsumers: true })]);
+  const runtime = await startRuntime([apiWorker(input.bundle, "api", bindings), backgroundWorker(input.bundle.background, bindings, { queueConsumers: true })]);
   const stop = new AbortController();
   try {
     const base = await runtime.url("api");

@@ -15,11 +15,11 @@ import type { Bundle } from "./bundle.ts";
 import { startBulkLoad, type Dataset } from "./dataset.ts";
 import { countCpu, type StackProcesses } from "./cpu.ts";
 import { watchMemory } from "./memory.ts";
-import type { BenchBindings } from "./runtime.ts";
 import type { BenchDatabase } from "./services.ts";
 import { callApi, signIn } from "./session.ts";
 import { gatewayQueries, type Queryable } from "./gateway-queries.ts";
 import { consumerWired, emptyReport, flagMemory, keepWorkerLog, pollDatabase, startConsumerRuntime, throughput, type QueueBenchReport } from "./queue-bench.ts";
+import { BACKGROUND_WORKER, type BenchBindings } from "./runtime.ts";
 
 const ROWS_PER_JOB = 10_000;
 
@@ -157,7 +157,7 @@ export async function runExportBench(options: {
     const token = await signIn(api, dataset.reader.email);
     report.setup_seconds = input.seconds;
 
-    const memory = await watchMemory(runtime, "api");
+    const memory = await watchMemory(runtime, BACKGROUND_WORKER);
     const cpu = countCpu({ workerd: runtime.pid, ...processes });
     const started = performance.now();
     const created = await callApi(api, "POST", `/api/v1/projects/${projectId}/exports`, { token, body: { format: "jsonl", scope: "approved" } });

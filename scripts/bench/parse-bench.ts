@@ -17,7 +17,7 @@ import { CSV_TABLE_COLUMNS, generateCsv, type GeneratedCsv } from "./csv-file.ts
 import type { Dataset } from "./dataset.ts";
 import { countCpu, type StackProcesses } from "./cpu.ts";
 import { watchMemory } from "./memory.ts";
-import { configuredBatchWindowSeconds, r2LoaderWorker, startRuntime, type BenchBindings } from "./runtime.ts";
+import { configuredBatchWindowSeconds, r2LoaderWorker, startRuntime, BACKGROUND_WORKER, type BenchBindings } from "./runtime.ts";
 import type { BenchDatabase } from "./services.ts";
 import { gatewayQueries, type Queryable } from "./gateway-queries.ts";
 import { consumerWired, emptyReport, flagMemory, keepWorkerLog, pollDatabase, putFile, R2_LOADER, startConsumerRuntime, throughput, type QueueBenchReport } from "./queue-bench.ts";
@@ -112,7 +112,7 @@ export async function runParseBench(options: {
   report.input = { bytes: csv.bytes, rows: csv.rows };
   report.setup_seconds = input.seconds;
   try {
-    const memory = await watchMemory(runtime, "api");
+    const memory = await watchMemory(runtime, BACKGROUND_WORKER);
     const cpu = countCpu({ workerd: runtime.pid, ...processes });
     const started = performance.now();
     await sendParseMessages(await runtime.mf.getQueueProducer("PARSE_QUEUE", "api"), [target.version_id]);

@@ -10,7 +10,7 @@ import type { Bundle } from "./bundle.ts";
 import type { CpuAccount } from "./cpu.ts";
 import type { Queryable } from "./gateway-queries.ts";
 import type { MemoryReport } from "./memory.ts";
-import { apiWorker, startRuntime, type BenchBindings, type Runtime } from "./runtime.ts";
+import { apiWorker, backgroundWorker, startRuntime, type BenchBindings, type Runtime } from "./runtime.ts";
 
 /** The name of the helper Worker that streams files into R2 (runtime.ts r2LoaderWorker). */
 export const R2_LOADER = "r2-loader";
@@ -73,7 +73,8 @@ export function consumerWired(queue: "parse" | "export"): boolean {
 }
 
 /**
- * The consumer's own workerd: the bundle with its queue consumers, the inspector on (for
+ * The consumer's own workerd: the API Worker (the producer) and the background Worker with
+ * its queue consumers (their heap is BACKGROUND_WORKER's isolate), the inspector on (for
  * the isolate's heap) and R2 kept on disk in the run's directory (a 1 GB object held in
  * memory would count as the consumer's).
  *
@@ -82,7 +83,10 @@ export function consumerWired(queue: "parse" | "export"): boolean {
  * batch window before each chunk. The report adds what that wait costs in production.
  */
 export async function startConsumerRuntime(bundle: Bundle, bindings: BenchBindings, persistDir: string, countLogLines: string[] = []): Promise<Runtime> {
-  return startRuntime([apiWorker(bundle, "api", bindings, { queueConsumers: true, immediateDelivery: true })], { persistDir, inspector: true, countLogLines });
+  return startRuntime(
+    [apiWorker(bundle, "api", bindings), backgroundWorker(bundle.background, bindings, { queueConsumers: true, immediateDelivery: true })],
+    { persistDir, inspector: true, countLogLines },
+  );
 }
 
 /** A file into the local R2 bucket, streamed in one PUT through the loader Worker (runtime.ts r2LoaderWorker). */

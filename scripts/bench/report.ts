@@ -4,7 +4,7 @@ import { resolve } from "node:path";
 import { agreementLines, type AgreementBenchReport } from "./agreement-bench.ts";
 import { searchLines, type SearchBenchReport } from "./search-bench.ts";
 import type { EndpointReport } from "./api-bench.ts";
-import type { Bundle } from "./bundle.ts";
+import type { Bundle, BuiltBundle } from "./bundle.ts";
 import type { Dataset } from "./dataset.ts";
 import { eventsLines, eventsMarkdown, type EventsBenchReport } from "./events-bench.ts";
 import type { Recording } from "./floor-worker.ts";
@@ -20,7 +20,8 @@ export type BenchReport = {
   machine: MachineReport;
   database: { label: string; embedded: boolean };
   dataset: { size: Dataset["size"]; counts: Record<string, number>; seed_seconds: number } | null;
-  bundle: Omit<Bundle, "dir">;
+  /** The API Worker's bundle, and the background Worker's. */
+  bundle: Omit<Bundle, "dir" | "background"> & { background: Omit<BuiltBundle, "dir"> };
   startup: StartupReport | null;
   load: { concurrencies: number[]; duration_s: number; warmup_s: number; generator: string };
   endpoints: EndpointReport[];
@@ -52,7 +53,7 @@ export function writeReport(report: BenchReport): string[] {
   return [json, markdown];
 }
 
-function compositionLine(bundle: BenchReport["bundle"]): string {
+function compositionLine(bundle: Pick<BuiltBundle, "composition">): string {
   return bundle.composition.map((part) => `${part.source} ${(part.share * 100).toFixed(0)}%`).join(", ");
 }
 
@@ -108,7 +109,8 @@ export function printReport(report: BenchReport): string {
     `GrandScale API bench — ${report.date} — ${report.machine.cpu_model}, ${report.machine.nproc} cores, ${mib(report.machine.memory_bytes)} RAM, load ${report.machine.load_average_at_start.map((n) => n.toFixed(1)).join(" ")}`,
     `database: ${report.database.label}`,
     report.dataset ? `dataset: ${Object.entries(report.dataset.counts).map(([table, n]) => `${n} ${table}`).join(", ")} (seeded in ${fixed(report.dataset.seed_seconds)} s)` : "dataset: not seeded",
-    `bundle: ${kib(report.bundle.bytes)} raw, ${kib(report.bundle.gzip_bytes)} gzipped (${report.bundle.modules.length} module${report.bundle.modules.length === 1 ? "" : "s"}): ${compositionLine(report.bundle)}`,
+    `API bundle (${report.bundle.config}): ${kib(report.bundle.bytes)} raw, ${kib(report.bundle.gzip_bytes)} gzipped (${report.bundle.modules.length} module${report.bundle.modules.length === 1 ? "" : "s"}): ${compositionLine(report.bundle)}`,
+    `background bundle (${report.bundle.background.config}): ${kib(report.bundle.background.bytes)} raw, ${kib(report.bundle.background.gzip_bytes)} gzipped: ${compositionLine(report.bundle.background)}`,
     report.startup
       ? `startup: first /health ${fixed(report.startup.bundle_median_ms, 0)} ms after starting workerd with the bundle, ${fixed(report.startup.empty_worker_median_ms, 0)} ms with the same Worker but an empty script → isolate startup ≈ ${fixed(report.startup.isolate_startup_ms, 0)} ms, ${fixed(report.startup.isolate_ready_ms, 0)} ms of it before the runtime is ready (compile + top level; median of ${report.startup.repetitions})`
       : "startup: not measured",
@@ -184,8 +186,9 @@ export function markdownReport(report: BenchReport): string {
     "",
     `Dataset: ${report.dataset ? Object.entries(report.dataset.counts).map(([table, n]) => `${n.toLocaleString("en-US")} ${table}`).join(", ") : "–"}.`,
     "",
-    `Bundle: ${kib(report.bundle.bytes)}, **${kib(report.bundle.gzip_bytes)} gzipped** (${compositionLine(report.bundle)}). ` +
-      `Startup: first /health ${fixed(report.startup?.bundle_median_ms, 0)} ms after starting workerd with the bundle vs ` +
+    `API bundle: ${kib(report.bundle.bytes)}, **${kib(report.bundle.gzip_bytes)} gzipped** (${compositionLine(report.bundle)}); ` +
+      `background bundle ${kib(report.bundle.background.bytes)}, ${kib(report.bundle.background.gzip_bytes)} gzipped. ` +
+      `API startup: first /health ${fixed(report.startup?.bundle_median_ms, 0)} ms after starting workerd with the bundle vs ` +
       `${fixed(report.startup?.empty_worker_median_ms, 0)} ms for the same Worker with an empty script: ` +
       `**isolate startup ≈ ${fixed(report.startup?.isolate_startup_ms, 0)} ms** (${fixed(report.startup?.isolate_ready_ms, 0)} ms of it compiling and evaluating the bundle before the runtime is ready).`,
     "",

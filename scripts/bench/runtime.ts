@@ -16,21 +16,27 @@ import { readFileSync, readdirSync } from "node:fs";
 import { resolve } from "node:path";
 import { convertV4MiniflareOptions, Miniflare, type V4WorkerOptions } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
-import type { Bundle } from "./bundle.ts";
+import type { BuiltBundle } from "./bundle.ts";
 
-const WRANGLER_CONFIG = resolve(import.meta.dirname, "../../wrangler.toml");
+const WRANGLER_CONFIGS = {
+  api: resolve(import.meta.dirname, "../../wrangler.toml"),
+  background: resolve(import.meta.dirname, "../../wrangler.background.toml"),
+};
+/** The background Worker's name (wrangler.background.toml): the API binds its WebhookDispatcher by this script_name. */
+export const BACKGROUND_WORKER = "grandscale-background";
 
 /** What the bench sets on top of wrangler.toml's [vars] (production values otherwise). */
 export type BenchBindings = Record<string, string>;
 
-let wranglerOptions: ReturnType<typeof unstable_getMiniflareWorkerOptions> | undefined;
+const wranglerOptions = new Map<string, ReturnType<typeof unstable_getMiniflareWorkerOptions>>();
 
-function fromWranglerToml() {
+function fromWranglerToml(worker: keyof typeof WRANGLER_CONFIGS = "api") {
   // wrangler warns that local_dev S3 credentials are experimental on every read; the bench knows.
   process.env.WRANGLER_LOG ??= "error";
-  wranglerOptions ??= unstable_getMiniflareWorkerOptions(WRANGLER_CONFIG);
+  const config = WRANGLER_CONFIGS[worker];
+  if (!wranglerOptions.has(config)) wranglerOptions.set(config, unstable_getMiniflareWorkerOptions(config));
   // The bundle is one ES module already; module rules only apply to unbundled sources.
-  const { modulesRules: _modulesRules, ...options } = wranglerOptions.workerOptions as V4WorkerOptions & { modulesRules?: unknown };
+  const { modulesRules: _modulesRules, ...options } = wranglerOptions.get(config)!.workerOptions as V4WorkerOptions & { modulesRules?: unknown };
   return options as V4WorkerOptions & { bindings?: Record<string, unknown> };
 }
 
@@ -49,25 +55,12 @@ type QueueConsumers = Record<string, { maxBatchTimeout?: number } & Record<strin
  */
 const BENCH_API_LIMIT = 1_000_000_000;
 
-/**
- * The API Worker: the production bundle with wrangler.toml's bindings plus the bench's.
- * Without `queueConsumers` it only produces messages (several copies of it can then
- * share one workerd); `immediateDelivery` sets every consumer's batch window to 0 s.
- */
-export function apiWorker(
-  bundle: Bundle,
-  name: string,
-  bindings: BenchBindings,
-  options: { queueConsumers: boolean; immediateDelivery?: boolean },
-): V4WorkerOptions {
-  const base = fromWranglerToml();
-  const { queueConsumers, ratelimits, ...rest } = base as typeof base & { queueConsumers?: QueueConsumers; ratelimits?: Record<string, unknown> };
-  const consumers = options.immediateDelivery
-    ? Object.fromEntries(Object.entries(queueConsumers ?? {}).map(([queue, consumer]) => [queue, { ...consumer, maxBatchTimeout: 0 }]))
-    : queueConsumers;
+/** The API Worker: the production bundle with wrangler.toml's bindings plus the bench's. It only produces messages. */
+export function apiWorker(bundle: BuiltBundle, name: string, bindings: BenchBindings): V4WorkerOptions {
+  const base = fromWranglerToml("api");
+  const { ratelimits, ...rest } = base as typeof base & { ratelimits?: Record<string, unknown> };
   return {
     ...rest,
-    ...(options.queueConsumers ? { queueConsumers: consumers } : {}),
     ratelimits: { ...ratelimits, API_LIMITER: { namespace_id: "1003", simple: { limit: BENCH_API_LIMIT, period: 60 } } },
     name,
     modules: true,
@@ -78,9 +71,45 @@ export function apiWorker(
   } as V4WorkerOptions;
 }
 
-/** wrangler.toml's max_batch_timeout for the queue whose name ends with `-<role>` (its batch window). */
+/**
+ * The background Worker (wrangler.background.toml): its production bundle with its
+ * bindings plus the bench's, named as the API's `script_name` binding expects. Without
+ * `queueConsumers` it only runs the webhook dispatcher the API's writes wake;
+ * `immediateDelivery` sets every consumer's batch window to 0 s.
+ */
+export function backgroundWorker(bundle: BuiltBundle, bindings: BenchBindings, options: { queueConsumers: boolean; immediateDelivery?: boolean }): V4WorkerOptions {
+  const base = fromWranglerToml("background");
+  const { queueConsumers, ...rest } = base as typeof base & { queueConsumers?: QueueConsumers };
+  const consumers = options.immediateDelivery
+    ? Object.fromEntries(Object.entries(queueConsumers ?? {}).map(([queue, consumer]) => [queue, { ...consumer, maxBatchTimeout: 0 }]))
+    : queueConsumers;
+  return {
+    ...rest,
+    ...(options.queueConsumers ? { queueConsumers: consumers } : {}),
+    name: BACKGROUND_WORKER,
+    modules: true,
+    scriptPath: resolve(bundle.dir, bundle.main),
+    modulesRoot: bundle.dir,
+    bindings: { ...base.bindings, ...bindings },
+  } as V4WorkerOptions;
+}
+
+/**
+ * A stand-in for the background Worker that only takes the API's wake-up calls (its
+ * WebhookDispatcher's `signal()`), for runs that measure the API alone (isolate startup):
+ * the API's WEBHOOK_DISPATCHER binding needs a Worker of that name.
+ */
+export function dispatcherStandIn(): V4WorkerOptions {
+  const script = `import { DurableObject } from "cloudflare:workers";
+    export class WebhookDispatcher extends DurableObject { async signal() {} }
+    export default { fetch() { return new Response(null, { status: 404 }); } };`;
+  const { durableObjects } = fromWranglerToml("background") as { durableObjects?: Record<string, unknown> };
+  return { ...scriptWorker(BACKGROUND_WORKER, script), durableObjects, unsafeDirectSockets: undefined } as V4WorkerOptions;
+}
+
+/** wrangler.background.toml's max_batch_timeout for the queue whose name ends with `-<role>` (its batch window). */
 export function configuredBatchWindowSeconds(role: "parse" | "export"): number | null {
-  const { queueConsumers } = fromWranglerToml() as { queueConsumers?: QueueConsumers };
+  const { queueConsumers } = fromWranglerToml("background") as { queueConsumers?: QueueConsumers };
   const entry = Object.entries(queueConsumers ?? {}).find(([queue]) => queue.endsWith(`-${role}`));
   return entry ? (entry[1].maxBatchTimeout ?? null) : null;
 }

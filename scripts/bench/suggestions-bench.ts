@@ -24,7 +24,7 @@ import { startBulkLoad, type Dataset } from "./dataset.ts";
 import { gatewayQueries, type Queryable } from "./gateway-queries.ts";
 import { watchMemory, type MemoryReport } from "./memory.ts";
 import { consumerWired, emptyReport, flagMemory, keepWorkerLog, pollDatabase, putFile, R2_LOADER, startConsumerRuntime, throughput, type QueueBenchReport } from "./queue-bench.ts";
-import { r2LoaderWorker, startRuntime, type BenchBindings } from "./runtime.ts";
+import { r2LoaderWorker, startRuntime, BACKGROUND_WORKER, type BenchBindings } from "./runtime.ts";
 import type { BenchDatabase } from "./services.ts";
 
 const QUESTIONS = [
@@ -200,7 +200,7 @@ async function importFile(options: {
   }
   const runtime = await startConsumerRuntime(bundle, bindings, input.persistDir, [HANDLED]);
   try {
-    const memory = await watchMemory(runtime, "api");
+    const memory = await watchMemory(runtime, BACKGROUND_WORKER);
     const cpu = countCpu({ workerd: runtime.pid, ...processes });
     const started = performance.now();
     await sendParseMessages(await runtime.mf.getQueueProducer("PARSE_QUEUE", "api"), [versionId]);

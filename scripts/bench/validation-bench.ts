@@ -14,7 +14,7 @@ import { countCpu, type StackProcesses } from "./cpu.ts";
 import { gatewayQueries } from "./gateway-queries.ts";
 import { watchMemory } from "./memory.ts";
 import { emptyReport, flagMemory, keepWorkerLog, pollDatabase, startConsumerRuntime, throughput, type QueueBenchReport } from "./queue-bench.ts";
-import type { BenchBindings } from "./runtime.ts";
+import { BACKGROUND_WORKER, type BenchBindings } from "./runtime.ts";
 import type { BenchDatabase } from "./services.ts";
 
 const RULES = [
@@ -71,7 +71,7 @@ export async function runValidationBench(options: {
   report.input = { bytes: 0, rows: run.rows };
   const runtime = await startConsumerRuntime(bundle, bindings, mkdtempSync(join(workDir, "miniflare-validation-")));
   try {
-    const memory = await watchMemory(runtime, "api");
+    const memory = await watchMemory(runtime, BACKGROUND_WORKER);
     const cpu = countCpu({ workerd: runtime.pid, ...processes });
     const started = performance.now();
     await (await runtime.mf.getQueueProducer("VALIDATION_QUEUE", "api")).send({ kind: "validation", validation_id: run.validation_id }, { contentType: "json" });

@@ -2,7 +2,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "dist/", ".wrangler/", ".data/", "public/", "drizzle/", "bench/results/"] },
+  { ignores: ["node_modules/", "dist/", "dist-background/", ".wrangler/", ".data/", "public/", "drizzle/", "bench/results/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,6 +1,6 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
-import { cors } from "hono/cors";
+import { applyCommonMiddleware } from "./app-common.ts";
 import { agreementRouter } from "./features/agreement/agreement.index.ts";
 import { annotationJobsRouter } from "./features/annotation-jobs/annotation-jobs.index.ts";
 import { annotationsRouter } from "./features/annotations/annotations.index.ts";
@@ -38,7 +38,6 @@ import { ApiError } from "./lib/errors.ts";
 import type { AppEnv } from "./lib/types.ts";
 import { notFound, onError } from "./middleware/errors.ts";
 import { jsonBody } from "./middleware/json-body.ts";
-import { requestContext } from "./middleware/request-context.ts";
 
 export const API_BASE_PATH = "/api/v1";
 const MAX_JSON_BODY_BYTES = 1024 * 1024;
@@ -103,17 +102,7 @@ function methodIndex(app: OpenAPIHono<AppEnv>) {
 export function createApp() {
   const app = createRouter();
 
-  app.use("*", requestContext);
-  app.use(
-    "*",
-    cors({
-      origin: (origin, c) => (c.get("config").CORS_ORIGINS.includes(origin) ? origin : null),
-      allowHeaders: ["Authorization", "Content-Type", "Idempotency-Key", "If-Match", "X-Request-Id"],
-      allowMethods: ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-      exposeHeaders: ["ETag", "Idempotent-Replayed", "Retry-After", "Server-Timing", "X-Request-Id", "Location"],
-      maxAge: 600,
-    }),
-  );
+  applyCommonMiddleware(app);
   app.use(
     `${API_BASE_PATH}/*`,
     bodyLimit({

@@ -5,15 +5,16 @@
  * XLSX and CSV readers) are not in this bundle: an isolate that answers requests starts
  * without compiling them (README "Deployment", BENCHMARKS.md "Bundle and startup").
  */
-import { createApp } from "./app.ts";
+import { createAppShell } from "./app-shell.ts";
 import type { Bindings } from "./env.ts";
 import { rerunOnStalePrincipal } from "./features/api-tokens/stale-principal.ts";
 
 // GET /events/stream's hubs answer the stream this Worker serves: they live here.
 export { EventHub } from "./features/events/event-hub.ts";
 
-const app = createApp();
+// Routes, schemas and the OpenAPI document are built on first use (src/app-shell.ts).
+const fetch = createAppShell();
 
 export default {
-  fetch: rerunOnStalePrincipal(app.fetch),
+  fetch: rerunOnStalePrincipal(fetch),
 } satisfies ExportedHandler<Bindings>;

@@ -391,7 +391,7 @@ describe("deliveries", () => {
  * requests turn it on through the Worker's own environment.
  */
 describe("deliveries woken by the writes themselves", () => {
-  const signalling = { ...env, WEBHOOK_DISPATCH_SIGNAL: "true" };
+  const signalling = { ...env, WEBHOOK_DISPATCH_SIGNAL: "true" as const };
 
   async function write<T = any>(account: Account, method: string, path: string, body: unknown): Promise<{ status: number; body: T }> {
     const ctx = createExecutionContext();

@@ -112,7 +112,7 @@ export function printReport(report: BenchReport): string {
     `API bundle (${report.bundle.config}): ${kib(report.bundle.bytes)} raw, ${kib(report.bundle.gzip_bytes)} gzipped (${report.bundle.modules.length} module${report.bundle.modules.length === 1 ? "" : "s"}): ${compositionLine(report.bundle)}`,
     `background bundle (${report.bundle.background.config}): ${kib(report.bundle.background.bytes)} raw, ${kib(report.bundle.background.gzip_bytes)} gzipped: ${compositionLine(report.bundle.background)}`,
     report.startup
-      ? `startup: first /health ${fixed(report.startup.bundle_median_ms, 0)} ms after starting workerd with the bundle, ${fixed(report.startup.empty_worker_median_ms, 0)} ms with the same Worker but an empty script → isolate startup ≈ ${fixed(report.startup.isolate_startup_ms, 0)} ms, ${fixed(report.startup.isolate_ready_ms, 0)} ms of it before the runtime is ready (compile + top level; median of ${report.startup.repetitions})`
+      ? `API isolate startup ≈ ${fixed(report.startup.isolate_startup_cpu_ms, 0)} ms of CPU, ${fixed(report.startup.isolate_startup_ms, 0)} ms of wall time (${fixed(report.startup.isolate_ready_ms, 0)} ms of it before the runtime is ready; first /health ${fixed(report.startup.bundle_median_ms, 0)} ms after starting workerd, ${fixed(report.startup.empty_worker_median_ms, 0)} ms with an empty script); the first API request then +${fixed(report.startup.first_api_request_cpu_ms, 0)} ms of CPU (routes and schemas built); medians of ${report.startup.repetitions} paired starts`
       : "startup: not measured",
     "",
   ];
@@ -188,9 +188,9 @@ export function markdownReport(report: BenchReport): string {
     "",
     `API bundle: ${kib(report.bundle.bytes)}, **${kib(report.bundle.gzip_bytes)} gzipped** (${compositionLine(report.bundle)}); ` +
       `background bundle ${kib(report.bundle.background.bytes)}, ${kib(report.bundle.background.gzip_bytes)} gzipped. ` +
-      `API startup: first /health ${fixed(report.startup?.bundle_median_ms, 0)} ms after starting workerd with the bundle vs ` +
-      `${fixed(report.startup?.empty_worker_median_ms, 0)} ms for the same Worker with an empty script: ` +
-      `**isolate startup ≈ ${fixed(report.startup?.isolate_startup_ms, 0)} ms** (${fixed(report.startup?.isolate_ready_ms, 0)} ms of it compiling and evaluating the bundle before the runtime is ready).`,
+      `API startup: **isolate startup ≈ ${fixed(report.startup?.isolate_startup_cpu_ms, 0)} ms of CPU**, ${fixed(report.startup?.isolate_startup_ms, 0)} ms of wall time ` +
+      `(first /health ${fixed(report.startup?.bundle_median_ms, 0)} ms after starting workerd with the bundle vs ${fixed(report.startup?.empty_worker_median_ms, 0)} ms with an empty script); ` +
+      `the first API request then costs ${fixed(report.startup?.first_api_request_cpu_ms, 0)} ms of CPU more (routes and schemas built on first use); medians of ${report.startup?.repetitions ?? "–"} paired starts.`,
     "",
   ];
   const measured = report.endpoints.filter((endpoint) => endpoint.status === "measured");

@@ -2,7 +2,6 @@ import { neon, neonConfig } from "@neondatabase/serverless";
 import { drizzle } from "drizzle-orm/neon-http";
 import type { Config } from "../env.ts";
 import { meteredFetch } from "./round-trips.ts";
-import * as schema from "./schema/index.ts";
 
 export type Database = ReturnType<typeof createDatabase>;
 
@@ -22,7 +21,13 @@ function configureDriver(gatewayUrl: string | undefined) {
   neonConfig.pipelineConnect = false;
 }
 
+/**
+ * Without drizzle's relational `schema`: nothing here uses `db.query.*`, and with it
+ * every handle (one per request) walked every table and relation, and the isolate
+ * evaluated the whole of src/db/schema before its first answer. Queries import the
+ * tables they use.
+ */
 export function createDatabase(config: Pick<Config, "DATABASE_URL" | "NEON_GATEWAY_URL">) {
   configureDriver(config.NEON_GATEWAY_URL);
-  return drizzle({ client: neon(config.DATABASE_URL), schema });
+  return drizzle({ client: neon(config.DATABASE_URL) });
 }

@@ -1,6 +1,6 @@
 /**
  * The whole relational model. drizzle-kit reads this file (drizzle.config.ts) and the
- * app passes it to drizzle() so `db.query.*` knows the relations.
+ * relations describe the model for drizzle-kit (the app does not use drizzle's relational queries).
  */
 export * from "./enums.ts";
 export * from "./identity.ts";

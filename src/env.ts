@@ -46,7 +46,7 @@ const postgresUrl = z
   .regex(/^postgres(ql)?:\/\/[^/]+\/.+/, "must be a postgres:// connection string with a database name");
 
 /**
- * What both Workers read (README "Deployment"): the database, R2, the queues, webhooks and
+ * What both Workers read (README "Two Workers"): the database, R2, the queues, webhooks and
  * drafting. The background Worker (src/background.ts, wrangler.background.toml) reads only
  * this; the API Worker reads it and `envSchema`'s own settings.
  */

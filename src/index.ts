@@ -3,7 +3,7 @@
  * their consumers, the cron triggers and the webhook dispatcher run in the background
  * Worker (src/background.ts, wrangler.background.toml), so that the parsers (unpdf, the
  * XLSX and CSV readers) are not in this bundle: an isolate that answers requests starts
- * without compiling them (README "Deployment", BENCHMARKS.md "Bundle and startup").
+ * without compiling them (README "Two Workers", BENCHMARKS.md "Bundle and startup").
  */
 import { createAppShell } from "./app-shell.ts";
 import type { Bindings } from "./env.ts";

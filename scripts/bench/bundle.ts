@@ -4,7 +4,7 @@
  * nodejs_compat polyfills, define, alias and minify flags as the config says), and their
  * sizes as uploaded: every module of the output, source maps and the README excluded,
  * gzipped; and what each is made of (esbuild's metafile, which `--metafile` asks wrangler
- * for). Two Workers (README "Deployment"): the API's (wrangler.toml), which isolates
+ * for). Two Workers (README "Two Workers"): the API's (wrangler.toml), which isolates
  * answering requests start from, and the background Worker's (wrangler.background.toml).
  */
 import { spawn } from "node:child_process";

@@ -16,7 +16,7 @@ import { hashPassword } from "../../src/features/auth/password.ts";
 import type { Bundle } from "./bundle.ts";
 import { BENCH_PASSWORD, startBulkLoad } from "./dataset.ts";
 import { roundTripsOf } from "./load.ts";
-import { apiWorker, startRuntime, type BenchBindings } from "./runtime.ts";
+import { apiWorker, backgroundWorker, startRuntime, type BenchBindings } from "./runtime.ts";
 import { callApi, signIn } from "./session.ts";
 
 type Run = { query: string; matches: string; concurrency: number; requests: number; p50_ms: number | null; p99_ms: number | null; round_trips: number[]; errors: number };
@@ -118,7 +118,7 @@ export async function runSearchBench(options: {
     { q: "Osaka", matches: "a tenth of the rows (a city)" },
     { q: "refund", matches: "most rows (a message word)" },
   ];
-  const runtime = await startRuntime([apiWorker(bundle, "api", bindings, { queueConsumers: false })]);
+  const runtime = await startRuntime([apiWorker(bundle, "api", bindings), backgroundWorker(bundle.background, bindings, { queueConsumers: false })]);
   try {
     const api = await runtime.url("api");
     const token = await signIn(api, seeded.email);

@@ -5,6 +5,7 @@
 // same verdict on every one.
 import { describe, expect, it } from "vitest";
 import { checkAnswers, type Question } from "../src/features/label-schema/questions.ts";
+import { seededRandom } from "./fuzz/prng.ts";
 import { sql, testDb } from "./helpers/db.ts";
 
 const db = testDb();
@@ -41,18 +42,6 @@ const EDGES: unknown[] = [
   [span(0, 1, 7)], [{ start: 0, end: 1 }], [{ ...span(0, 1), extra: 1 }], [null], [[0, 1]], [span(0, 1), "x"], [span(0, 1, "x")],
   { start: 0, end: 1, label: "person" },
 ];
-
-/** A seeded generator (mulberry32): the same cases on every run. */
-function random(seed: number) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A valid answer to `question`, then perhaps broken in one of the ways people break them. */
 function nearMiss(question: Question, next: () => number): unknown {
@@ -101,7 +90,7 @@ function tsVerdict({ questions, data }: Case): boolean {
 }
 
 function cases(): Case[] {
-  const next = random(20261204);
+  const { next } = seededRandom(20261204);
   const all: Case[] = [];
   for (const question of QUESTIONS) {
     for (const value of EDGES) all.push({ questions: [question], data: { [question.name]: value } });

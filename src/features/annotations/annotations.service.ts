@@ -14,7 +14,7 @@ import type { JobStatus } from "../annotation-jobs/job-status.ts";
 import { consensusOf, lockJobFirst, questionsOf, rowDecision, rowResponses, storeConsensus } from "../responses/consensus.ts";
 import { responseVisible, shownResponseOrder } from "../responses/response-access.ts";
 import { rowOpenForWork } from "../row-reviews/row-rules.ts";
-import { answerChecks, answerColumns, learnFromSave, schemaReadLock, withCurrentSchema, type AnswerColumns, type AnswerPlan } from "../label-schema/answer-guard.ts";
+import { answerChecks, answerColumns, labelSchemaJoin, learnFromSave, schemaReadLock, withCurrentSchema, type AnswerColumns, type AnswerPlan } from "../label-schema/answer-guard.ts";
 
 type AnnotationData = Record<string, unknown>;
 
@@ -220,7 +220,7 @@ async function saveAnswers(
     schemaReadLock(jobId),
     lockJobFirst(ctx, jobId),
     sql`with ${jobScope(ctx, jobId, { lock: true, progress: false })},
-      checks as (select scope.*, ${checkColumns(checks)}, ${answerColumns(plan, rowIndex)} from scope),
+      checks as (select scope.*, ${checkColumns(checks)}, ${answerColumns(plan, rowIndex)} from scope ${labelSchemaJoin}),
       saved as (${write}),
       consensus as (
         ${storeConsensus(sql`select saved.job_id, saved.row_index,

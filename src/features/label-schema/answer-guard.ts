@@ -122,7 +122,13 @@ function cellLength(field: string, rowIndex: number): SQL {
     from file_table_row r where r.table_id = scope.table_id and r.row_index = ${rowIndex}::integer)`;
 }
 
-const currentVersion = sql`coalesce((select ls.schema_version from label_schema ls where ls.project_id = scope.project_id), 0)`;
+/**
+ * Joined to `scope` by a save's checks CTE: the project's label schema as `ls` (its
+ * columns null when the project has none), read once for every check and column below.
+ */
+export const labelSchemaJoin = sql`left join label_schema ls on ls.project_id = scope.project_id`;
+
+const currentVersion = sql`coalesce(ls.schema_version, 0)`;
 
 export type AnswerColumns = {
   project_id: number;
@@ -130,14 +136,14 @@ export type AnswerColumns = {
   span_lengths: Record<string, number | null> | null;
 };
 
-/** Columns for a SELECT over `scope`: the current schema when it is not the planned version, and the span cells' lengths. */
+/** Columns for a SELECT over `scope` joined by `labelSchemaJoin`: the current schema when it is not the planned version, and the span cells' lengths. */
 export function answerColumns(plan: AnswerPlan, rowIndex: number): SQL {
   const fields = [...new Set(plan.spans.map((span) => span.field))];
   const lengths = fields.length === 0
     ? sql`null::jsonb`
     : sql`jsonb_build_object(${sql.join(fields.map((field) => sql`${field}::text, ${cellLength(field, rowIndex)}`), sql`, `)})`;
-  return sql`case when ${currentVersion} <> ${plan.version}::integer then
-      (select jsonb_build_object('version', ls.schema_version, 'questions', ls.questions) from label_schema ls where ls.project_id = scope.project_id)
+  return sql`case when ls.project_id is not null and ls.schema_version <> ${plan.version}::integer then
+      jsonb_build_object('version', ls.schema_version, 'questions', ls.questions)
     end as label_schema_now,
     ${lengths} as span_lengths`;
 }
@@ -149,14 +155,14 @@ export function learnFromSave(jobId: number, row: AnswerColumns) {
 }
 
 /**
- * The schema checks of a save of `data`, after its access and state checks (their order
- * is the precedence). `payload` is `data` as the statement's jsonb.
+ * The schema checks of a save of `data`, over `scope` joined by `labelSchemaJoin`, after its access
+ * and state checks (their order is the precedence). `payload` is `data` as the statement's jsonb.
  */
 export function answerChecks<R extends AnswerColumns>(plan: AnswerPlan, rowIndex: number, data: Record<string, unknown>, payload: SQL): Check<R>[] {
   const planned = sql`${currentVersion} = ${plan.version}::integer`;
   const fits = plan.spans.map((span) => sql`coalesce(${cellLength(span.field, rowIndex)} >= ${span.end}::integer, false)`);
   const rowData = sql`(select r.data from file_table_row r where r.table_id = scope.table_id and r.row_index = ${rowIndex}::integer)`;
-  const sqlVerdict = sql`label_answers_valid((select ls.questions from label_schema ls where ls.project_id = scope.project_id), ${payload}, ${rowData})`;
+  const sqlVerdict = sql`label_answers_valid(ls.questions, ${payload}, ${rowData})`;
   return [
     {
       name: "answers_valid",

@@ -4,9 +4,10 @@
  * stored columns (a join, no per-row aggregation), and the statements that change them
  * recompute them in the same statement.
  *
- * The definition is one SQL function, `annotation_consensus(responses, questions,
+ * The definition is one database function, `annotation_consensus(responses, questions,
  * decision)` (drizzle/0016_row_consensus.sql, where it is documented; README
- * "Consensus"), so that this file's writers and the migration's backfill share it.
+ * "Consensus"), so that this file's writers and the migration's backfill share it. It is
+ * PL/pgSQL (drizzle/0024_consensus_plpgsql.sql) so that a save does not plan its body.
  * Where it is stored:
  * - `row_consensus` (job, row): `responses_count`, `final` (with the reviewer's
  *   decision), `agreed`, over every response: what reviewers, qc, the pm, admins and the

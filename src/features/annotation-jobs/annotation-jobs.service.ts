@@ -13,7 +13,7 @@ import { can } from "../auth/principal.ts";
 import { jobColumns, presentJob, type JobRow, type JobView } from "./annotation-jobs.presenters.ts";
 import { projectFollowsStart, transitionAudit } from "./job-effects.ts";
 import { callerAnnotated, submissionRecorded, withSubmission } from "./job-submission.ts";
-import { capacity, checkColumns, firstFailure, jobNotFound, jobScope, managesProject, type Check, type JobScopeRow } from "./job-scope.ts";
+import { capacity, checksCte, firstFailure, jobNotFound, jobScope, managesProject, type Check, type JobScopeRow } from "./job-scope.ts";
 import { describeActors, illegalMoveDetail, patchMoveTo, type JobActor, type JobStatus } from "./job-status.ts";
 import type { PermissionName } from "../../db/seed/catalog.ts";
 import { firstUnansweredRequired } from "../label-schema/answer-guard.ts";
@@ -413,9 +413,8 @@ export async function updateJob(ctx: AuthenticatedContext, jobId: number, input:
   try {
     [rows = []] = await runWrite(ctx, [
       sql`with ${jobScope(ctx, jobId, { lock: true })},
-        checks as (
-          select scope.*, ${checkColumns(checks)},
-            ${differences.length > 0 ? sql.join(differences, sql` or `) : sql`false`} as changed,
+        ${checksCte(checks, {
+          columns: sql`${differences.length > 0 ? sql.join(differences, sql` or `) : sql`false`} as changed,
             ${submitting ? callerAnnotated(ctx.principal.user_id) : sql`0`} as caller_annotated,
             ${submitting
               ? sql`case when ${callerAnnotated(ctx.principal.user_id)} < scope.row_end - scope.row_start + 1 then
@@ -429,9 +428,8 @@ export async function updateJob(ctx: AuthenticatedContext, jobId: number, input:
             ${submitting
               ? sql`(select count(*) from job_submission es where es.job_id = scope.job_id) + 1
                   >= coalesce(scope.annotations_per_row, (select ep.annotations_per_row from project ep where ep.project_id = scope.project_id))`
-              : sql`false`} as enough_submissions
-          from scope
-        ), updated as (
+              : sql`false`} as enough_submissions`,
+        })}, updated as (
           update annotation_job u set ${sql.join([...assignments, sql`updated_at = now()`], sql`, `)}
           from checks
           where u.job_id = checks.job_id and checks.passed and checks.changed
@@ -488,7 +486,7 @@ export async function deleteJob(ctx: AuthenticatedContext, jobId: number, versio
   ];
   const [rows = []] = await runWrite(ctx, [
     sql`with ${jobScope(ctx, jobId, { lock: true })},
-      checks as (select scope.*, ${checkColumns(checks)} from scope),
+      ${checksCte(checks)},
       deleted as (
         update annotation_job u set deleted_at = now(), updated_at = now()
         from checks where u.job_id = checks.job_id and checks.passed
@@ -528,7 +526,7 @@ export async function restoreJob(ctx: AuthenticatedContext, jobId: number): Prom
   ];
   const [rows = []] = await runWrite(ctx, [
     sql`with ${jobScope(ctx, jobId, { lock: true, deleted: "included" })},
-      checks as (select scope.*, ${checkColumns(checks)} from scope),
+      ${checksCte(checks)},
       restored as (
         update annotation_job u set deleted_at = null, updated_at = now()
         from checks where u.job_id = checks.job_id and checks.passed

@@ -4,7 +4,7 @@
  * the named checks a mutation must pass. All of it goes into the operation's single
  * statement, so the access check, the state check and the change happen together.
  *
- * A mutation's statement selects the job (`jobScope`) and its checks (`checkColumns`),
+ * A mutation's statement selects the job (`jobScope`) and its checks (`checksCte`),
  * writes only `where passed`, and returns the job row with every check's outcome. The
  * service then answers 404 when no job row came back, or the first failed check's error
  * (their order is the precedence: 403 before 412 before 409), which keeps the decision
@@ -94,12 +94,22 @@ export function jobScope(ctx: AuthenticatedContext, jobId: number, options: { lo
 /** A named condition a mutation needs; `fail` explains it when it does not hold. */
 export type Check<R> = { name: string; holds: SQL; fail: (row: R) => ApiError };
 
-/** The checks as boolean columns `check_<name>`, and `passed` (all of them), for a SELECT over the scope CTE. */
-export function checkColumns<R>(checks: readonly Check<R>[]): SQL {
-  if (checks.length === 0) return sql`true as passed`;
-  const columns = checks.map((check) => sql`coalesce((${check.holds}), false) as ${sql.raw(`check_${check.name}`)}`);
-  const all = sql.join(checks.map((check) => sql`coalesce((${check.holds}), false)`), sql` and `);
-  return sql`${sql.join(columns, sql`, `)}, (${all}) as passed`;
+/**
+ * The `checks` CTE over `scope` (and any `from` joined to it): the scope's row with each
+ * check as a boolean column `check_<name>`, the caller's extra `columns`, and `passed`
+ * (all checks held). The checks are computed once, in a subquery the planner keeps as
+ * it is (`offset 0`), and `passed` is made of their columns: written as the checks'
+ * expressions again, every sub-select in them would be planned and run twice.
+ */
+export function checksCte<R>(checks: readonly Check<R>[], options: { columns?: SQL; from?: SQL } = {}): SQL {
+  const columns = [
+    sql`scope.*`,
+    ...checks.map((check) => sql`coalesce((${check.holds}), false) as ${sql.raw(`check_${check.name}`)}`),
+    ...(options.columns ? [options.columns] : []),
+  ];
+  const passed = checks.length === 0 ? sql`true` : sql.raw(checks.map((check) => `checked.check_${check.name}`).join(" and "));
+  return sql`checks as (select checked.*, (${passed}) as passed
+    from (select ${sql.join(columns, sql`, `)} from scope ${options.from ?? sql``} offset 0) checked)`;
 }
 
 /** The error of the first check the row failed, in declaration order (null when all passed). */

@@ -9,7 +9,7 @@ import { isoTimestamp } from "../../lib/sql-values.ts";
 import { runWrite } from "../../lib/write.ts";
 import { can, type Principal } from "../auth/principal.ts";
 import { projectFollowsStart, transitionAudit } from "../annotation-jobs/job-effects.ts";
-import { capacity, checkColumns, firstFailure, idAfter, jobNotFound, jobScope, jobScopedRows, type Check, type JobScopeRow, type JobScopedRows } from "../annotation-jobs/job-scope.ts";
+import { capacity, checksCte, firstFailure, idAfter, jobNotFound, jobScope, jobScopedRows, type Check, type JobScopeRow, type JobScopedRows } from "../annotation-jobs/job-scope.ts";
 import type { JobStatus } from "../annotation-jobs/job-status.ts";
 import { consensusOf, lockJobFirst, questionsOf, rowDecision, rowResponses, storeConsensus } from "../responses/consensus.ts";
 import { responseVisible, shownResponseOrder } from "../responses/response-access.ts";
@@ -220,7 +220,7 @@ async function saveAnswers(
     schemaReadLock(jobId),
     lockJobFirst(ctx, jobId),
     sql`with ${jobScope(ctx, jobId, { lock: true, progress: false })},
-      checks as (select scope.*, ${checkColumns(checks)}, ${answerColumns(plan, rowIndex)} from scope ${labelSchemaJoin}),
+      ${checksCte(checks, { columns: answerColumns(plan, rowIndex), from: labelSchemaJoin })},
       saved as (${write}),
       consensus as (
         ${storeConsensus(sql`select saved.job_id, saved.row_index,

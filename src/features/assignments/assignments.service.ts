@@ -7,7 +7,7 @@ import type { AuthenticatedContext } from "../../lib/service-context.ts";
 import { isoTimestamp } from "../../lib/sql-values.ts";
 import { runWrite } from "../../lib/write.ts";
 import { can } from "../auth/principal.ts";
-import { capacity, checkColumns, firstFailure, idAfter, jobNotFound, jobScope, jobScopedRows, managesProject, type Check, type JobScopeRow } from "../annotation-jobs/job-scope.ts";
+import { capacity, checksCte, firstFailure, idAfter, jobNotFound, jobScope, jobScopedRows, managesProject, type Check, type JobScopeRow } from "../annotation-jobs/job-scope.ts";
 
 type Role = "annotator" | "reviewer" | "qc";
 
@@ -57,7 +57,7 @@ export async function createAssignment(ctx: AuthenticatedContext, jobId: number,
   ];
   const [rows = []] = await runWrite(ctx, [
     sql`with ${jobScope(ctx, jobId)},
-      checks as (select scope.*, ${checkColumns(checks)} from scope),
+      ${checksCte(checks)},
       created as (
         insert into assignment (job_id, user_id, role, assigned_by)
         select checks.job_id, ${input.user_id}::integer, ${input.role}::assignment_role, ${ctx.principal.user_id}::integer

@@ -6,7 +6,7 @@ import type { AuthenticatedContext } from "../../lib/service-context.ts";
 import { isoTimestamp } from "../../lib/sql-values.ts";
 import { runWrite } from "../../lib/write.ts";
 import { can } from "../auth/principal.ts";
-import { checkColumns, firstFailure, idAfter, jobNotFound, jobScope, jobScopedRows, type Check, type JobScopeRow } from "../annotation-jobs/job-scope.ts";
+import { checksCte, firstFailure, idAfter, jobNotFound, jobScope, jobScopedRows, type Check, type JobScopeRow } from "../annotation-jobs/job-scope.ts";
 
 type CommentRow = {
   comment_id: number;
@@ -59,7 +59,7 @@ export async function createComment(
   ];
   const [rows = []] = await runWrite(ctx, [
     sql`with ${jobScope(ctx, jobId)},
-      checks as (select scope.*, ${checkColumns(checks)} from scope),
+      ${checksCte(checks)},
       created as (
         insert into comment (job_id, parent_comment_id, author_id, body)
         select checks.job_id, ${parentId}::integer, ${ctx.principal.user_id}::integer, ${input.body}::text

@@ -12,7 +12,7 @@ import { ApiError } from "../../lib/errors.ts";
 import type { AuthenticatedContext } from "../../lib/service-context.ts";
 import { isoTimestamp } from "../../lib/sql-values.ts";
 import { runWrite } from "../../lib/write.ts";
-import { capacity, checkColumns, firstFailure, jobNotFound, jobScope, type Check, type JobScopeRow } from "../annotation-jobs/job-scope.ts";
+import { capacity, checksCte, firstFailure, jobNotFound, jobScope, type Check, type JobScopeRow } from "../annotation-jobs/job-scope.ts";
 import type { JobStatus } from "../annotation-jobs/job-status.ts";
 import { assertMayReadResults, outOfRange } from "../annotations/annotations.service.ts";
 import { answerChecks, answerColumns, labelSchemaJoin, learnFromSave, schemaReadLock, withCurrentSchema, type AnswerColumns, type AnswerPlan } from "../label-schema/answer-guard.ts";
@@ -108,7 +108,7 @@ async function decide(ctx: AuthenticatedContext, jobId: number, rowIndex: number
     schemaReadLock(jobId),
     lockJobFirst(ctx, jobId),
     sql`with ${jobScope(ctx, jobId, { lock: true, progress: false })},
-      checks as (select scope.*, ${checkColumns(checks)}, ${answerColumns(plan, rowIndex)} from scope ${labelSchemaJoin}),
+      ${checksCte(checks, { columns: answerColumns(plan, rowIndex), from: labelSchemaJoin })},
       decided as (
         insert into row_final (job_id, row_index, data, set_by)
         select checks.job_id, ${rowIndex}::integer, ${payload}, ${principal.user_id}::integer from checks where checks.passed

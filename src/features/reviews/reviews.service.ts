@@ -8,7 +8,7 @@ import { isoTimestamp } from "../../lib/sql-values.ts";
 import { runWrite } from "../../lib/write.ts";
 import { can } from "../auth/principal.ts";
 import { transitionAudit } from "../annotation-jobs/job-effects.ts";
-import { capacity, checkColumns, firstFailure, idAfter, jobNotFound, jobScope, jobScopedRows, type Check, type JobScopeRow } from "../annotation-jobs/job-scope.ts";
+import { capacity, checksCte, firstFailure, idAfter, jobNotFound, jobScope, jobScopedRows, type Check, type JobScopeRow } from "../annotation-jobs/job-scope.ts";
 import { describeActors, transitionNamed, type JobTransition } from "../annotation-jobs/job-status.ts";
 import { qcUncheckedRows } from "../qc/qc-sample.ts";
 import { rejectedRows, returnRejectedRows } from "../row-reviews/row-rules.ts";
@@ -104,12 +104,11 @@ export async function createReview(
   const moveAudits = MOVES[input.status].map((name) => sql`audited_${sql.raw(name)} as (${transitionAudit(ctx, name, "moved", { after: moveAfter })})`);
   const [rows = []] = await runWrite(ctx, [
     sql`with ${jobScope(ctx, jobId, { lock: true })},
-      checks as (
-        select scope.*, ${checkColumns(checks)}, ${rejectedRows()} as rejected_rows,
+      ${checksCte(checks, {
+        columns: sql`${rejectedRows()} as rejected_rows,
           ${approving ? qcUncheckedRows() : sql`'[]'::jsonb`} as qc_unchecked_rows,
-          (select p.qc_sample_rate from project p where p.project_id = scope.project_id) as project_qc_sample_rate
-        from scope
-      ), created as (
+          (select p.qc_sample_rate from project p where p.project_id = scope.project_id) as project_qc_sample_rate`,
+      })}, created as (
         insert into review (job_id, reviewer_id, status, comments)
         select checks.job_id, ${principal.user_id}::integer, ${input.status}::review_status, ${comments}::text
         from checks where checks.passed

@@ -9,7 +9,7 @@ import { ApiError } from "../../lib/errors.ts";
 import type { AuthenticatedContext } from "../../lib/service-context.ts";
 import { isoTimestamp } from "../../lib/sql-values.ts";
 import { runWrite } from "../../lib/write.ts";
-import { capacity, checkColumns, firstFailure, jobNotFound, jobScope, type Check, type JobScopeRow } from "../annotation-jobs/job-scope.ts";
+import { capacity, checksCte, firstFailure, jobNotFound, jobScope, type Check, type JobScopeRow } from "../annotation-jobs/job-scope.ts";
 import { outOfRange } from "../annotations/annotations.service.ts";
 
 type Verdict = "accepted" | "rejected";
@@ -63,7 +63,7 @@ export async function setRowReview(
   const rejection = sql`case when ${input.verdict}::row_verdict = 'rejected' then 1 else 0 end`;
   const [rows = []] = await runWrite(ctx, [
     sql`with ${jobScope(ctx, jobId, { lock: true, progress: false })},
-      checks as (select scope.*, ${checkColumns(checks)} from scope),
+      ${checksCte(checks)},
       previous as (select rv.verdict from row_review rv join checks on rv.job_id = checks.job_id where rv.row_index = ${rowIndex}::integer),
       saved as (
         insert into row_review (job_id, row_index, verdict, stage, reason, reviewer_id, rejections)

@@ -18,6 +18,9 @@ import { budgetNote, budgetOf, ENDPOINTS, type Endpoint, type Target } from "./e
 import { buildFloorWorker, loadRecordings } from "./floor.ts";
 import type { Recording } from "./floor-worker.ts";
 import { gatewayQueries } from "./gateway-queries.ts";
+import { profileEndpoints } from "./api-profile.ts";
+import type { PerfSummary } from "./perf-profile.ts";
+import type { ProfileSummary } from "./profile.ts";
 import { roundTripsOf, runLoad, settle, warmUp, type LoadRequest, type LoadResult, type LoadSpec } from "./load.ts";
 import { apiWorker, backgroundWorker, scriptWorker, startRuntime, type BenchBindings } from "./runtime.ts";
 import { callApi, createApiToken, signIn } from "./session.ts";
@@ -52,6 +55,10 @@ export type EndpointReport = {
   sample: { requests: number; statuses: Record<string, number>; round_trips_server_timing: number[]; round_trips_recorded: number[] } | null;
   round_trips: { observed: number[]; budget: number; matches: boolean; note: string } | null;
   runs: EndpointRun[];
+  /** Where the API's CPU went at c=1 (profile.ts), from an isolate of its own after the measured runs. */
+  profile: ProfileSummary | null;
+  /** Where the whole workerd process's CPU went at c=1, native code included (perf-profile.ts); null without perf. */
+  perf: PerfSummary | null;
 };
 
 const uniqueBase = `b${randomBytes(3).toString("hex")}`;
@@ -139,6 +146,8 @@ function newReport(endpoint: Endpoint): EndpointReport {
     sample: null,
     round_trips: null,
     runs: [],
+    profile: null,
+    perf: null,
   };
 }
 
@@ -245,6 +254,25 @@ export async function runApiBench(options: {
       }
       report.round_trips = roundTripVerdict(endpoint, distinct([...observed]), report.sample!.round_trips_recorded);
     }
+    await profileEndpoints({
+      bundle,
+      bindings,
+      endpoints: measurable.map(({ endpoint, report, targets }) => ({
+        key: endpoint.key,
+        label: endpoint.label,
+        report,
+        spec: (url: URL): LoadSpec => ({
+          url,
+          method: endpoint.method,
+          headers: { authorization: `Bearer ${tokenFor(endpoint)}`, ...(endpoint.method === "GET" ? {} : { "content-type": "application/json" }) },
+          requests: loadRequests(targets),
+          concurrency: 1,
+          durationSeconds: Math.min(3, load.durationSeconds),
+          warmupSeconds: 1,
+        }),
+      })),
+      log,
+    });
     if (runtime.problems.length) log(`  the Worker logged ${runtime.problems.length} warnings or errors, e.g. ${runtime.problems[0]!.slice(0, 200)}`);
     return { endpoints: reports, recordings, workerLog: runtime.problems.slice(0, 5).map((line) => line.slice(0, 2000)) };
   } finally {

@@ -177,6 +177,27 @@ function queueMarkdown(name: string, bench: QueueBenchReport | null): string[] {
 }
 
 /** The figures as Markdown, to paste under "Latest figures" in BENCHMARKS.md. */
+/** The c=1 CPU profiles (api-bench.ts, profile.ts): per endpoint, where the sampled CPU went. */
+function profileLines(endpoints: EndpointReport[]): string[] {
+  const profiled = endpoints.filter((endpoint) => endpoint.profile);
+  if (!profiled.length) return [];
+  const percent = (share: number) => `${(share * 100).toFixed(0)}%`;
+  return [
+    "CPU profile of the API at c=1, in a runtime of its own after the measured runs: the isolate's JavaScript (V8's sampling profiler, by package; waits excluded) and, where `perf` runs, the whole workerd process by kind of work (scripts/bench/profile.ts, perf-profile.ts):",
+    "",
+    ...profiled.map((endpoint) => {
+      const profile = endpoint.profile!;
+      const sources = profile.by_source.slice(0, 8).map((share) => `${share.name} ${percent(share.share)}`).join(", ");
+      const functions = profile.top_functions.slice(0, 4).map((share) => `${share.name} ${percent(share.share)}`).join("; ");
+      const perf = endpoint.perf
+        ? ` workerd as a whole (perf): ${fixed(endpoint.perf.ms_per_request, 2)} ms of CPU per request: ${endpoint.perf.by_category.map((share) => `${share.name} ${percent(share.share)}`).join(", ")}.`
+        : "";
+      return `- ${endpoint.label}: JavaScript ${fixed(profile.ms_per_request, 2)} ms per request sampled over ${profile.requests} requests: ${sources}. Top functions: ${functions}.${perf}`;
+    }),
+    "",
+  ];
+}
+
 export function markdownReport(report: BenchReport): string {
   const machine = report.machine;
   const lines = [
@@ -219,6 +240,7 @@ export function markdownReport(report: BenchReport): string {
     );
   }
   for (const endpoint of report.endpoints.filter((candidate) => candidate.status !== "measured")) lines.push(`- ${endpoint.label}: ${endpoint.status} (${endpoint.reason})`);
+  lines.push(...profileLines(measured));
   lines.push(
     ...queueMarkdown("Parse", report.parse),
     ...queueMarkdown("Validation", report.validation),

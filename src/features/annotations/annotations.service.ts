@@ -14,7 +14,7 @@ import type { JobStatus } from "../annotation-jobs/job-status.ts";
 import { consensusOf, lockJobFirst, questionsOf, rowDecision, rowResponses, storeConsensus } from "../responses/consensus.ts";
 import { responseVisible, shownResponseOrder } from "../responses/response-access.ts";
 import { rowOpenForWork } from "../row-reviews/row-rules.ts";
-import { answerChecks, answerColumns, labelSchemaJoin, learnFromSave, schemaReadLock, withCurrentSchema, type AnswerColumns, type AnswerPlan } from "../label-schema/answer-guard.ts";
+import { answerChecks, answerColumns, labelSchemaJoin, learnFromSave, withCurrentSchema, type AnswerColumns, type AnswerPlan } from "../label-schema/answer-guard.ts";
 
 type AnnotationData = Record<string, unknown>;
 
@@ -216,9 +216,8 @@ async function saveAnswers(
         where checks.passed and a.job_id = checks.job_id and a.row_index = ${rowIndex}::integer
           and a.annotator_id = ${ctx.principal.user_id}::integer and a.version = ${expected}::integer
         returning a.*`;
-  const [, , rows = []] = await runWrite(ctx, [
-    schemaReadLock(jobId),
-    lockJobFirst(ctx, jobId),
+  const [, rows = []] = await runWrite(ctx, [
+    lockJobFirst(ctx, jobId, { schemaReadLock: true }),
     sql`with ${jobScope(ctx, jobId, { lock: true, progress: false })},
       ${checksCte(checks, { columns: answerColumns(plan, rowIndex), from: labelSchemaJoin })},
       saved as (${write}),

@@ -26,7 +26,7 @@
  * Concurrent schema changes: a PUT of the schema and a save of one of its project's
  * annotations exclude each other with a transaction-scoped advisory lock on the project
  * (the PUT exclusive, saves shared, so saves never wait for each other). The save takes
- * it in a statement of its own ahead of the saving statement in the same batch, so that
+ * it in the statement ahead of the saving one in the same batch (with the job's row lock), so that
  * statement's snapshot (READ COMMITTED: one per statement) is taken after any schema
  * change that held the lock has committed and it sees that change; and the PUT decides
  * whether responses exist only after every save that held the lock has committed.
@@ -96,10 +96,13 @@ export async function withCurrentSchema<T>(jobId: number, data: Record<string, u
   }
 }
 
-/** The batch's first statement: the job's project's schema lock, shared (see above). */
-export function schemaReadLock(jobId: number): SQL {
-  return sql`select pg_advisory_xact_lock_shared(${LABEL_SCHEMA_LOCK_CLASS}::integer, j.project_id)::text as locked
-    from annotation_job j where j.job_id = ${jobId}::integer`;
+/**
+ * The project's schema lock, shared (see above), as an expression: a save's lock statement
+ * (responses/consensus.ts `lockJobFirst`) takes it after the job's row lock, ahead of the
+ * saving statement.
+ */
+export function schemaReadLock(projectId: SQL): SQL {
+  return sql`pg_advisory_xact_lock_shared(${LABEL_SCHEMA_LOCK_CLASS}::integer, ${projectId})::text`;
 }
 
 /** Taken by a schema change before it looks at responses: excludes every save of the project. */

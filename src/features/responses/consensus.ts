@@ -33,6 +33,7 @@ import { sql, type SQL } from "drizzle-orm";
 import type { Principal } from "../auth/principal.ts";
 import { jobScope } from "../annotation-jobs/job-scope.ts";
 import type { AuthenticatedContext } from "../../lib/service-context.ts";
+import { schemaReadLock } from "../label-schema/answer-guard.ts";
 import { readsAllResponses } from "./response-access.ts";
 
 /** The project's label schema questions as jsonb, null when it has none (the function's "no schema"). */
@@ -72,9 +73,12 @@ export function storeConsensus(source: SQL): SQL {
  * The batch statement a consensus writer sends before its own: the job's row lock, for a
  * job the caller sees (as the writer's `jobScope` takes it), so that the next statement
  * starts after every earlier writer of the job has committed and sees what it wrote.
+ * With `schemaReadLock`, also the project's label schema lock, shared, after the job's
+ * (label-schema/answer-guard.ts: a save must not commit beside a schema change).
  */
-export function lockJobFirst(ctx: AuthenticatedContext, jobId: number): SQL {
-  return sql`with ${jobScope(ctx, jobId, { lock: true, progress: false })} select count(*)::int as locked from target`;
+export function lockJobFirst(ctx: AuthenticatedContext, jobId: number, options: { schemaReadLock?: boolean } = {}): SQL {
+  const schema = options.schemaReadLock ? sql`, max(${schemaReadLock(sql`target.project_id`)}) as schema_locked` : sql``;
+  return sql`with ${jobScope(ctx, jobId, { lock: true, progress: false })} select count(*)::int as locked${schema} from target`;
 }
 
 /**

@@ -15,7 +15,7 @@ import { runWrite } from "../../lib/write.ts";
 import { capacity, checksCte, firstFailure, jobNotFound, jobScope, type Check, type JobScopeRow } from "../annotation-jobs/job-scope.ts";
 import type { JobStatus } from "../annotation-jobs/job-status.ts";
 import { assertMayReadResults, outOfRange } from "../annotations/annotations.service.ts";
-import { answerChecks, answerColumns, labelSchemaJoin, learnFromSave, schemaReadLock, withCurrentSchema, type AnswerColumns, type AnswerPlan } from "../label-schema/answer-guard.ts";
+import { answerChecks, answerColumns, labelSchemaJoin, learnFromSave, withCurrentSchema, type AnswerColumns, type AnswerPlan } from "../label-schema/answer-guard.ts";
 import { lockJobFirst, questionsOf, rowResponses, storeConsensus } from "./consensus.ts";
 import { readsAllResponses } from "./response-access.ts";
 
@@ -104,9 +104,8 @@ async function decide(ctx: AuthenticatedContext, jobId: number, rowIndex: number
     },
     ...answerChecks<DecideRow>(plan, rowIndex, data, payload),
   ];
-  const [, , rows = []] = await runWrite(ctx, [
-    schemaReadLock(jobId),
-    lockJobFirst(ctx, jobId),
+  const [, rows = []] = await runWrite(ctx, [
+    lockJobFirst(ctx, jobId, { schemaReadLock: true }),
     sql`with ${jobScope(ctx, jobId, { lock: true, progress: false })},
       ${checksCte(checks, { columns: answerColumns(plan, rowIndex), from: labelSchemaJoin })},
       decided as (

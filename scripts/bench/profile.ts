@@ -66,6 +66,8 @@ function placer(bundleDir: string, main: string) {
       if (native === "(garbage collector)" || native === "(program)") return { group: native, where: "" };
       return { group: "V8 built-ins", where: "" };
     }
+    // Other scripts in the isolate (workerd's own modules, Miniflare's bindings) are named by their URL.
+    if (frame.url !== main && !frame.url.endsWith(`/${main}`)) return { group: frame.url, where: "" };
     const position = map.originalPositionFor({ line: frame.lineNumber + 1, column: frame.columnNumber });
     if (!position.source) return { group: frame.url, where: "" };
     const file = position.source.replace(/^(\.\.\/)+/, "");

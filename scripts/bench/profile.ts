@@ -70,7 +70,7 @@ function placer(bundleDir: string, main: string) {
     if (frame.url !== main && !frame.url.endsWith(`/${main}`)) return { group: frame.url, where: "" };
     const position = map.originalPositionFor({ line: frame.lineNumber + 1, column: frame.columnNumber });
     if (!position.source) return { group: frame.url, where: "" };
-    const file = position.source.replace(/^(\.\.\/)+/, "");
+    const file = position.source.replace(/^.*?\/?(?=(src|node_modules)\/)/, "");
     return { group: sourceGroup(file), where: `${file}:${position.line}` };
   };
 }

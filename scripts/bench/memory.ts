@@ -15,7 +15,7 @@
  *   its resident size just before the work started. An upper bound: the same process
  *   also hosts Miniflare's R2 and Queues simulators and the runtime itself.
  */
-import WebSocket from "ws";
+import { openInspector, type InspectorSession } from "./inspector.ts";
 import { processMemory, type Runtime } from "./runtime.ts";
 
 export type MemoryReport = {
@@ -39,7 +39,6 @@ const INTERVAL_MS = 100;
 const SNAPSHOT_INTERVAL_MS = 10_000;
 
 type HeapUsage = { usedSize: number; embedderHeapUsedSize?: number; backingStorageSize?: number };
-type InspectorMessage = { id?: number; method?: string; params?: { chunk?: string }; result?: HeapUsage };
 
 /** Sum of the self sizes of every node of a heap snapshot (the JSON V8 streams in chunks). */
 function snapshotBytes(json: string): number {
@@ -51,39 +50,20 @@ function snapshotBytes(json: string): number {
   return total;
 }
 
-/** One inspector session: requests answered in order, results by id. */
-function inspectorSession(socket: WebSocket) {
-  let nextId = 0;
-  const waiting = new Map<number, (message: InspectorMessage) => void>();
+/** The isolate's live bytes (a heap snapshot's objects plus array buffers), over an inspector session. */
+function liveBytesOf(session: InspectorSession) {
   let snapshotChunks: string[] = [];
-  const listeners: ((message: InspectorMessage) => void)[] = [];
-  socket.on("message", (data) => {
-    const message = JSON.parse(String(data)) as InspectorMessage;
-    if (message.method === "HeapProfiler.addHeapSnapshotChunk") snapshotChunks.push(message.params!.chunk!);
-    if (message.id !== undefined) waiting.get(message.id)?.(message);
-    for (const listener of listeners) listener(message);
+  session.onEvent((message) => {
+    if (message.method === "HeapProfiler.addHeapSnapshotChunk") snapshotChunks.push(String(message.params!.chunk));
   });
-  const call = (method: string, params?: unknown) =>
-    new Promise<InspectorMessage>((resolve) => {
-      const id = ++nextId;
-      waiting.set(id, (message) => {
-        waiting.delete(id);
-        resolve(message);
-      });
-      if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ id, method, params }));
-      else resolve({});
-    });
-  return {
-    call,
-    async liveBytes(): Promise<{ objects: number; array_buffers: number } | null> {
-      snapshotChunks = [];
-      await call("HeapProfiler.takeHeapSnapshot", { reportProgress: false });
-      if (snapshotChunks.length === 0) return null;
-      const objects = snapshotBytes(snapshotChunks.join(""));
-      snapshotChunks = [];
-      const usage = (await call("Runtime.getHeapUsage")).result;
-      return { objects, array_buffers: usage?.backingStorageSize ?? 0 };
-    },
+  return async (): Promise<{ objects: number; array_buffers: number } | null> => {
+    snapshotChunks = [];
+    await session.call("HeapProfiler.takeHeapSnapshot", { reportProgress: false });
+    if (snapshotChunks.length === 0) return null;
+    const objects = snapshotBytes(snapshotChunks.join(""));
+    snapshotChunks = [];
+    const usage = (await session.call("Runtime.getHeapUsage")).result as HeapUsage | undefined;
+    return { objects, array_buffers: usage?.backingStorageSize ?? 0 };
   };
 }
 
@@ -91,16 +71,11 @@ const heapBytes = (usage: HeapUsage) => usage.usedSize + (usage.embedderHeapUsed
 
 export async function watchMemory(runtime: Runtime, workerName: string): Promise<{ stop(): Promise<MemoryReport> }> {
   const before = runtime.pid ? processMemory(runtime.pid) : null;
-  const inspector = await runtime.mf.getInspectorURL();
-  const socket = new WebSocket(new URL(`/core:user:${workerName}`, inspector).href, { maxPayload: 1024 * 1024 * 1024 });
-  await new Promise<void>((resolve, reject) => {
-    socket.once("open", () => resolve());
-    socket.once("error", reject);
-  });
-  const session = inspectorSession(socket);
+  const session = await openInspector(await runtime.mf.getInspectorURL(), workerName);
+  const liveBytes = liveBytesOf(session);
   const total = (parts: { objects: number; array_buffers: number } | null) => (parts ? parts.objects + parts.array_buffers : null);
 
-  const idle = total(await session.liveBytes());
+  const idle = total(await liveBytes());
   const started = performance.now();
   const live = { peak: null as number | null, parts: null as MemoryReport["isolate_live_peak_parts"], series: [] as [number, number][] };
   const heap = { peak: null as number | null, samples: 0 };
@@ -110,7 +85,7 @@ export async function watchMemory(runtime: Runtime, workerName: string): Promise
     while (!stopped) {
       await new Promise((resolve) => setTimeout(resolve, SNAPSHOT_INTERVAL_MS));
       if (stopped) break;
-      const parts = await session.liveBytes();
+      const parts = await liveBytes();
       const bytes = total(parts);
       if (bytes === null) continue;
       live.series.push([Math.round((performance.now() - started) / 100) / 10, bytes]);
@@ -118,7 +93,7 @@ export async function watchMemory(runtime: Runtime, workerName: string): Promise
     }
   })();
   const timer = setInterval(async () => {
-    const usage = (await session.call("Runtime.getHeapUsage")).result;
+    const usage = (await session.call("Runtime.getHeapUsage")).result as HeapUsage | undefined;
     if (!usage || typeof usage.usedSize !== "number") return;
     heap.peak = Math.max(heap.peak ?? 0, heapBytes(usage));
     heap.samples += 1;
@@ -129,7 +104,7 @@ export async function watchMemory(runtime: Runtime, workerName: string): Promise
       stopped = true;
       clearInterval(timer);
       await snapshots;
-      socket.close();
+      session.close();
       const after = runtime.pid ? processMemory(runtime.pid) : null;
       return {
         isolate_live_idle_bytes: idle,

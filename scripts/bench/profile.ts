@@ -22,7 +22,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { SourceMapConsumer, type RawSourceMap } from "source-map-js";
-import WebSocket from "ws";
+import { openInspector } from "./inspector.ts";
 
 type CallFrame = { functionName: string; url: string; lineNumber: number; columnNumber: number };
 type ProfileNode = { id: number; callFrame: CallFrame };
@@ -75,30 +75,6 @@ function placer(bundleDir: string, main: string) {
   };
 }
 
-/** A session on the isolate's inspector: one request at a time, answered by id. */
-async function inspectorCall(inspectorUrl: URL, workerName: string) {
-  const socket = new WebSocket(new URL(`/core:user:${workerName}`, inspectorUrl).href, { maxPayload: 1024 * 1024 * 1024 });
-  await new Promise<void>((resolve, reject) => {
-    socket.once("open", () => resolve());
-    socket.once("error", reject);
-  });
-  let nextId = 0;
-  const waiting = new Map<number, (result: unknown) => void>();
-  socket.on("message", (data) => {
-    const message = JSON.parse(String(data)) as { id?: number; result?: unknown };
-    if (message.id !== undefined) waiting.get(message.id)?.(message.result);
-  });
-  return {
-    call: (method: string, params?: unknown) =>
-      new Promise<unknown>((resolve) => {
-        const id = ++nextId;
-        waiting.set(id, resolve);
-        socket.send(JSON.stringify({ id, method, params }));
-      }),
-    close: () => socket.close(),
-  };
-}
-
 function top(totals: Map<string, number>, requests: number, all: number, count: number): ProfileShare[] {
   return [...totals]
     .sort((a, b) => b[1] - a[1])
@@ -111,13 +87,13 @@ export async function profileWhile(
   options: { inspectorUrl: URL; workerName: string; bundleDir: string; main: string; /** Where to keep the raw profile (Chrome DevTools opens it). */ saveTo: string },
   work: () => Promise<number>,
 ): Promise<ProfileSummary> {
-  const session = await inspectorCall(options.inspectorUrl, options.workerName);
+  const session = await openInspector(options.inspectorUrl, options.workerName);
   try {
     await session.call("Profiler.enable");
     await session.call("Profiler.setSamplingInterval", { interval: SAMPLING_INTERVAL_US });
     await session.call("Profiler.start");
     const requests = await work();
-    const { profile } = (await session.call("Profiler.stop")) as { profile: CpuProfile };
+    const { profile } = (await session.call("Profiler.stop")).result as { profile: CpuProfile };
     await session.call("Profiler.disable");
     writeFileSync(options.saveTo, JSON.stringify(profile));
 

@@ -184,6 +184,14 @@ export async function runApiBench(options: {
     };
     const apiToken = await createApiToken(api, jwt.reader);
     const tokenFor = (endpoint: Endpoint) => (endpoint.credential === "api_token" ? apiToken : jwt[endpoint.actor]);
+    /** An endpoint's requests against one copy of the API, as its caller sends them. */
+    const apiLoad = (endpoint: Endpoint, targets: Target[], url: URL, run: Pick<LoadSpec, "concurrency" | "durationSeconds" | "warmupSeconds">): LoadSpec => ({
+      ...run,
+      url,
+      method: endpoint.method,
+      headers: { authorization: `Bearer ${tokenFor(endpoint)}`, ...(endpoint.method === "GET" ? {} : { "content-type": "application/json" }) },
+      requests: loadRequests(targets),
+    });
 
     const reports: EndpointReport[] = [];
     const recordings: Record<string, Recording[]> = {};
@@ -229,13 +237,7 @@ export async function runApiBench(options: {
       const observed = new Set<number>(report.sample!.round_trips_server_timing);
       for (const concurrency of load.concurrencies) {
         const common = { concurrency, durationSeconds: load.durationSeconds, warmupSeconds: load.warmupSeconds };
-        const apiRun = await measured({
-          ...common,
-          url: api,
-          method: endpoint.method,
-          headers: { authorization: `Bearer ${tokenFor(endpoint)}`, ...(endpoint.method === "GET" ? {} : { "content-type": "application/json" }) },
-          requests: loadRequests(targets),
-        });
+        const apiRun = await measured(apiLoad(endpoint, targets, api, common));
         const floorRun = await measured({ ...common, url: floor, method: "GET", headers: {}, requests: [{ path: `/replay/${endpoint.key}` }] });
         const apiResult = apiRun.result;
         const floorResult = floorRun.result;
@@ -261,15 +263,7 @@ export async function runApiBench(options: {
         key: endpoint.key,
         label: endpoint.label,
         report,
-        spec: (url: URL): LoadSpec => ({
-          url,
-          method: endpoint.method,
-          headers: { authorization: `Bearer ${tokenFor(endpoint)}`, ...(endpoint.method === "GET" ? {} : { "content-type": "application/json" }) },
-          requests: loadRequests(targets),
-          concurrency: 1,
-          durationSeconds: Math.min(3, load.durationSeconds),
-          warmupSeconds: 1,
-        }),
+        spec: (url: URL) => apiLoad(endpoint, targets, url, { concurrency: 1, durationSeconds: Math.min(3, load.durationSeconds), warmupSeconds: 1 }),
       })),
       log,
     });

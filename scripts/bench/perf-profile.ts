@@ -60,7 +60,7 @@ function categoryOf(frames: { sym: string; kernel: boolean }[]): string {
 }
 
 /** `perf script` text: one block per sample, a header line then one line per frame, leaf first. */
-export function categorise(script: string): Map<string, number> {
+function categorise(script: string): Map<string, number> {
   const counts = new Map<string, number>();
   for (const block of script.split(/\n\s*\n/)) {
     const frames = block

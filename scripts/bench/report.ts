@@ -176,7 +176,6 @@ function queueMarkdown(name: string, bench: QueueBenchReport | null): string[] {
   ];
 }
 
-/** The figures as Markdown, to paste under "Latest figures" in BENCHMARKS.md. */
 /** The c=1 CPU profiles (api-bench.ts, profile.ts): per endpoint, where the sampled CPU went. */
 function profileLines(endpoints: EndpointReport[]): string[] {
   const profiled = endpoints.filter((endpoint) => endpoint.profile);
@@ -198,6 +197,7 @@ function profileLines(endpoints: EndpointReport[]): string[] {
   ];
 }
 
+/** The figures as Markdown, to paste under "Latest figures" in BENCHMARKS.md. */
 export function markdownReport(report: BenchReport): string {
   const machine = report.machine;
   const lines = [

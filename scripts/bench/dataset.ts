@@ -285,6 +285,16 @@ export async function startBulkLoad(client: pg.Client): Promise<boolean> {
   }
 }
 
+/** A seeding step: runs one statement, logs how long it took, answers its rows. */
+export function seedingStep(client: pg.Client, log: (line: string) => void) {
+  return async (label: string, text: string, params: unknown[] = []) => {
+    const started = performance.now();
+    const result = await client.query(text, params);
+    log(`  seeded ${label} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
+    return result.rows;
+  };
+}
+
 export async function seedDataset(databaseUrl: string, size: DatasetSize, log: (line: string) => void): Promise<Dataset> {
   const started = performance.now();
   const client = new pg.Client({ connectionString: databaseUrl });
@@ -292,11 +302,8 @@ export async function seedDataset(databaseUrl: string, size: DatasetSize, log: (
   try {
     if (!(await startBulkLoad(client))) log("  (no superuser: foreign keys are checked row by row, the seed takes longer)");
     const passwordHash = await hashPassword(BENCH_PASSWORD);
-    for (const statement of statements(size, passwordHash)) {
-      const t = performance.now();
-      await client.query(statement.sql, statement.params);
-      log(`  seeded ${statement.label} (${((performance.now() - t) / 1000).toFixed(1)} s)`);
-    }
+    const step = seedingStep(client, log);
+    for (const statement of statements(size, passwordHash)) await step(statement.label, statement.sql, statement.params);
     const one = async (text: string, params: unknown[] = []) => (await client.query(text, params)).rows;
     const [reader] = await one(`select u.email, u.org_id from "user" u where u.email = 'admin1@bench-client.test'`);
     const [writer] = await one(`select u.email, u.org_id from "user" u where u.email = 'admin2@bench-client.test'`);

@@ -12,7 +12,7 @@
 import { resolve } from "node:path";
 import pg from "pg";
 import type { Bundle } from "./bundle.ts";
-import { startBulkLoad, type Dataset } from "./dataset.ts";
+import { seedingStep, startBulkLoad, type Dataset } from "./dataset.ts";
 import { countCpu, type StackProcesses } from "./cpu.ts";
 import { watchMemory } from "./memory.ts";
 import type { BenchDatabase } from "./services.ts";
@@ -33,12 +33,7 @@ export async function seedExportProject(databaseUrl: string, dataset: Dataset, r
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   await startBulkLoad(client);
-  const step = async (label: string, text: string, params: unknown[]) => {
-    const started = performance.now();
-    const result = await client.query(text, params);
-    log(`  seeded ${label} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
-    return result.rows;
-  };
+  const step = seedingStep(client, log);
   try {
     const [project] = await step(
       "export project",

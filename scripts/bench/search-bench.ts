@@ -14,7 +14,7 @@
 import pg from "pg";
 import { hashPassword } from "../../src/features/auth/password.ts";
 import type { Bundle } from "./bundle.ts";
-import { BENCH_PASSWORD, startBulkLoad } from "./dataset.ts";
+import { BENCH_PASSWORD, seedingStep, startBulkLoad } from "./dataset.ts";
 import { roundTripsOf } from "./load.ts";
 import { apiWorker, backgroundWorker, startRuntime, type BenchBindings } from "./runtime.ts";
 import { callApi, signIn } from "./session.ts";
@@ -39,12 +39,7 @@ async function seed(databaseUrl: string, rows: number, log: (line: string) => vo
   await client.connect();
   await startBulkLoad(client);
   const suffix = Math.random().toString(36).slice(2, 8);
-  const step = async (label: string, text: string, params: unknown[] = []) => {
-    const t = performance.now();
-    const result = await client.query(text, params);
-    log(`  seeded ${label} (${((performance.now() - t) / 1000).toFixed(1)} s)`);
-    return result.rows;
-  };
+  const step = seedingStep(client, log);
   try {
     const email = `search-admin-${suffix}@bench-client.test`;
     const [setup] = await step(

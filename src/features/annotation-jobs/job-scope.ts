@@ -63,6 +63,15 @@ export type JobScopeRow = {
   caller_qcs: boolean;
 };
 
+/** The annotation_job row `jobId` if the caller may see it (as `jobScope`'s `target`), row-locked with `lock`. */
+export function visibleJob(ctx: AuthenticatedContext, jobId: number, options: { lock?: boolean; deleted?: "hidden" | "included" } = {}): SQL {
+  return sql`select j.* from annotation_job j join project p on p.project_id = j.project_id
+      where j.job_id = ${jobId}::integer and p.deleted_at is null
+        and ${options.deleted === "included" ? sql`true` : sql`j.deleted_at is null`}
+        and ${jobVisible(ctx.principal, "j")}
+      ${options.lock ? sql`for no key update of j` : sql``}`;
+}
+
 /**
  * Two CTEs for the live job `jobId` if the caller may see it (soft-deleted ones too with
  * `deleted: "included"`): `target`, the annotation_job row itself, and `scope`, that row with its
@@ -81,13 +90,7 @@ export function jobScope(
   options: { lock?: boolean; deleted?: "hidden" | "included"; progress?: boolean; materialized?: boolean } = {},
 ): SQL {
   const { principal } = ctx;
-  return sql`target as (
-      select j.* from annotation_job j join project p on p.project_id = j.project_id
-      where j.job_id = ${jobId}::integer and p.deleted_at is null
-        and ${options.deleted === "included" ? sql`true` : sql`j.deleted_at is null`}
-        and ${jobVisible(principal, "j")}
-      ${options.lock ? sql`for no key update of j` : sql``}
-    ), scope as ${options.materialized ? sql`materialized ` : sql``}(
+  return sql`target as (${visibleJob(ctx, jobId, options)}), scope as ${options.materialized ? sql`materialized ` : sql``}(
       select target.*, target.updated_at::text as version, p.org_id, p.status as project_status,
         ${options.progress === false
           ? sql`null::int as annotated`

@@ -217,7 +217,7 @@ async function saveAnswers(
           and a.annotator_id = ${ctx.principal.user_id}::integer and a.version = ${expected}::integer
         returning a.*`;
   const [, rows = []] = await runWrite(ctx, [
-    lockJobFirst(ctx, jobId, { schemaReadLock: true }),
+    lockJobFirst(ctx, jobId),
     sql`with ${jobScope(ctx, jobId, { lock: true, progress: false })},
       ${checksCte(checks, { columns: answerColumns(plan, rowIndex), from: labelSchemaJoin })},
       saved as (${write}),

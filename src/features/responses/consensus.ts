@@ -31,7 +31,8 @@
  */
 import { sql, type SQL } from "drizzle-orm";
 import type { Principal } from "../auth/principal.ts";
-import { jobScope } from "../annotation-jobs/job-scope.ts";
+import { visibleJob } from "../annotation-jobs/job-scope.ts";
+import { selectGuarded } from "../../db/credential-guard.ts";
 import type { AuthenticatedContext } from "../../lib/service-context.ts";
 import { schemaReadLock } from "../label-schema/answer-guard.ts";
 import { readsAllResponses } from "./response-access.ts";
@@ -72,13 +73,15 @@ export function storeConsensus(source: SQL): SQL {
 /**
  * The batch statement a consensus writer sends before its own: the job's row lock, for a
  * job the caller sees (as the writer's `jobScope` takes it), so that the next statement
- * starts after every earlier writer of the job has committed and sees what it wrote.
- * With `schemaReadLock`, also the project's label schema lock, shared, after the job's
- * (label-schema/answer-guard.ts: a save must not commit beside a schema change).
+ * starts after every earlier writer of the job has committed and sees what it wrote;
+ * then the project's label schema lock, shared (label-schema/answer-guard.ts: a save must
+ * not commit beside a schema change). The caller's credential guard rides in it too
+ * (db/credential-guard.ts), so the write is two statements, as it was before the lock.
  */
-export function lockJobFirst(ctx: AuthenticatedContext, jobId: number, options: { schemaReadLock?: boolean } = {}): SQL {
-  const schema = options.schemaReadLock ? sql`, max(${schemaReadLock(sql`target.project_id`)}) as schema_locked` : sql``;
-  return sql`with ${jobScope(ctx, jobId, { lock: true, progress: false })} select count(*)::int as locked${schema} from target`;
+export function lockJobFirst(ctx: AuthenticatedContext, jobId: number): SQL {
+  return selectGuarded(ctx.principal, sql`target.locked, target.schema_locked
+    from (select count(*)::int as locked, max(${schemaReadLock(sql`job.project_id`)}) as schema_locked
+      from (${visibleJob(ctx, jobId, { lock: true })}) job) target`);
 }
 
 /**

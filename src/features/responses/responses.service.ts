@@ -105,7 +105,7 @@ async function decide(ctx: AuthenticatedContext, jobId: number, rowIndex: number
     ...answerChecks<DecideRow>(plan, rowIndex, data, payload),
   ];
   const [, rows = []] = await runWrite(ctx, [
-    lockJobFirst(ctx, jobId, { schemaReadLock: true }),
+    lockJobFirst(ctx, jobId),
     sql`with ${jobScope(ctx, jobId, { lock: true, progress: false })},
       ${checksCte(checks, { columns: answerColumns(plan, rowIndex), from: labelSchemaJoin })},
       decided as (

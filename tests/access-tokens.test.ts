@@ -57,6 +57,14 @@ describe("access token verification", () => {
     await expectRejected(await token({ expiresIn: "-10s" }), /expired/);
   });
 
+  it("rejects a token it accepted before, once the token has expired", async () => {
+    const shortLived = await token({ expiresIn: "2s" });
+    expect((await request("GET", "/api/v1/auth/me", { token: shortLived })).status).toBe(200);
+    const { exp } = JSON.parse(atob(shortLived.split(".")[1]!.replaceAll("-", "+").replaceAll("_", "/"))) as { exp: number };
+    await new Promise((resolve) => setTimeout(resolve, exp * 1000 - Date.now() + 50));
+    await expectRejected(shortLived, /expired/);
+  });
+
   it("rejects a token that is not yet valid", async () => {
     await expectRejected(await token({ notBefore: "10m" }), /invalid/);
   });

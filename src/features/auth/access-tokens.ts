@@ -72,11 +72,39 @@ export async function signAccessToken(config: Config, subject: AccessTokenSubjec
 export class InvalidAccessToken extends Error {}
 
 /**
+ * Tokens this isolate has verified, until they expire: a caller's next request skips the
+ * signature check (a tenth of a request's JavaScript). Verifying the same bytes with the
+ * same keys gives the same answer, so only expiry can change it; revocation is the
+ * database's check on every request (db/credential-guard.ts), not this one's. Keyed per
+ * key set, so a rotation starts afresh; the oldest entry goes when it is full.
+ */
+const verifiedTokens = new WeakMap<object, Map<string, { principal: Principal; expiresAtMs: number }>>();
+const VERIFIED_TOKENS_KEPT = 1000;
+
+function rememberVerified(keys: object, token: string, principal: Principal, expiresAtMs: number) {
+  let verified = verifiedTokens.get(keys);
+  if (!verified) verifiedTokens.set(keys, (verified = new Map()));
+  if (verified.size >= VERIFIED_TOKENS_KEPT) verified.delete(verified.keys().next().value!);
+  verified.set(token, { principal, expiresAtMs });
+}
+
+function alreadyVerified(keys: object, token: string): Principal | null {
+  const verified = verifiedTokens.get(keys);
+  const entry = verified?.get(token);
+  if (!entry) return null;
+  if (Date.now() < entry.expiresAtMs) return entry.principal;
+  verified!.delete(token);
+  return null;
+}
+
+/**
  * Verifies an access token with no database round trip: signature by a key of the
  * ring (chosen by `kid`, algorithm pinned to ES256, so `alg: none` and HMAC tricks
  * fail), issuer, audience, expiry and not-before.
  */
 export async function verifyAccessToken(config: Config, token: string): Promise<Principal> {
+  const known = alreadyVerified(config.JWT_SIGNING_KEYS, token);
+  if (known) return known;
   const { verifying } = await keyRing(config.JWT_SIGNING_KEYS);
   try {
     const { payload } = await jwtVerify(
@@ -89,7 +117,7 @@ export async function verifyAccessToken(config: Config, token: string): Promise<
       { algorithms: [ALGORITHM], issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, typ: "at+jwt", requiredClaims: ["sub", "exp", "nbf", "ver"] },
     );
     const claims = payload as typeof payload & { org_id: number; org_kind: OrganizationKind; roles: RoleName[]; permissions: PermissionName[]; ver: number; sid?: string };
-    return {
+    const principal: Principal = {
       user_id: Number(claims.sub),
       org_id: claims.org_id,
       org_kind: claims.org_kind,
@@ -98,6 +126,8 @@ export async function verifyAccessToken(config: Config, token: string): Promise<
       credentials_version: claims.ver,
       credential: { kind: "access_token", session_id: claims.sid ?? null },
     };
+    rememberVerified(config.JWT_SIGNING_KEYS, token, principal, claims.exp! * 1000);
+    return principal;
   } catch (error) {
     if (error instanceof InvalidAccessToken) throw error;
     if (error instanceof errors.JWTExpired) throw new InvalidAccessToken("the access token has expired");

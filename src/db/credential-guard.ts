@@ -33,9 +33,9 @@ function guardCall(principal: Principal): SQL {
 const carriesGuard = new WeakSet<object>();
 
 /**
- * A SELECT of `columns` that runs the caller's guard itself. A batch holding one sends
- * no guard statement ahead of it: a write whose first statement is only a lock (a save's
- * job lock) then costs the database one statement fewer.
+ * A SELECT of `columns` that runs the caller's guard itself. A batch that starts with one
+ * sends no guard statement ahead of it: a write whose first statement is only a lock (a
+ * save's job lock) then costs the database one statement fewer.
  */
 export function selectGuarded(principal: Principal, columns: SQL): SQL {
   const statement = sql`select ${guardCall(principal)} as guarded, ${columns}`;
@@ -71,7 +71,8 @@ export function guardedDatabase(db: Database, guard: SQL): Database {
   };
   const batch = async (queries: readonly Executable[]) => {
     const statements = queries.map((query) => statementOf.get(query) ?? query);
-    if (statements.some((statement) => guarding.has(statement))) return db.batch(statements as unknown as Parameters<Database["batch"]>[0]);
+    // First, so that nothing before it (an Idempotency-Key's reservation) can answer a revoked caller.
+    if (guarding.has(statements[0]!)) return db.batch(statements as unknown as Parameters<Database["batch"]>[0]);
     const results = await db.batch([db.execute(guard), ...statements] as unknown as Parameters<Database["batch"]>[0]);
     return results.slice(1);
   };

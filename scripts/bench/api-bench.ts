@@ -26,7 +26,7 @@ import { apiWorker, backgroundWorker, scriptWorker, startRuntime, type BenchBind
 import { callApi, createApiToken, signIn } from "./session.ts";
 import { startSqlRecorder, type SqlRecorder } from "./sql-recorder.ts";
 
-export type LoadOptions = { concurrencies: number[]; durationSeconds: number; warmupSeconds: number };
+export type LoadOptions = { concurrencies: number[]; durationSeconds: number; warmupSeconds: number; endpoints: Set<string> | null; profile: boolean };
 
 export type EndpointRun = {
   concurrency: number;
@@ -196,7 +196,9 @@ export async function runApiBench(options: {
     const reports: EndpointReport[] = [];
     const recordings: Record<string, Recording[]> = {};
     const measurable: Sampled[] = [];
-    for (const endpoint of ENDPOINTS) {
+    const unknown = [...(load.endpoints ?? [])].filter((key) => !ENDPOINTS.some((endpoint) => endpoint.key === key));
+    if (unknown.length) throw new Error(`BENCH_ENDPOINTS: unknown ${unknown.join(", ")} (known: ${ENDPOINTS.map((endpoint) => endpoint.key).join(", ")})`);
+    for (const endpoint of ENDPOINTS.filter((candidate) => !load.endpoints || load.endpoints.has(candidate.key))) {
       const report = newReport(endpoint);
       reports.push(report);
       if (!routes.has(`${endpoint.method} ${normalisedRoute(endpoint.route)}`)) {
@@ -256,7 +258,7 @@ export async function runApiBench(options: {
       }
       report.round_trips = roundTripVerdict(endpoint, distinct([...observed]), report.sample!.round_trips_recorded);
     }
-    await profileEndpoints({
+    if (load.profile) await profileEndpoints({
       bundle,
       bindings,
       endpoints: measurable.map(({ endpoint, report, targets }) => ({

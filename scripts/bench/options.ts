@@ -15,6 +15,8 @@
  *   BENCH_AGREEMENT_ROWS=100000   rows of the agreement bench's job (3 responses each, 2 questions)
  *   BENCH_SEARCH_ROWS=1000000  rows of the search bench's table (q measured at 1 and 8 connections)
  *   BENCH_QUEUE_TIMEOUT=540    seconds a parse or export may take before it is reported unfinished
+ *   BENCH_ENDPOINTS=projects.get,annotations.put   the api step's endpoints by key (scripts/bench/endpoints.ts), in their order
+ *   BENCH_PROFILE=0            the api step without its CPU profiles (they take about 10 s an endpoint)
  *   BENCH_DISTANCE_MS=0        delay per database round trip (the edge-to-database distance), added by the
  *                              gateway to every query of the API, the floor and the consumers alike: use
  *                              it with BENCH_ONLY=api; the report gives each endpoint's p50 ÷ distance
@@ -39,6 +41,9 @@ export type BenchOptions = {
   searchRows: number;
   queueTimeoutSeconds: number;
   distanceMs: number;
+  /** The api step's endpoints by key; null for all of them. */
+  endpoints: Set<string> | null;
+  profile: boolean;
   eventsRate: number;
   eventsDurationSeconds: number;
 };
@@ -75,6 +80,8 @@ export function benchOptions(argv: string[] = process.argv.slice(2)): BenchOptio
     searchRows: numberFrom("BENCH_SEARCH_ROWS", quick ? 20_000 : 1_000_000),
     queueTimeoutSeconds: numberFrom("BENCH_QUEUE_TIMEOUT", quick ? 120 : 540),
     distanceMs: process.env.BENCH_DISTANCE_MS ? numberFrom("BENCH_DISTANCE_MS", 0) : 0,
+    endpoints: process.env.BENCH_ENDPOINTS ? new Set(process.env.BENCH_ENDPOINTS.split(",").map((key) => key.trim()).filter(Boolean)) : null,
+    profile: process.env.BENCH_PROFILE !== "0",
     eventsRate: numberFrom("BENCH_EVENTS_RATE", 10),
     eventsDurationSeconds: numberFrom("BENCH_EVENTS_DURATION", quick ? 5 : 20),
   };

@@ -115,7 +115,8 @@ async function startOnServer(serverUrl: string): Promise<BenchDatabase> {
         method: "COPY … FROM STDIN over the wire protocol (pg client)",
       })),
     copyOut: copyOut(databaseUrl),
-    stop: () => withClient(serverUrl, async (client) => void (await client.query(`drop database if exists ${name} with (force)`))),
+    // BENCH_KEEP keeps it too, to look at what the run measured (EXPLAIN, replays).
+    stop: () => (process.env.BENCH_KEEP ? Promise.resolve() : withClient(serverUrl, async (client) => void (await client.query(`drop database if exists ${name} with (force)`)))),
   };
 }
 

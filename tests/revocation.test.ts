@@ -10,6 +10,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { OperationPolicy, World } from "./access/policy.ts";
 import { buildWorld } from "./access/world.ts";
+import { staffedJob } from "./helpers/annotation.ts";
 import { sql, testDb } from "./helpers/db.ts";
 import { createUser, login, registerClient, TEST_PASSWORD, type Account } from "./helpers/factories.ts";
 import { request } from "./helpers/http.ts";
@@ -202,5 +203,34 @@ describe("the removed user's own way back", () => {
     expect((await request("POST", "/api/v1/auth/refresh", { body: { refresh_token: victim.refresh_token } })).status).toBe(401);
     const again = await login(victim.email);
     expect((await request("GET", "/api/v1/auth/me", { token: again.access_token })).status).toBe(200);
+  });
+});
+
+describe("a revoked caller behind the job's lock", () => {
+  // A save takes the job's row lock in its first statement, beside the credential guard
+  // (src/db/credential-guard.ts `selectGuarded`): the guard must run before the lock, so
+  // that a revoked caller is refused at once instead of queueing behind the job's writers.
+  // Needs a server: the embedded PGlite runs one transaction at a time, so there the
+  // holder below would keep every other request waiting whatever the order.
+  it("is refused (401) while another transaction holds the lock, without waiting for it", async () => {
+    const { version } = (await db.execute(sql`select version()`)).rows[0] as { version: string };
+    if (version.includes("PGlite")) return;
+    const { job, annotator } = await staffedJob();
+    await db.execute(sql`update "user" set credentials_version = credentials_version + 1 where user_id = ${annotator.user_id}`);
+    const marker = `lock holder ${job.job_id}`;
+    const holder = db.batch([
+      db.execute(sql`select job_id from annotation_job where job_id = ${job.job_id} for update`),
+      db.execute(sql.raw(`select pg_sleep(3) /* ${marker} */`)),
+    ]).then(() => "holder");
+    for (let holding = false, polls = 0; !holding; polls++) {
+      expect(polls, "the lock holder never started sleeping").toBeLessThan(200);
+      const sleeping = await db.execute(sql`select count(*)::int as n from pg_stat_activity where query like ${`%${marker}%`} and wait_event = 'PgSleep'`);
+      holding = (sleeping.rows[0] as { n: number }).n > 0;
+    }
+    const save = request("PUT", `/api/v1/annotation-jobs/${job.job_id}/items/0/annotation`, { token: annotator.token, body: { data: { label: "x" } } });
+    const first = await Promise.race([holder, save.then(() => "save")]);
+    expect(first).toBe("save");
+    expect((await save).status).toBe(401);
+    await holder;
   });
 });

@@ -33,12 +33,15 @@ function guardCall(principal: Principal): SQL {
 const carriesGuard = new WeakSet<object>();
 
 /**
- * A SELECT of `columns` that runs the caller's guard itself. A batch that starts with one
- * sends no guard statement ahead of it: a write whose first statement is only a lock (a
- * save's job lock) then costs the database one statement fewer.
+ * The SELECT `query` behind the caller's guard, in one statement. The query refers to the
+ * guard's outcome, so the guard runs first (a revoked caller never waits for the query's
+ * locks) and once, whatever the query returns. A batch that starts with one sends no
+ * guard statement ahead of it: a write whose first statement is only a lock (a save's
+ * job lock) then costs the database one statement fewer.
  */
-export function selectGuarded(principal: Principal, columns: SQL): SQL {
-  const statement = sql`select ${guardCall(principal)} as guarded, ${columns}`;
+export function selectGuarded(principal: Principal, query: SQL): SQL {
+  const statement = sql`select body.* from (select ${guardCall(principal)}::text as passed) guard
+    left join lateral (select * from (${query}) guarded where guard.passed is not null) body on true`;
   carriesGuard.add(statement);
   return statement;
 }

@@ -75,13 +75,13 @@ export function storeConsensus(source: SQL): SQL {
  * job the caller sees (as the writer's `jobScope` takes it), so that the next statement
  * starts after every earlier writer of the job has committed and sees what it wrote;
  * then the project's label schema lock, shared (label-schema/answer-guard.ts: a save must
- * not commit beside a schema change). The caller's credential guard rides in it too
- * (db/credential-guard.ts), so the write is two statements, as it was before the lock.
+ * not commit beside a schema change). The caller's credential guard runs in it, before
+ * the locks (db/credential-guard.ts), so the write is two statements, as it was before
+ * the lock.
  */
 export function lockJobFirst(ctx: AuthenticatedContext, jobId: number): SQL {
-  return selectGuarded(ctx.principal, sql`target.locked, target.schema_locked
-    from (select count(*)::int as locked, max(${schemaReadLock(sql`job.project_id`)}) as schema_locked
-      from (${visibleJob(ctx, jobId, { lock: true })}) job) target`);
+  return selectGuarded(ctx.principal, sql`select count(*)::int as locked, max(${schemaReadLock(sql`job.project_id`)}) as schema_locked
+    from (${visibleJob(ctx, jobId, { lock: true })}) job`);
 }
 
 /**

@@ -22,6 +22,7 @@
  *                              it with BENCH_ONLY=api; the report gives each endpoint's p50 ÷ distance
  */
 import { DEFAULT_DATASET, type DatasetSize } from "./dataset.ts";
+import { ENDPOINTS } from "./endpoints.ts";
 
 export type Step = "api" | "parse" | "validation" | "export" | "suggestions" | "hostile" | "events" | "agreement" | "search";
 const STEPS: Step[] = ["api", "parse", "validation", "export", "suggestions", "hostile", "events", "agreement", "search"];
@@ -62,6 +63,9 @@ export function benchOptions(argv: string[] = process.argv.slice(2)): BenchOptio
   const quick = argv.includes("--quick");
   const steps = new Set((process.env.BENCH_ONLY ?? STEPS.join(",")).split(",").map((step) => step.trim()).filter(Boolean) as Step[]);
   for (const step of steps) if (!STEPS.includes(step)) throw new Error(`BENCH_ONLY: unknown step ${step}`);
+  const endpoints = process.env.BENCH_ENDPOINTS ? new Set(process.env.BENCH_ENDPOINTS.split(",").map((key) => key.trim()).filter(Boolean)) : null;
+  const unknown = [...(endpoints ?? [])].filter((key) => !ENDPOINTS.some((endpoint) => endpoint.key === key));
+  if (unknown.length) throw new Error(`BENCH_ENDPOINTS: unknown ${unknown.join(", ")} (known: ${ENDPOINTS.map((endpoint) => endpoint.key).join(", ")})`);
   const dataset: DatasetSize = quick
     ? { ...DEFAULT_DATASET, organizations: 4, projectsPerOrganization: 20, datasetProjectsPerOrganization: 2, rowsPerTable: 500, jobsPerTable: 20 }
     : DEFAULT_DATASET;
@@ -80,7 +84,7 @@ export function benchOptions(argv: string[] = process.argv.slice(2)): BenchOptio
     searchRows: numberFrom("BENCH_SEARCH_ROWS", quick ? 20_000 : 1_000_000),
     queueTimeoutSeconds: numberFrom("BENCH_QUEUE_TIMEOUT", quick ? 120 : 540),
     distanceMs: process.env.BENCH_DISTANCE_MS ? numberFrom("BENCH_DISTANCE_MS", 0) : 0,
-    endpoints: process.env.BENCH_ENDPOINTS ? new Set(process.env.BENCH_ENDPOINTS.split(",").map((key) => key.trim()).filter(Boolean)) : null,
+    endpoints,
     profile: process.env.BENCH_PROFILE !== "0",
     eventsRate: numberFrom("BENCH_EVENTS_RATE", 10),
     eventsDurationSeconds: numberFrom("BENCH_EVENTS_DURATION", quick ? 5 : 20),

@@ -307,6 +307,14 @@ describe("several annotators per row", () => {
     expect(ownAfter.body.data[0]).toMatchObject({ responses_count: 1, final: { sentiment: "neg" }, agreed: true });
     expect(await storedConsensus(job.job_id)).toEqual(await recomputedConsensus(job.job_id));
   });
+
+  it("plans the consensus once per connection: annotation_consensus keeps a generic plan (migration 0025)", async () => {
+    // Without it PostgreSQL planned the function's query again on every call (a plan for
+    // the call's own jsonb arguments always looked cheaper), twice in every save.
+    const config = await db.execute(sql`select p.proconfig from pg_proc p
+      where p.oid = 'annotation_consensus(jsonb, jsonb, jsonb)'::regprocedure`);
+    expect(config.rows[0]?.proconfig).toEqual(["plan_cache_mode=force_generic_plan"]);
+  });
 });
 
 type StoredConsensus = { rows: unknown[]; responses: unknown[] };

@@ -1,0 +1,11 @@
+-- Hand-written (save cost): annotation_consensus keeps one generic plan per connection.
+--
+-- Why: PL/pgSQL prepares the function's query once, but PostgreSQL's plan cache still
+-- plans it again on every call while a plan made for the call's own arguments looks
+-- cheaper than the generic one, and with jsonb arguments it always does (the planner
+-- folds `questions is null` and the like). So every call planned the body again: about
+-- 0.3 ms a call on PostgreSQL 15, twice per save, against about 0.05 ms with the
+-- generic plan (2,000 calls in one statement, BENCHMARKS.md). The generic plan is the
+-- right one for every call: the body's work is over the arguments' elements, which the
+-- planner cannot see either way.
+ALTER FUNCTION "annotation_consensus"(jsonb, jsonb, jsonb) SET plan_cache_mode = force_generic_plan;

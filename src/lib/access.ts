@@ -48,16 +48,23 @@ export function projectMemberVisible(principal: Principal, projectIdColumn: SQL)
     where access_project.project_id = ${projectIdColumn} and ${projectVisible(principal, "access_project")})`;
 }
 
-/** Annotation jobs: staff only those they are assigned to; everyone else with the job's project. */
-export function jobVisible(principal: Principal, alias: string): SQL {
+/**
+ * Annotation jobs: staff only those they are assigned to; everyone else with the job's
+ * project. Given the alias of the job's project where the query has already joined it,
+ * the project's conditions read it rather than look the project up again.
+ */
+export function jobVisible(principal: Principal, alias: string, projectAlias?: string): SQL {
   if (isPlatformAdmin(principal)) return sql`true`;
   const j = sql.raw(alias);
   const conditions: SQL[] = [];
   if (principal.org_kind === "client" || isPm(principal)) {
+    const project = projectAlias ?? "access_project";
     const scope = principal.org_kind === "client"
-      ? sql`access_project.org_id = ${principal.org_id}`
-      : sql`access_project.our_pm_id = ${principal.user_id}`;
-    conditions.push(sql`exists (select 1 from project access_project where access_project.project_id = ${j}.project_id and ${scope})`);
+      ? sql`${sql.raw(project)}.org_id = ${principal.org_id}`
+      : sql`${sql.raw(project)}.our_pm_id = ${principal.user_id}`;
+    conditions.push(projectAlias
+      ? scope
+      : sql`exists (select 1 from project access_project where access_project.project_id = ${j}.project_id and ${scope})`);
   }
   if (isStaff(principal)) {
     conditions.push(sql`exists (select 1 from assignment access_assignment

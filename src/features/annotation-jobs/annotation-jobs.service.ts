@@ -262,7 +262,7 @@ export async function getJob(ctx: AuthenticatedContext, jobId: number, options: 
   assertMayIncludeDeleted(ctx.principal, options.include_deleted);
   const result = await ctx.db.execute(sql`select ${jobColumns(ctx.principal, "j")}
     from annotation_job j join project p on p.project_id = j.project_id
-    where j.job_id = ${jobId}::integer and p.deleted_at is null and ${jobVisible(ctx.principal, "j")}
+    where j.job_id = ${jobId}::integer and p.deleted_at is null and ${jobVisible(ctx.principal, "j", "p")}
       ${options.include_deleted ? sql`` : sql`and j.deleted_at is null`}`);
   const row = result.rows[0] as JobRow | undefined;
   if (!row) throw jobNotFound(jobId);
@@ -408,7 +408,7 @@ export async function updateJob(ctx: AuthenticatedContext, jobId: number, input:
   const checks = updateChecks(ctx, jobId, input, version);
   const submitting = to === "submitted";
   const moveName = to === undefined ? undefined : patchMoveTo(to)?.name;
-  const fieldChanges = changedFields("target", "updated", ["updated_at", "status", "submitted_at"]);
+  const fieldChanges = changedFields("scope", "updated", ["updated_at", "status", "submitted_at"]);
   let rows: Row[];
   try {
     [rows = []] = await runWrite(ctx, [
@@ -436,7 +436,7 @@ export async function updateJob(ctx: AuthenticatedContext, jobId: number, input:
           returning u.*, checks.org_id, checks.status as previous_status, checks.project_status
         ), field_changes as (
           select updated.job_id, updated.project_id, updated.org_id, changes.before, changes.after
-          from updated join target on target.job_id = updated.job_id
+          from updated join scope on scope.job_id = updated.job_id
           cross join lateral (select ${fieldChanges.before} as before, ${fieldChanges.after} as after) changes
         ), audited_fields as (
           ${auditInsert(ctx, {
@@ -455,7 +455,7 @@ export async function updateJob(ctx: AuthenticatedContext, jobId: number, input:
               ${projectFollowsStart(ctx, "started")}`
           : sql``},
         result as (
-          select * from target where not exists (select 1 from updated)
+          select * from scope where not exists (select 1 from updated)
         )
         select checks.*, coalesce(
           (select row_to_json(r) from (select ${jobColumns(ctx.principal, "updated")} from updated) r),

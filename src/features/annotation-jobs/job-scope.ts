@@ -63,26 +63,37 @@ export type JobScopeRow = {
   caller_qcs: boolean;
 };
 
-/** The annotation_job row `jobId` if the caller may see it (as `jobScope`'s `target`), row-locked with `lock`. */
-export function visibleJob(ctx: AuthenticatedContext, jobId: number, options: { lock?: boolean; deleted?: "hidden" | "included" } = {}): SQL {
-  return sql`select j.* from annotation_job j join project p on p.project_id = j.project_id
+/**
+ * The FROM and WHERE of the annotation_job row `jobId` (as `j`, with its project as `p`)
+ * if the caller may see it, row-locked with `lock`. The project is joined once and the
+ * access check reads it (`jobVisible` with the project's alias): a second join of
+ * project, or the policy's own sub-select of it, made every job-scoped statement's plan
+ * twice as costly to make and to run (BENCHMARKS.md, "One join of the project").
+ */
+function visibleJobFrom(ctx: AuthenticatedContext, jobId: number, options: { lock?: boolean; deleted?: "hidden" | "included" }): SQL {
+  return sql`from annotation_job j join project p on p.project_id = j.project_id
       where j.job_id = ${jobId}::integer and p.deleted_at is null
         and ${options.deleted === "included" ? sql`true` : sql`j.deleted_at is null`}
-        and ${jobVisible(ctx.principal, "j")}
+        and ${jobVisible(ctx.principal, "j", "p")}
       ${options.lock ? sql`for no key update of j` : sql``}`;
 }
 
+/** The annotation_job row `jobId` if the caller may see it, row-locked with `lock`. */
+export function visibleJob(ctx: AuthenticatedContext, jobId: number, options: { lock?: boolean; deleted?: "hidden" | "included" } = {}): SQL {
+  return sql`select j.* ${visibleJobFrom(ctx, jobId, options)}`;
+}
+
 /**
- * Two CTEs for the live job `jobId` if the caller may see it (soft-deleted ones too with
- * `deleted: "included"`): `target`, the annotation_job row itself, and `scope`, that row with its
- * project's org and status, its progress (`annotated`), its version (updated_at's text)
- * and the caller's capacities (`progress: false` leaves `annotated` null: counting it
- * reads every response of the job, which a per-row write that never shows the job should
- * not pay on each call). With `lock` the job row is locked for the transaction:
- * every operation that depends on the job's status (saves, submit, reviews, PATCH)
- * takes it, so they serialise per job and each sees the status the previous one left.
- * `materialized` computes `scope` once for a statement that refers to it from every row
- * of a page (see jobScopedRows).
+ * The CTE `scope`: the live job `jobId` if the caller may see it (soft-deleted ones too
+ * with `deleted: "included"`), the annotation_job row with its project's org and status,
+ * its progress (`annotated`), its version (updated_at's text) and the caller's
+ * capacities (`progress: false` leaves `annotated` null: counting it reads every
+ * response of the job, which a per-row write that never shows the job should not pay on
+ * each call). With `lock` the job row is locked for the transaction: every operation
+ * that depends on the job's status (saves, submit, reviews, PATCH) takes it, so they
+ * serialise per job and each sees the status the previous one left. `materialized`
+ * computes `scope` once for a statement that refers to it from every row of a page (see
+ * jobScopedRows).
  */
 export function jobScope(
   ctx: AuthenticatedContext,
@@ -90,13 +101,13 @@ export function jobScope(
   options: { lock?: boolean; deleted?: "hidden" | "included"; progress?: boolean; materialized?: boolean } = {},
 ): SQL {
   const { principal } = ctx;
-  return sql`target as (${visibleJob(ctx, jobId, options)}), scope as ${options.materialized ? sql`materialized ` : sql``}(
-      select target.*, target.updated_at::text as version, p.org_id, p.status as project_status,
+  return sql`scope as ${options.materialized ? sql`materialized ` : sql``}(
+      select j.*, j.updated_at::text as version, p.org_id, p.status as project_status,
         ${options.progress === false
           ? sql`null::int as annotated`
-          : sql`(select count(distinct scope_annotation.row_index)::int from annotation scope_annotation where scope_annotation.job_id = target.job_id) as annotated`},
-        ${capacityColumns(principal, "target", "p")}
-      from target join project p on p.project_id = target.project_id
+          : sql`(select count(distinct scope_annotation.row_index)::int from annotation scope_annotation where scope_annotation.job_id = j.job_id) as annotated`},
+        ${capacityColumns(principal, "j", "p")}
+      ${visibleJobFrom(ctx, jobId, options)}
     )`;
 }
 

@@ -124,7 +124,7 @@ export async function deleteAssignment(ctx: AuthenticatedContext, assignmentId: 
         join annotation_job j on j.job_id = a.job_id
         join project p on p.project_id = j.project_id
         where a.assignment_id = ${assignmentId}::integer and j.deleted_at is null and p.deleted_at is null
-          and ${jobVisible(ctx.principal, "j")}
+          and ${jobVisible(ctx.principal, "j", "p")}
       ), deleted as (
         delete from assignment d using target
         where d.assignment_id = target.assignment_id and ${mayAssign}::boolean and target.caller_manages

@@ -3,6 +3,7 @@ import { sql, testDb } from "./helpers/db.ts";
 import { createUser, registerClient } from "./helpers/factories.ts";
 import { request } from "./helpers/http.ts";
 import { annotate, eventActions, staffedJob } from "./helpers/annotation.ts";
+import { JOB_TRANSITIONS } from "../src/features/annotation-jobs/job-status.ts";
 
 const db = testDb();
 
@@ -101,6 +102,18 @@ describe("PUT /annotation-jobs/{job_id}/items/{row_index}/annotation", () => {
     const afterSecond = await eventActions({ project_id });
     expect(afterSecond.slice(events.length).map((event) => event.action)).toEqual(["annotation_revision.create"]);
     expect(await revisionCount(job.job_id, 2)).toBe(2);
+  });
+
+  it("starts a job once: later saves write no start, and no move of the status machine leads back to not_started", async () => {
+    // A save leaves the start out for a job its isolate has seen started (job-started.ts),
+    // which is sound only while no move returns a job to not_started.
+    expect(JOB_TRANSITIONS.filter((move) => move.to === "not_started").map((move) => move.name)).toEqual([]);
+    const { job, annotator, pm, project_id } = await staffedJob({ rows: 3 });
+    for (const row of [0, 1, 2, 0]) expect((await annotate(annotator, job.job_id, row, { label: `row ${row}` })).roundTrips).toBe(1);
+    expect((await request("GET", `/api/v1/annotation-jobs/${job.job_id}`, { token: pm.token })).body.status).toBe("in_progress");
+    const actions = (await eventActions({ project_id })).map((event) => event.action);
+    expect(actions.filter((action) => action === "annotation_job.start")).toHaveLength(1);
+    expect(actions.filter((action) => action === "annotation_revision.create")).toHaveLength(4);
   });
 
   it("honours If-Match: the current ETag saves, a stale one, another row's or one for a row without annotation is 412", async () => {

@@ -11,6 +11,7 @@ import { can, type Principal } from "../auth/principal.ts";
 import { projectFollowsStart, transitionAudit } from "../annotation-jobs/job-effects.ts";
 import { capacity, checksCte, firstFailure, idAfter, jobNotFound, jobScope, jobScopedRows, type Check, type JobScopeRow, type JobScopedRows } from "../annotation-jobs/job-scope.ts";
 import type { JobStatus } from "../annotation-jobs/job-status.ts";
+import { knownStarted, noteJobStatus } from "../annotation-jobs/job-started.ts";
 import { consensusOf, lockJobFirst, questionsOf, rowDecision, rowResponses, storeConsensus } from "../responses/consensus.ts";
 import { responseVisible, shownResponseOrder } from "../responses/response-access.ts";
 import { rowOpenForWork } from "../row-reviews/row-rules.ts";
@@ -156,6 +157,18 @@ export async function saveAnnotation(
   return withCurrentSchema(jobId, data, (plan) => saveAnswers(ctx, jobId, rowIndex, { data, leadTimeMs }, expected, plan));
 }
 
+/** The first save of a job starts it: the job moves to in_progress, its project follows, both audited. */
+function startChain(ctx: AuthenticatedContext): SQL {
+  return sql`started as (
+      update annotation_job u set status = 'in_progress', updated_at = now()
+      from checks
+      where u.job_id = checks.job_id and checks.status = 'not_started' and exists (select 1 from saved)
+      returning u.job_id, u.project_id, u.status, checks.org_id, checks.status as previous_status, checks.project_status
+    ), audited_start as (
+      ${transitionAudit(ctx, "start", "started")}
+    ), ${projectFollowsStart(ctx, "started")}`;
+}
+
 async function saveAnswers(
   ctx: AuthenticatedContext,
   jobId: number,
@@ -216,6 +229,7 @@ async function saveAnswers(
         where checks.passed and a.job_id = checks.job_id and a.row_index = ${rowIndex}::integer
           and a.annotator_id = ${ctx.principal.user_id}::integer and a.version = ${expected}::integer
         returning a.*`;
+  const mayStart = !knownStarted(jobId);
   const [, rows = []] = await runWrite(ctx, [
     lockJobFirst(ctx, jobId),
     sql`with ${jobScope(ctx, jobId, { lock: true, progress: false })},
@@ -241,14 +255,7 @@ async function saveAnswers(
           before: sql`case when revision.version > 1 then jsonb_build_object('version', revision.version - 1) end`,
           after: sql`jsonb_build_object('job_id', revision.job_id, 'row_index', revision.row_index, 'annotator_id', revision.annotator_id, 'version', revision.version)`,
         }, sql`revision cross join checks`)}
-      ), started as (
-        update annotation_job u set status = 'in_progress', updated_at = now()
-        from checks
-        where u.job_id = checks.job_id and checks.status = 'not_started' and exists (select 1 from saved)
-        returning u.job_id, u.project_id, u.status, checks.org_id, checks.status as previous_status, checks.project_status
-      ), audited_start as (
-        ${transitionAudit(ctx, "start", "started")}
-      ), ${projectFollowsStart(ctx, "started")}
+      )${mayStart ? sql`, ${startChain(ctx)}` : sql``}
       select checks.*, (select row_to_json(s) from (
           select saved.job_id, saved.row_index, saved.annotator_id, saved.data, saved.version, saved.updated_by,
             saved.created_at::text as created_at, saved.updated_at::text as updated_at from saved) s) as saved
@@ -257,6 +264,7 @@ async function saveAnswers(
   const row = rows[0] as SaveRow | undefined;
   if (!row) throw jobNotFound(jobId);
   learnFromSave(jobId, row);
+  noteJobStatus(jobId, row.status, Boolean(row.saved));
   const failure = firstFailure(row, checks);
   if (failure) throw failure;
   // Every check passed but the UPDATE matched nothing: the row is not at the If-Match version.

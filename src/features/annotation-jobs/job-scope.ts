@@ -68,7 +68,8 @@ export type JobScopeRow = {
  * if the caller may see it, row-locked with `lock`. The project is joined once and the
  * access check reads it (`jobVisible` with the project's alias): a second join of
  * project, or the policy's own sub-select of it, made every job-scoped statement's plan
- * twice as costly to make and to run (BENCHMARKS.md, "One join of the project").
+ * twice as costly to make and to run (BENCHMARKS.md, "A generic consensus plan, one join
+ * of the project, the start chain once").
  */
 function visibleJobFrom(ctx: AuthenticatedContext, jobId: number, options: { lock?: boolean; deleted?: "hidden" | "included" }): SQL {
   return sql`from annotation_job j join project p on p.project_id = j.project_id

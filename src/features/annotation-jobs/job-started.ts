@@ -1,6 +1,6 @@
 /**
  * Jobs this isolate has seen past `not_started`. No move of the status machine leads back
- * to `not_started` (job-status.ts; tests/job-status.test.ts holds it to that), so a job
+ * to `not_started` (job-status.ts; a test in tests/annotations.test.ts holds it to that), so a job
  * seen past it can never be started again, and a save of it leaves out the statement's
  * start chain (the job's move to in_progress, its project following, their audit
  * events): four CTEs that PostgreSQL otherwise plans and runs on every save for the one

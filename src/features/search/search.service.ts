@@ -55,14 +55,14 @@ function branches(principal: Principal): Branch[] {
     },
     {
       kind: "job", permission: "job:read", from: sql`annotation_job j join project jp on jp.project_id = j.project_id`, vector: SEARCH_VECTORS.job("j"),
-      visible: sql`j.deleted_at is null and jp.deleted_at is null and ${jobVisible(principal, "j")}`,
+      visible: sql`j.deleted_at is null and jp.deleted_at is null and ${jobVisible(principal, "j", "jp")}`,
       id: sql`j.job_id`, projectId: sql`j.project_id`, jobId: sql`j.job_id`, title: sql`j.name`,
     },
     {
       kind: "comment", permission: "comment:read",
       from: sql`comment c join annotation_job cj on cj.job_id = c.job_id join project cp on cp.project_id = cj.project_id`,
       vector: SEARCH_VECTORS.comment("c"),
-      visible: sql`c.deleted_at is null and cj.deleted_at is null and cp.deleted_at is null and ${jobVisible(principal, "cj")}`,
+      visible: sql`c.deleted_at is null and cj.deleted_at is null and cp.deleted_at is null and ${jobVisible(principal, "cj", "cp")}`,
       id: sql`c.comment_id`, projectId: sql`cj.project_id`, jobId: sql`c.job_id`, title: sql`left(c.body, 200)`,
     },
   ];

@@ -35,6 +35,7 @@ import { prepareParseInput, runParseBench } from "./bench/parse-bench.ts";
 import { consumerWired, type QueueBenchReport } from "./bench/queue-bench.ts";
 import { printReport, writeReport, type BenchReport } from "./bench/report.ts";
 import { startBenchDatabase, startGateway } from "./bench/services.ts";
+import { localPostmaster, type StackProcesses } from "./bench/cpu.ts";
 import { prepareSuggestionsInput, runSuggestionsBench } from "./bench/suggestions-bench.ts";
 import { runValidationBench } from "./bench/validation-bench.ts";
 import { runSearchBench, type SearchBenchReport } from "./bench/search-bench.ts";
@@ -61,7 +62,8 @@ log(`  background ${(bundle.background.bytes / 1024).toFixed(0)} KiB, ${(bundle.
 log(process.env.DATABASE_URL ? "creating a fresh database on DATABASE_URL's server" : "starting a fresh embedded PGlite");
 const database = await startBenchDatabase(workDir);
 const gateway = await startGateway(database);
-const processes = { gateway: gateway.pid, database: database.pid };
+const localServer = !database.embedded && ["127.0.0.1", "localhost", "[::1]"].includes(new URL(database.url).hostname) ? localPostmaster() : null;
+const processes: StackProcesses = { gateway: gateway.pid, database: database.pid ?? (localServer ? { server: localServer } : null) };
 // Ctrl-C: the children get the signal too; what is left is the database on a server and the work dir.
 process.once("SIGINT", () => {
   log("interrupted; cleaning up");
@@ -139,7 +141,7 @@ try {
   }
   if (options.steps.has("suggestions") && dataset) {
     log("suggestions bench");
-    suggestions = await runSuggestionsBench({ bundle, bindings, database, processes, input: suggestionsInput, workDir, timeoutSeconds: options.queueTimeoutSeconds, log });
+    suggestions = await runSuggestionsBench({ bundle, bindings, database, processes, input: suggestionsInput, workDir, timeoutSeconds: options.queueTimeoutSeconds, profile: options.profile, log });
   }
   if (options.steps.has("hostile") && consumerWired("parse")) {
     log("hostile files");

@@ -10,6 +10,7 @@ import type { Bundle } from "./bundle.ts";
 import type { CpuAccount } from "./cpu.ts";
 import type { Queryable } from "./gateway-queries.ts";
 import type { MemoryReport } from "./memory.ts";
+import type { ProfileSummary } from "./profile.ts";
 import { apiWorker, backgroundWorker, startRuntime, type BenchBindings, type Runtime } from "./runtime.ts";
 
 /** The name of the helper Worker that streams files into R2 (runtime.ts r2LoaderWorker). */
@@ -28,6 +29,8 @@ export type QueueBenchReport = {
   /** consumer ÷ COPY: the share of the physical limit the consumer reaches. */
   ratio: { mb_per_s: number; rows_per_s: number } | null;
   memory: MemoryReport | null;
+  /** Where the consumer's JavaScript time goes, per input row (`unit`), from a profiled run after the measured ones. */
+  consumer_profile?: ProfileSummary & { unit: string };
   setup_seconds: number;
   notes: string[];
   /** The Worker's warnings and errors while it ran (first few), e.g. retried messages. */

@@ -88,6 +88,12 @@ function endpointRows(endpoints: EndpointReport[]): string[][] {
   });
 }
 
+function consumerProfileLine(profile: NonNullable<QueueBenchReport["consumer_profile"]>): string {
+  const perUnit = (ms: number) => `${fixed(ms * 1000, 2)} µs`;
+  const parts = (shares: { name: string; ms_per_request: number }[]) => shares.slice(0, 6).map((share) => `${share.name} ${perUnit(share.ms_per_request)}`).join(", ");
+  return `  profile    ${perUnit(profile.ms_per_request)} of JavaScript per ${profile.unit}: ${parts(profile.by_source)}; functions: ${parts(profile.top_functions)}`;
+}
+
 function queueLines(name: string, bench: QueueBenchReport | null): string[] {
   if (!bench) return [];
   if (bench.status !== "measured") return [`${name}: ${bench.status}${bench.reason ? ` (${bench.reason})` : ""}`];
@@ -99,6 +105,7 @@ function queueLines(name: string, bench: QueueBenchReport | null): string[] {
     `  COPY       ${fixed(limit?.seconds)} s  ${fixed(limit?.mb_per_s)} MB/s  ${fixed(limit?.rows_per_s, 0)} rows/s  (${limit?.method ?? "–"})`,
     `  ratio      consumer ÷ COPY: ${fixed(bench.ratio?.mb_per_s, 3)} of its MB/s, ${fixed(bench.ratio?.rows_per_s, 3)} of its rows/s`,
     `  CPU        ${Object.entries(consumer.cpu_seconds).map(([name, seconds]) => `${name} ${fixed(seconds)} s`).join(", ")} (over ${fixed(consumer.seconds)} s of wall time)`,
+    ...(bench.consumer_profile ? [consumerProfileLine(bench.consumer_profile)] : []),
     `  memory     isolate live peak ${mib(bench.memory?.isolate_live_peak_bytes)} (heap snapshots every ${(bench.memory?.snapshot_interval_ms ?? 0) / 1000} s, ${bench.memory?.isolate_live_series.length ?? 0} taken; ${mib(bench.memory?.isolate_live_idle_bytes)} idle), heap grew to ${mib(bench.memory?.isolate_heap_peak_bytes)} with garbage; workerd peak RSS ${mib(bench.memory?.process_peak_rss_bytes)} (+${mib(bench.memory?.process_peak_growth_bytes)} over its RSS before the run)`,
   ];
 }

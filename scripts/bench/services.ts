@@ -44,7 +44,7 @@ export type BenchDatabase = {
   /** "embedded PGlite" or "PostgreSQL <version> (DATABASE_URL)". */
   label: string;
   embedded: boolean;
-  /** The embedded database's process (null for a server: its backends are not ours to watch). */
+  /** The embedded database's process (null for a server; cpu.ts counts one on this machine by its postmaster). */
   pid: number | null;
   /** PostgreSQL's own COPY of a CSV file into `table` (the physical limit of ingestion). */
   copyCsvFile(table: string, file: string): Promise<CopyResult & { method: string }>;

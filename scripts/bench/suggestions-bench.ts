@@ -13,9 +13,9 @@
  * the uploads feature's own producer, as the parse bench does. Each run starts with the
  * table's suggestions cleared (not measured), so every run inserts the same rows.
  */
-import { createWriteStream } from "node:fs";
+import { createWriteStream, mkdirSync } from "node:fs";
 import { once } from "node:events";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import pg from "pg";
 import { sendParseMessages } from "../../src/queues/producers.ts";
 import type { Bundle } from "./bundle.ts";
@@ -25,6 +25,7 @@ import { gatewayQueries, type Queryable } from "./gateway-queries.ts";
 import { watchMemory, type MemoryReport } from "./memory.ts";
 import { consumerWired, emptyReport, flagMemory, keepWorkerLog, pollDatabase, putFile, R2_LOADER, startConsumerRuntime, throughput, type QueueBenchReport } from "./queue-bench.ts";
 import { r2LoaderWorker, startRuntime, BACKGROUND_WORKER, type BenchBindings } from "./runtime.ts";
+import { PROFILE_DIR, profileWhile, type ProfileSummary } from "./profile.ts";
 import type { BenchDatabase } from "./services.ts";
 
 const QUESTIONS = [
@@ -174,9 +175,13 @@ async function importState(client: Queryable, versionId: number): Promise<Import
   return { ...row, done: Number(row.done) };
 }
 
-type ImportRun = { seconds: number; state: ImportState; timedOut: boolean; memory: MemoryReport; cpu: Record<string, number | null>; messages: number; problems: string[] };
+type ImportRun = { seconds: number; state: ImportState; timedOut: boolean; memory: MemoryReport | null; cpu: Record<string, number | null>; messages: number; problems: string[] };
 
-/** One file through the parse consumer in a workerd of its own, with its memory watched. */
+/**
+ * One file through the parse consumer in a workerd of its own, with its memory watched;
+ * or, with `profileTo`, with the consumer's CPU profiled instead (the inspector takes
+ * one session at a time), written there and summarised.
+ */
 async function importFile(options: {
   bundle: Bundle;
   bindings: BenchBindings;
@@ -186,35 +191,51 @@ async function importFile(options: {
   file: SuggestionsInput["files"][number];
   timeoutSeconds: number;
   log: (line: string) => void;
-}): Promise<ImportRun> {
-  const { bundle, bindings, database, processes, input, file, timeoutSeconds, log } = options;
+  profileTo?: string;
+}): Promise<ImportRun & { profile: ProfileSummary | null }> {
+  const { bundle, bindings, database, processes, input, file, timeoutSeconds, log, profileTo } = options;
   const client = new pg.Client({ connectionString: database.url });
   await client.connect();
   let versionId: number;
   try {
     await client.query("delete from suggestion where table_id = $1", [input.table.table_id]);
     await client.query("vacuum suggestion");
+    // A file imported again (the profiled run) replaces the earlier upload of its object.
+    await client.query("delete from file where file_id in (select file_id from file_version where r2_key = $1)", [file.r2_key]);
     versionId = await createVersion(client, input.table, file);
   } finally {
     await client.end();
   }
   const runtime = await startConsumerRuntime(bundle, bindings, input.persistDir, [HANDLED]);
   try {
-    const memory = await watchMemory(runtime, BACKGROUND_WORKER);
+    const memory = profileTo ? null : await watchMemory(runtime, BACKGROUND_WORKER);
     const cpu = countCpu({ workerd: runtime.pid, ...processes });
     const started = performance.now();
-    await sendParseMessages(await runtime.mf.getQueueProducer("PARSE_QUEUE", "api"), [versionId]);
-    const { value: state, timedOut } = await pollDatabase(
-      gatewayQueries(bindings.NEON_GATEWAY_URL!, database.url),
-      timeoutSeconds,
-      async (db) => {
-        const value = await importState(db, versionId);
-        return { done: value.parse_status === "succeeded" || value.parse_status === "failed", value };
-      },
-      (value) => log(`  … ${value.imported} suggestions after ${((performance.now() - started) / 1000).toFixed(0)} s`),
-    );
+    const run = async () => {
+      await sendParseMessages(await runtime.mf.getQueueProducer("PARSE_QUEUE", "api"), [versionId]);
+      return pollDatabase(
+        gatewayQueries(bindings.NEON_GATEWAY_URL!, database.url),
+        timeoutSeconds,
+        async (db) => {
+          const value = await importState(db, versionId);
+          return { done: value.parse_status === "succeeded" || value.parse_status === "failed", value };
+        },
+        (value) => log(`  … ${value.imported} suggestions after ${((performance.now() - started) / 1000).toFixed(0)} s`),
+      );
+    };
+    let polled: Awaited<ReturnType<typeof run>> | null = null;
+    const profile = profileTo
+      ? await profileWhile(
+          { inspectorUrl: await runtime.mf.getInspectorURL(), workerName: BACKGROUND_WORKER, bundleDir: bundle.background.dir, main: bundle.background.main, saveTo: profileTo },
+          async () => {
+            polled = await run();
+            return polled.value.imported;
+          },
+        )
+      : null;
+    const { value: state, timedOut } = polled ?? (await run());
     const seconds = (performance.now() - started) / 1000;
-    return { seconds, state, timedOut, memory: await memory.stop(), cpu: cpu.stop(), messages: runtime.logLineCounts.get(HANDLED) ?? 0, problems: runtime.problems };
+    return { seconds, state, timedOut, memory: (await memory?.stop()) ?? null, cpu: cpu.stop(), messages: runtime.logLineCounts.get(HANDLED) ?? 0, problems: runtime.problems, profile };
   } finally {
     await runtime.dispose();
   }
@@ -228,6 +249,8 @@ export async function runSuggestionsBench(options: {
   input: SuggestionsInput | null;
   workDir: string;
   timeoutSeconds: number;
+  /** A CPU profile of the consumer over the tenth, after the measured runs. */
+  profile: boolean;
   log: (line: string) => void;
 }): Promise<QueueBenchReport> {
   const { database, input, workDir, log } = options;
@@ -256,13 +279,21 @@ export async function runSuggestionsBench(options: {
   if (big.state.parse_status !== "succeeded" && !big.timedOut) report.status = "failed";
   const mib = (bytes: number | null) => (bytes === null ? "–" : `${(bytes / 1024 / 1024).toFixed(1)} MiB`);
   report.notes.push(
-    `peak live memory ${mib(small.memory.isolate_live_peak_bytes)} importing ${input.files[0]!.lines} lines (${small.seconds.toFixed(1)} s, ` +
-      `${(small.state.imported / small.seconds).toFixed(0)} suggestions/s) against ${mib(big.memory.isolate_live_peak_bytes)} for ${largest.lines}: ` +
+    `peak live memory ${mib(small.memory?.isolate_live_peak_bytes ?? null)} importing ${input.files[0]!.lines} lines (${small.seconds.toFixed(1)} s, ` +
+      `${(small.state.imported / small.seconds).toFixed(0)} suggestions/s) against ${mib(big.memory?.isolate_live_peak_bytes ?? null)} for ${largest.lines}: ` +
       "memory does not grow with the file when these are about equal",
     `${big.messages} queue message${big.messages === 1 ? "" : "s"} (time slices)`,
   );
   flagMemory(report);
   keepWorkerLog(report, big.problems);
+
+  if (options.profile) {
+    const file = input.files[0]!;
+    log(`  profiling the consumer over ${file.lines} lines`);
+    mkdirSync(PROFILE_DIR, { recursive: true });
+    const profiled = await importFile({ ...options, input, file, profileTo: join(PROFILE_DIR, "suggestions-import.cpuprofile") });
+    if (profiled.profile) report.consumer_profile = { ...profiled.profile, unit: "line" };
+  }
 
   log("  COPY of the same suggestions into the suggestion table");
   const csvPath = resolve(workDir, "suggestions-copy.csv");

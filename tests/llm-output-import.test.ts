@@ -114,6 +114,38 @@ describe("llm_output import", () => {
     expect(read.body).toMatchObject({ version_id: versionId, target_table_id: project.table_id, parse_status: "succeeded", imported: 16, invalid: 4 });
   });
 
+  it("keeps the last line for a row, question and agent, within a chunk and across chunks, and reads each line by the line rule", async () => {
+    const project = await schemaTable();
+    const lines = [
+      { row_index: 0, question: "sentiment", value: "positive", score: 0.1, agent: " m " },
+      { row_index: 0, question: "sentiment", value: "negative", score: 0.2, agent: "m" },
+      { row_index: 1, question: "sentiment", value: "positive", agent: "m", model: "x" },
+      { row_index: 1, question: "sentiment", value: "positive", score: "0.5", agent: "m" },
+      // Chunk two: a third line for row 0, and one that is invalid (it does not replace it).
+      { row_index: 0, question: "sentiment", value: "positive", score: 0.3, agent: "m" },
+      { row_index: 0, question: "sentiment", value: "meh", agent: "m" },
+      { row_index: 1.5, question: "sentiment", value: "positive", agent: "m" },
+      { row_index: 1, question: "sentiment", value: "negative", score: null, agent: "m" },
+    ].map((line) => JSON.stringify(line));
+    const versionId = await llmOutputVersion(project, project.table_id, lines);
+    expect((await drain(start(versionId), small)).at(-1)).toBe("succeeded");
+
+    expect(await suggestionsOf(project.table_id)).toEqual([
+      { row_index: 0, question: "sentiment", agent: "m", value: "positive", score: 0.3 },
+      { row_index: 1, question: "sentiment", agent: "m", value: "negative", score: null },
+    ]);
+    expect(await reportOf(versionId)).toEqual({
+      imported: 3,
+      invalid: 4,
+      errors: [
+        { line: 3, message: expect.stringContaining("model") },
+        { line: 4, message: expect.stringMatching(/^score: /) },
+        { line: 6, message: expect.stringContaining("expected one of the options") },
+        { line: 7, message: expect.stringMatching(/^row_index: /) },
+      ],
+    });
+  });
+
   it("imports every line exactly once under duplicate delivery and a crash after any chunk", async () => {
     const clean = await schemaTable();
     await drain(start(await llmOutputVersion(clean, clean.table_id, sampleLines())), small);

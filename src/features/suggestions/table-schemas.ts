@@ -42,14 +42,14 @@ export type RowSpanDemand = { at: string; row_index: number; field: string; end:
 
 export type SuggestionCheck = { errors: FieldError[]; spans: RowSpanDemand[] };
 
+/** Checks one suggestion, adding its problems to `errors` and its span demands to `spans`. */
+export type SuggestionChecker = (item: SuggestionInput, errors: FieldError[], spans: RowSpanDemand[]) => void;
+
 /**
- * Checks each suggestion's question and value against the table's schemas (see above).
- * The questions are indexed once per call, so a call with many items (an llm_output
- * chunk) costs little beyond the answers' own checks.
+ * A checker of suggestions against the table's schemas (see above), with the questions
+ * indexed once: an llm_output import checks every line of a file with one.
  */
-export function checkSuggestions(schemas: readonly ProjectSchema[], items: readonly SuggestionInput[]): SuggestionCheck {
-  const errors: FieldError[] = [];
-  const spans: RowSpanDemand[] = [];
+export function suggestionChecker(schemas: readonly ProjectSchema[]): SuggestionChecker {
   const defining = new Map<string, { project_id: number; question: Question }[]>();
   for (const schema of schemas) {
     for (const question of schema.questions) {
@@ -58,18 +58,18 @@ export function checkSuggestions(schemas: readonly ProjectSchema[], items: reado
       defining.set(question.name, list);
     }
   }
-  if (defining.size === 0) return { errors, spans };
+  if (defining.size === 0) return () => {};
+  const known = [...defining.keys()].map((name) => JSON.stringify(name)).join(", ");
   const demands: SpanDemand[] = [];
-  for (const item of items) {
+  return (item, errors, spans) => {
     if (item.value === null || item.value === undefined) {
       errors.push({ path: `${item.at}.value`, message: "a suggestion needs a value (null answers nothing)" });
-      continue;
+      return;
     }
     const definitions = defining.get(item.question);
     if (!definitions) {
-      const names = [...defining.keys()].map((name) => JSON.stringify(name)).join(", ");
-      errors.push({ path: `${item.at}.question`, message: `unknown question; the label schemas of the projects using the table have ${names}` });
-      continue;
+      errors.push({ path: `${item.at}.question`, message: `unknown question; the label schemas of the projects using the table have ${known}` });
+      return;
     }
     for (const { project_id, question } of definitions) {
       demands.length = 0;
@@ -77,7 +77,15 @@ export function checkSuggestions(schemas: readonly ProjectSchema[], items: reado
       if (problem) errors.push({ path: `${item.at}.value`, message: `${question.type} question: ${problem} (label schema of project ${project_id})` });
       for (const span of demands) spans.push({ at: item.at, row_index: item.row_index, field: span.field, end: span.end });
     }
-  }
+  };
+}
+
+/** Checks each suggestion's question and value against the table's schemas. */
+export function checkSuggestions(schemas: readonly ProjectSchema[], items: readonly SuggestionInput[]): SuggestionCheck {
+  const errors: FieldError[] = [];
+  const spans: RowSpanDemand[] = [];
+  const check = suggestionChecker(schemas);
+  for (const item of items) check(item, errors, spans);
   return { errors, spans };
 }
 

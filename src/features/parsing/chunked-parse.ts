@@ -2,8 +2,9 @@
  * Streamed formats (CSV and kin, JSON array, JSON Lines, text, Markdown), in chunks of
  * `chunkRows` rows or `chunkPayloadBytes` of them. Each chunk commits its rows and the
  * advanced cursor in one statement. One message keeps reading and committing chunks for
- * `sliceMs`, reading the next chunk while the previous one commits (the parser's CPU and
- * the database's work overlap), then sends a message for the rest of the file. Exactly
+ * `sliceMs`, reading the next chunk and building its statement while the previous one
+ * commits (the parser's CPU and the database's work overlap; the statement is sent once
+ * the previous commit has landed), then sends a message for the rest of the file. Exactly
  * once follows:
  * - a commit takes effect only if the saved cursor is at the chunk's start offset, and
  *   a chunk is committed only after its predecessor's commit landed, so of two
@@ -18,7 +19,7 @@ import { textSource, type ByteSource } from "./byte-source.ts";
 import { toTableColumns } from "./column-types.ts";
 import { firstCursor, type ParseCursor } from "./cursor.ts";
 import { isDocumentFormat, type DetectedFormat } from "./formats.ts";
-import { beginParse, commitChunk, finishStatement, markHandedOff } from "./parse-job.service.ts";
+import { beginParse, chunkCommit, finishStatement, markHandedOff } from "./parse-job.service.ts";
 import type { ParseOutcome, ParseRun } from "./parse-run.ts";
 import { openReader } from "./readers/open-reader.ts";
 import { RowBuffer } from "./row-buffer.ts";
@@ -37,8 +38,23 @@ function sourceOf(run: ParseRun, text: { encoding: ParseCursor["encoding"]; tota
   return textSource(run.deps.bucket, run.job.r2_key, run.job.size_bytes, text.encoding, text.total);
 }
 
+/** A chunk's commit, built: the cursor it saves, its rows' size, and what sends it. */
+type PreparedCommit = { next: ParseCursor; bytes: number; send(): Promise<boolean> };
 /** A chunk's commit in flight: the cursor it saves, and whether this delivery's claim won. */
 type Commit = { next: ParseCursor; claimed: Promise<boolean> };
+
+/**
+ * workerd writes a request's body to its socket only while the isolate waits on I/O, a
+ * socket buffer at a time, and a 0 ms timer is no such wait. Parsing on straight after
+ * sending a commit held its statement (about 400 KB for 5,000 suggestions) back for
+ * 20–30 ms while the database sat idle, as timed at the gateway (BENCHMARKS.md,
+ * "Suggestions import … in flight"); waiting 1 ms per 128 KiB of it lets it out first.
+ */
+const STATEMENT_BYTES_PER_WAIT = 128 * 1024;
+
+async function letStatementOut(bytes: number): Promise<void> {
+  for (let sent = 0; sent < bytes; sent += STATEMENT_BYTES_PER_WAIT) await new Promise((resolve) => setTimeout(resolve, 1));
+}
 
 async function landed(run: ParseRun, commit: Commit | null): Promise<boolean> {
   if (!commit) return true;
@@ -68,9 +84,9 @@ async function runChunks(run: ParseRun, cursor: ParseCursor, source: ByteSource)
   /** The previous chunk's commit, in flight while this chunk is read. */
   let previous: Commit | null = null;
 
-  const commit = (done: boolean): Commit => {
+  /** The chunk read so far as a commit, built while the previous chunk's commit may still be in flight. */
+  const prepare = (done: boolean): PreparedCommit => {
     const next: ParseCursor = { ...from, ...position, chunk: from.chunk + 1, columns: stats.snapshot(), profile: profile?.snapshot() ?? null, handed_off: false };
-    options.faults?.beforeCommit?.(next.chunk);
     const columns = toTableColumns(next.columns, next.row_index);
     const finish = done
       ? finishStatement(job, generation, run.actor, {
@@ -79,12 +95,20 @@ async function runChunks(run: ParseRun, cursor: ParseCursor, source: ByteSource)
           requirementsTableId: job.file_type === "requirement" && isDocumentFormat(cursor.format) ? table.table_id : null,
         })
       : null;
+    const bytes = imported?.bytes ?? rows.bytes;
     const also = imported?.statement(job.version_id, sql`claimed`) ?? null;
     if (importTarget) imported = new ImportChunk(importTarget);
-    const claimed = commitChunk(run.deps.db, job, generation, { fromOffset: from.offset, next, tableId: table.table_id, rows: rows.take(), finish, also });
+    const built = chunkCommit(run.deps.db, job, generation, { fromOffset: from.offset, next, tableId: table.table_id, rows: rows.take(), finish, also });
+    from = next;
+    return { next, bytes, send: () => built.send() };
+  };
+  /** Sends a built commit; only once the previous one has landed, so the claims land in order. */
+  const send = (prepared: PreparedCommit): Commit => {
+    options.faults?.beforeCommit?.(prepared.next.chunk);
+    const claimed = prepared.send();
     // Awaited before anything else is committed, or in the finally below; never left unhandled meanwhile.
     claimed.catch(() => {});
-    return { next, claimed };
+    return { next: prepared.next, claimed };
   };
 
   const reader = openReader(cursor, source, {
@@ -102,16 +126,17 @@ async function runChunks(run: ParseRun, cursor: ParseCursor, source: ByteSource)
       }
       for (const row of batch.rows) {
         if (imported ? imported.isFull(options) : rows.isFull(options)) {
+          const prepared = prepare(false);
           if (!(await landed(run, previous))) return "duplicate";
-          previous = null;
-          const current = commit(false);
+          previous = send(prepared);
+          await letStatementOut(prepared.bytes);
           if (Date.now() >= sliceEnds) {
+            const current = previous;
+            previous = null;
             if (!(await landed(run, current))) return "duplicate";
             await handOff(run, current.next.offset);
             return "chunk-committed";
           }
-          previous = current;
-          from = current.next;
         }
         if (imported) {
           imported.add(row.nextLine - 1, row.data, row.end - position.offset);
@@ -126,9 +151,10 @@ async function runChunks(run: ParseRun, cursor: ParseCursor, source: ByteSource)
         position.reader_state = row.state ?? position.reader_state;
       }
     }
+    const last = prepare(true);
     if (!(await landed(run, previous))) return "duplicate";
     previous = null;
-    return (await landed(run, commit(true))) ? "succeeded" : "duplicate";
+    return (await landed(run, send(last))) ? "succeeded" : "duplicate";
   } finally {
     // A parse error or a failed commit while another commit is in flight: let it settle first.
     if (previous) await previous.claimed.catch(() => {});

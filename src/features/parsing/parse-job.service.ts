@@ -114,14 +114,19 @@ function insertRows(tableId: number, rows: RowsPayload, guard: SQL): SQL {
  * if the saved cursor is still at `fromOffset` (the row lock on file_version orders
  * concurrent duplicates; the later one finds the cursor moved and writes nothing). The
  * last chunk carries the swap in the same batch. `also`: more CTEs of the same statement
- * (an llm_output import's, features/suggestions/llm-output-import.ts), guarded by `claimed`. Returns whether this call did the work.
+ * (an llm_output import's, features/suggestions/llm-output-import.ts), guarded by `claimed`.
+ *
+ * The statement is built here, at once (for a chunk of suggestions, most of the work of
+ * the commit on this side); `send` runs it, and answers whether this call did the work.
+ * Building while the previous chunk's commit is still in flight is what lets the
+ * consumer's work overlap the database's (features/parsing/chunked-parse.ts).
  */
-export async function commitChunk(
+export function chunkCommit(
   db: Database,
   job: ParseJob,
   generation: number,
   chunk: { fromOffset: number; next: ParseCursor; tableId: number; rows: RowsPayload; finish: SQL | null; also?: SQL | null },
-): Promise<boolean> {
+): { send(): Promise<boolean> } {
   const claim = db.execute(sql`
     with claimed as (
       update file_version set parse_cursor = ${json(chunk.next)}, parse_progress_done = ${chunk.next.offset}, updated_at = now()
@@ -133,8 +138,13 @@ export async function commitChunk(
       returning 1
     )${chunk.also ? sql`, ${chunk.also}` : sql``}
     select (select count(*)::int from claimed) as claimed`);
-  const [claimed] = chunk.finish ? await db.batch([claim, db.execute(chunk.finish)]) : [await claim];
-  return (claimed.rows[0] as { claimed: number }).claimed === 1;
+  const finish = chunk.finish ? db.execute(chunk.finish) : null;
+  return {
+    async send() {
+      const [claimed] = finish ? await db.batch([claim, finish]) : [await claim];
+      return (claimed.rows[0] as { claimed: number }).claimed === 1;
+    },
+  };
 }
 
 /** Records that the message for the chunk at `offset` is on the queue. */

@@ -25,7 +25,7 @@ import { openReader } from "./readers/open-reader.ts";
 import { RowBuffer } from "./row-buffer.ts";
 import { TableStats } from "./table-stats.ts";
 import { tableNameOf } from "./table-name.ts";
-import { ImportChunk, loadImportTarget, type ImportTarget } from "../suggestions/llm-output-import.ts";
+import { ImportChunk, ImportWrites, loadImportTarget, type ImportTarget } from "../suggestions/llm-output-import.ts";
 import { ParseError } from "./parse-error.ts";
 
 async function handOff(run: ParseRun, offset: number): Promise<void> {
@@ -70,6 +70,7 @@ async function runChunks(run: ParseRun, cursor: ParseCursor, source: ByteSource)
   const sliceEnds = Date.now() + (options.sliceMs ?? 0);
   const importTarget = await importTargetOf(run);
   let imported = importTarget ? new ImportChunk(importTarget) : null;
+  const writes = importTarget ? new ImportWrites() : null;
   // An llm_output file's lines become suggestions only: storing them as rows of a table
   // of its own as well would double the import's writes for rows no one annotates.
   const storesRows = importTarget === null;
@@ -96,9 +97,12 @@ async function runChunks(run: ParseRun, cursor: ParseCursor, source: ByteSource)
         })
       : null;
     const bytes = imported?.bytes ?? rows.bytes;
-    const also = imported?.statement(job.version_id, sql`claimed`) ?? null;
+    const statements = imported && writes ? writes.statements(imported, job.version_id, sql`claimed`) : null;
+    const ifConflict = statements?.ifConflict ? { also: statements.ifConflict, constraint: writes!.key, noted: () => writes?.conflict() } : null;
     if (importTarget) imported = new ImportChunk(importTarget);
-    const built = chunkCommit(run.deps.db, job, generation, { fromOffset: from.offset, next, tableId: table.table_id, rows: rows.take(), finish, also });
+    const built = chunkCommit(run.deps.db, job, generation, {
+      fromOffset: from.offset, next, tableId: table.table_id, rows: rows.take(), finish, also: statements?.first ?? null, ifConflict,
+    });
     from = next;
     return { next, bytes, send: () => built.send() };
   };

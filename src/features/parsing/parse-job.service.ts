@@ -9,6 +9,7 @@ import { sql, type SQL } from "drizzle-orm";
 import type { Database } from "../../db/client.ts";
 import type { FileTableColumn } from "../../db/schema/files.ts";
 import { auditInsert } from "../../lib/audit.ts";
+import { postgresErrorOf, UNIQUE_VIOLATION } from "../../lib/postgres-errors.ts";
 import type { TableProfile } from "../dataset-profile/profile-builder.ts";
 import { storedProfile } from "../dataset-profile/profile-sql.ts";
 import type { ServiceContext } from "../../lib/service-context.ts";
@@ -114,7 +115,8 @@ function insertRows(tableId: number, rows: RowsPayload, guard: SQL): SQL {
  * if the saved cursor is still at `fromOffset` (the row lock on file_version orders
  * concurrent duplicates; the later one finds the cursor moved and writes nothing). The
  * last chunk carries the swap in the same batch. `also`: more CTEs of the same statement
- * (an llm_output import's, features/suggestions/llm-output-import.ts), guarded by `claimed`.
+ * (an llm_output import's, features/suggestions/llm-output-import.ts), guarded by `claimed`;
+ * `ifConflict`: their second form, for when the first meets a unique violation.
  *
  * The statement is built here, at once (for a chunk of suggestions, most of the work of
  * the commit on this side); `send` runs it, and answers whether this call did the work.
@@ -125,9 +127,9 @@ export function chunkCommit(
   db: Database,
   job: ParseJob,
   generation: number,
-  chunk: { fromOffset: number; next: ParseCursor; tableId: number; rows: RowsPayload; finish: SQL | null; also?: SQL | null },
+  chunk: { fromOffset: number; next: ParseCursor; tableId: number; rows: RowsPayload; finish: SQL | null; also?: SQL | null; ifConflict?: IfConflict | null },
 ): { send(): Promise<boolean> } {
-  const claim = db.execute(sql`
+  const statement = (also: SQL | null | undefined) => db.execute(sql`
     with claimed as (
       update file_version set parse_cursor = ${json(chunk.next)}, parse_progress_done = ${chunk.next.offset}, updated_at = now()
       where version_id = ${job.version_id} and parse_generation = ${generation} and parse_status = 'running'
@@ -136,16 +138,30 @@ export function chunkCommit(
     ), inserted as (
       ${insertRows(chunk.tableId, chunk.rows, sql`claimed`)}
       returning 1
-    )${chunk.also ? sql`, ${chunk.also}` : sql``}
+    )${also ? sql`, ${also}` : sql``}
     select (select count(*)::int from claimed) as claimed`);
-  const finish = chunk.finish ? db.execute(chunk.finish) : null;
+  const run = async (claim: ReturnType<typeof statement>) => {
+    const [claimed] = chunk.finish ? await db.batch([claim, db.execute(chunk.finish)]) : [await claim];
+    return (claimed.rows[0] as { claimed: number }).claimed === 1;
+  };
+  const first = statement(chunk.also);
   return {
     async send() {
-      const [claimed] = finish ? await db.batch([claim, finish]) : [await claim];
-      return (claimed.rows[0] as { claimed: number }).claimed === 1;
+      try {
+        return await run(first);
+      } catch (error) {
+        const { ifConflict } = chunk;
+        const violated = postgresErrorOf(error);
+        if (!ifConflict || violated?.code !== UNIQUE_VIOLATION || violated.constraint !== ifConflict.constraint) throw error;
+        ifConflict.noted();
+        return run(statement(ifConflict.also));
+      }
     },
   };
 }
+
+/** `also` to send instead when the first form fails on a violation of `constraint` (it wrote nothing), and whom to tell. */
+export type IfConflict = { also: SQL; constraint: string; noted(): void };
 
 /** Records that the message for the chunk at `offset` is on the queue. */
 export async function markHandedOff(db: Database, job: ParseJob, generation: number, offset: number): Promise<void> {

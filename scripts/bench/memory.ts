@@ -69,7 +69,8 @@ function liveBytesOf(session: InspectorSession) {
 
 const heapBytes = (usage: HeapUsage) => usage.usedSize + (usage.embedderHeapUsedSize ?? 0) + (usage.backingStorageSize ?? 0);
 
-export async function watchMemory(runtime: Runtime, workerName: string): Promise<{ stop(): Promise<MemoryReport> }> {
+/** `snapshotIntervalMs`: how often to snapshot the live heap (a snapshot pauses the isolate). */
+export async function watchMemory(runtime: Runtime, workerName: string, snapshotIntervalMs = SNAPSHOT_INTERVAL_MS): Promise<{ stop(): Promise<MemoryReport> }> {
   const before = runtime.pid ? processMemory(runtime.pid) : null;
   const session = await openInspector(await runtime.mf.getInspectorURL(), workerName);
   const liveBytes = liveBytesOf(session);
@@ -83,7 +84,7 @@ export async function watchMemory(runtime: Runtime, workerName: string): Promise
   let stopped = false;
   const snapshots = (async () => {
     while (!stopped) {
-      await new Promise((resolve) => setTimeout(resolve, SNAPSHOT_INTERVAL_MS));
+      await new Promise((resolve) => setTimeout(resolve, snapshotIntervalMs));
       if (stopped) break;
       const parts = await liveBytes();
       const bytes = total(parts);
@@ -111,7 +112,7 @@ export async function watchMemory(runtime: Runtime, workerName: string): Promise
         isolate_live_peak_bytes: live.peak,
         isolate_live_peak_parts: live.parts,
         isolate_live_series: live.series,
-        snapshot_interval_ms: SNAPSHOT_INTERVAL_MS,
+        snapshot_interval_ms: snapshotIntervalMs,
         isolate_heap_peak_bytes: heap.peak,
         heap_samples: heap.samples,
         sample_interval_ms: INTERVAL_MS,

@@ -3,8 +3,9 @@
  * `{row_index, question, value, score, agent}`, 1,000,000 by default) imported through
  * the real parse consumer into the suggestions of a seeded table whose project has a
  * label schema, beside PostgreSQL's own COPY of the same suggestions into the same
- * `suggestion` table; and the same import of a tenth of the file, whose peak live
- * memory says whether memory grows with the file (it must not: the import is streamed).
+ * `suggestion` table. The whole file and a tenth of it are also imported with the
+ * isolate's live memory snapshotted: the two peaks say whether memory grows with the file
+ * (it must not: the import is streamed). Last, a CPU profile of the consumer over the tenth.
  *
  * The table (a row per four lines: every row gets a suggestion for each of the schema's
  * four questions) and its project are seeded set-based before any measurement; each file
@@ -36,6 +37,8 @@ const QUESTIONS = [
 ];
 
 const AGENT = "bench-model-v1";
+/** Short enough for several snapshots of the tenth's run (about 2 s on PostgreSQL 15). */
+const MEMORY_SNAPSHOT_MS = 250;
 const HANDLED = "parse message handled";
 
 /** Line `i` of the file: row i/4, the (i mod 4)-th question, a valid value and a score. */
@@ -178,9 +181,9 @@ async function importState(client: Queryable, versionId: number): Promise<Import
 type ImportRun = { seconds: number; state: ImportState; timedOut: boolean; memory: MemoryReport | null; cpu: Record<string, number | null>; messages: number; problems: string[] };
 
 /**
- * One file through the parse consumer in a workerd of its own, with its memory watched;
- * or, with `profileTo`, with the consumer's CPU profiled instead (the inspector takes
- * one session at a time), written there and summarised.
+ * One file through the parse consumer in a workerd of its own; `watch`: its live memory
+ * snapshotted every so often, or its CPU profiled (written to `profileTo` and summarised),
+ * or neither: the inspector takes one session at a time, and both slow the isolate.
  */
 async function importFile(options: {
   bundle: Bundle;
@@ -191,9 +194,10 @@ async function importFile(options: {
   file: SuggestionsInput["files"][number];
   timeoutSeconds: number;
   log: (line: string) => void;
-  profileTo?: string;
+  watch: { memoryEveryMs: number } | { profileTo: string } | null;
 }): Promise<ImportRun & { profile: ProfileSummary | null }> {
-  const { bundle, bindings, database, processes, input, file, timeoutSeconds, log, profileTo } = options;
+  const { bundle, bindings, database, processes, input, file, timeoutSeconds, log, watch } = options;
+  const profileTo = watch && "profileTo" in watch ? watch.profileTo : null;
   const client = new pg.Client({ connectionString: database.url });
   await client.connect();
   let versionId: number;
@@ -208,7 +212,7 @@ async function importFile(options: {
   }
   const runtime = await startConsumerRuntime(bundle, bindings, input.persistDir, [HANDLED]);
   try {
-    const memory = profileTo ? null : await watchMemory(runtime, BACKGROUND_WORKER);
+    const memory = watch && "memoryEveryMs" in watch ? await watchMemory(runtime, BACKGROUND_WORKER, watch.memoryEveryMs) : null;
     const cpu = countCpu({ workerd: runtime.pid, ...processes });
     const started = performance.now();
     const run = async () => {
@@ -260,27 +264,34 @@ export async function runSuggestionsBench(options: {
   const report = emptyReport(description, "measured", null);
   report.setup_seconds = input.seconds;
   report.input = { bytes: largest.bytes, rows: largest.lines };
-  const runs: ImportRun[] = [];
+  // The live heap is snapshotted often enough to sample even the tenth's short run, in
+  // runs of their own: the snapshots pause the isolate, so the rate comes from a run of
+  // the whole file with no inspector attached.
+  const memoryRuns: ImportRun[] = [];
   for (const file of input.files) {
-    log(`  importing ${file.lines} lines`);
-    const run = await importFile({ ...options, input, file });
-    runs.push(run);
+    log(`  importing ${file.lines} lines, live memory snapshotted every ${MEMORY_SNAPSHOT_MS} ms`);
+    const run = await importFile({ ...options, input, file, watch: { memoryEveryMs: MEMORY_SNAPSHOT_MS } });
+    memoryRuns.push(run);
     log(`  ${file.lines} lines: ${run.state.parse_status}, ${run.state.imported} imported, ${run.state.invalid} invalid in ${run.seconds.toFixed(1)} s`);
   }
-  const small = runs[0]!;
-  const big = runs.at(-1)!;
+  log(`  importing ${largest.lines} lines, measured`);
+  const big = await importFile({ ...options, input, file: largest, watch: null });
+  log(`  ${largest.lines} lines: ${big.state.parse_status}, ${big.state.imported} imported, ${big.state.invalid} invalid in ${big.seconds.toFixed(1)} s`);
+  const small = memoryRuns[0]!;
+  const whole = memoryRuns.at(-1)!;
   const outcome = big.timedOut
     ? `unfinished after ${options.timeoutSeconds} s (BENCH_QUEUE_TIMEOUT); rates are of the part done`
     : big.state.parse_status === "succeeded"
       ? `succeeded: ${big.state.imported} of ${largest.lines} suggestions imported${big.state.imported === largest.lines && big.state.invalid === 0 ? "" : ` — MISMATCH (${big.state.invalid} invalid)`}`
       : `failed: ${big.state.parse_error}`;
   report.consumer = { ...throughput(big.seconds, big.timedOut ? big.state.done : largest.bytes, big.state.imported), outcome, messages: big.messages, cpu_seconds: big.cpu };
-  report.memory = big.memory;
+  report.memory = whole.memory;
   if (big.state.parse_status !== "succeeded" && !big.timedOut) report.status = "failed";
   const mib = (bytes: number | null) => (bytes === null ? "–" : `${(bytes / 1024 / 1024).toFixed(1)} MiB`);
+  const snapshots = (run: ImportRun) => run.memory?.isolate_live_series.length ?? 0;
   report.notes.push(
-    `peak live memory ${mib(small.memory?.isolate_live_peak_bytes ?? null)} importing ${input.files[0]!.lines} lines (${small.seconds.toFixed(1)} s, ` +
-      `${(small.state.imported / small.seconds).toFixed(0)} suggestions/s) against ${mib(big.memory?.isolate_live_peak_bytes ?? null)} for ${largest.lines}: ` +
+    `peak live memory ${mib(small.memory?.isolate_live_peak_bytes ?? null)} importing ${input.files[0]!.lines} lines (${snapshots(small)} snapshots) ` +
+      `against ${mib(whole.memory?.isolate_live_peak_bytes ?? null)} for ${largest.lines} (${snapshots(whole)} snapshots): ` +
       "memory does not grow with the file when these are about equal",
     `${big.messages} queue message${big.messages === 1 ? "" : "s"} (time slices)`,
   );
@@ -291,7 +302,7 @@ export async function runSuggestionsBench(options: {
     const file = input.files[0]!;
     log(`  profiling the consumer over ${file.lines} lines`);
     mkdirSync(PROFILE_DIR, { recursive: true });
-    const profiled = await importFile({ ...options, input, file, profileTo: join(PROFILE_DIR, "suggestions-import.cpuprofile") });
+    const profiled = await importFile({ ...options, input, file, watch: { profileTo: join(PROFILE_DIR, "suggestions-import.cpuprofile") } });
     if (profiled.profile) report.consumer_profile = { ...profiled.profile, unit: "line" };
   }
 

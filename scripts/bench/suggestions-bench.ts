@@ -169,6 +169,18 @@ async function createVersion(client: pg.Client, table: SuggestionsInput["table"]
   return result.rows[0].version_id;
 }
 
+/**
+ * Every run (and COPY) starts from the same state: the table's suggestions deleted and
+ * vacuumed, and a checkpoint, so no run pays for the previous run's dirty pages and WAL
+ * (without it, one of three measured runs on PostgreSQL 15 took 12.8 s of database CPU
+ * where the others took 8.8 and 9.1).
+ */
+async function clearSuggestions(client: pg.Client, tableId: number): Promise<void> {
+  await client.query("delete from suggestion where table_id = $1", [tableId]);
+  await client.query("vacuum suggestion");
+  await client.query("checkpoint");
+}
+
 type ImportState = { parse_status: string | null; parse_error: string | null; done: number; imported: number; invalid: number };
 
 async function importState(client: Queryable, versionId: number): Promise<ImportState> {
@@ -205,8 +217,7 @@ async function importFile(options: {
   await client.connect();
   let versionId: number;
   try {
-    await client.query("delete from suggestion where table_id = $1", [input.table.table_id]);
-    await client.query("vacuum suggestion");
+    await clearSuggestions(client, input.table.table_id);
     versionId = await createVersion(client, input.table, file, copy);
   } finally {
     await client.end();
@@ -317,8 +328,7 @@ export async function runSuggestionsBench(options: {
   const client = new pg.Client({ connectionString: database.url });
   await client.connect();
   try {
-    await client.query("delete from suggestion where table_id = $1", [tableId]);
-    await client.query("vacuum suggestion");
+    await clearSuggestions(client, tableId);
   } finally {
     await client.end();
   }

@@ -114,6 +114,14 @@ describe("llm_output import", () => {
     expect(read.body).toMatchObject({ version_id: versionId, target_table_id: project.table_id, parse_status: "succeeded", imported: 16, invalid: 4 });
   });
 
+  it("cuts an import into chunks of importChunkLines lines where it is given, rather than chunkRows", async () => {
+    const project = await schemaTable();
+    const versionId = await llmOutputVersion(project, project.table_id, sampleLines());
+    const outcomes = await drain(start(versionId), { chunkRows: 1, chunkPayloadBytes: DEFAULT_PARSE_OPTIONS.chunkPayloadBytes, importChunkLines: 10 });
+    expect(outcomes).toEqual(["chunk-committed", "succeeded"]);
+    expect(await reportOf(versionId)).toMatchObject({ imported: 16, invalid: 4 });
+  });
+
   it("keeps the last line for a row, question and agent, within a chunk and across chunks, and reads each line by the line rule", async () => {
     const project = await schemaTable();
     const lines = [

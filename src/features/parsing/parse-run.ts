@@ -23,6 +23,8 @@ export type ChunkFaults = { beforeCommit?(chunk: number): void; afterCommit?(chu
 export type ParseOptions = {
   chunkRows: number;
   chunkPayloadBytes: number;
+  /** Lines per chunk of an llm_output import; absent: `chunkRows`. */
+  importChunkLines?: number;
   /** Wall time one message keeps committing chunks; absent or 0: one chunk per message. */
   sliceMs?: number;
   faults?: ChunkFaults;
@@ -31,6 +33,7 @@ export type ParseOptions = {
 export const DEFAULT_PARSE_OPTIONS: ParseOptions = {
   chunkRows: PARSE_LIMITS.chunkRows,
   chunkPayloadBytes: PARSE_LIMITS.chunkPayloadBytes,
+  importChunkLines: PARSE_LIMITS.importChunkLines,
   sliceMs: PARSE_LIMITS.sliceMs,
 };
 

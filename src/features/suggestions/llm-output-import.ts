@@ -141,9 +141,9 @@ export class ImportChunk {
     this.check = checkerOf(target);
   }
 
-  /** Whether the chunk has as many lines, or as many bytes of them, as a parse chunk may. */
-  isFull(limits: { chunkRows: number; chunkPayloadBytes: number }): boolean {
-    return this.count >= limits.chunkRows || this.size >= limits.chunkPayloadBytes;
+  /** Whether the chunk has as many lines (`importChunkLines`, or else `chunkRows`), or as many bytes of them, as a chunk may. */
+  isFull(limits: { chunkRows: number; chunkPayloadBytes: number; importChunkLines?: number }): boolean {
+    return this.count >= (limits.importChunkLines ?? limits.chunkRows) || this.size >= limits.chunkPayloadBytes;
   }
 
   get bytes(): number {

@@ -98,7 +98,7 @@ async function runChunks(run: ParseRun, cursor: ParseCursor, source: ByteSource)
       : null;
     const bytes = imported?.bytes ?? rows.bytes;
     const statements = imported && writes ? writes.statements(imported, job.version_id, sql`claimed`) : null;
-    const ifConflict = statements?.ifConflict ? { also: statements.ifConflict, constraint: writes!.key, noted: () => writes?.conflict() } : null;
+    const ifConflict = statements?.ifConflict && writes ? { also: statements.ifConflict, constraint: writes.key, noted: () => writes.conflict() } : null;
     if (importTarget) imported = new ImportChunk(importTarget);
     const built = chunkCommit(run.deps.db, job, generation, {
       fromOffset: from.offset, next, tableId: table.table_id, rows: rows.take(), finish, also: statements?.first ?? null, ifConflict,

@@ -4,7 +4,7 @@
  *
  * The parse consumer reads the file like any JSON Lines file, in chunks, exactly once
  * (parsing/chunked-parse.ts), but stores no rows of it: each chunk's lines are checked
- * here and their valid suggestions upserted in the very statement that advances the
+ * here and their valid suggestions written in the very statement that advances the
  * cursor (`ImportChunk.statement`, conditional on that statement's claim), with the
  * report (counts, the first invalid lines) updated alongside. A redelivered or replayed
  * chunk finds the cursor moved and writes nothing, so every line is imported and

@@ -125,33 +125,71 @@ describe("llm_output import", () => {
   it("keeps the last line for a row, question and agent, within a chunk and across chunks, and reads each line by the line rule", async () => {
     const project = await schemaTable();
     const lines = [
-      { row_index: 0, question: "sentiment", value: "positive", score: 0.1, agent: " m " },
-      { row_index: 0, question: "sentiment", value: "negative", score: 0.2, agent: "m" },
+      // Chunk one: two lines for row 2 (the second wins; the first's agent is trimmed to "m").
+      { row_index: 2, question: "sentiment", value: "positive", score: 0.1, agent: " m " },
+      { row_index: 2, question: "sentiment", value: "negative", score: 0.2, agent: "m" },
       { row_index: 1, question: "sentiment", value: "positive", agent: "m", model: "x" },
-      { row_index: 1, question: "sentiment", value: "positive", score: "0.5", agent: "m" },
-      // Chunk two: a third line for row 0, and one that is invalid (it does not replace it).
       { row_index: 0, question: "sentiment", value: "positive", score: 0.3, agent: "m" },
+      // Chunk two: row 0 again (a stored suggestion: the INSERT meets it), then lines in error.
+      { row_index: 0, question: "sentiment", value: "negative", score: 0.4, agent: "m" },
       { row_index: 0, question: "sentiment", value: "meh", agent: "m" },
       { row_index: 1.5, question: "sentiment", value: "positive", agent: "m" },
+      { row_index: 1, question: "sentiment", value: "positive", score: "0.5", agent: "m" },
+      // Chunk three.
       { row_index: 1, question: "sentiment", value: "negative", score: null, agent: "m" },
+      { row_index: 3, question: "sentiment", value: null, agent: "m" },
+      { row_index: 4, question: "sentiment", agent: "m" },
+      { row_index: 3, question: "sentiment", value: "positive", score: 0.5, agent: "m" },
     ].map((line) => JSON.stringify(line));
     const versionId = await llmOutputVersion(project, project.table_id, lines);
     expect((await drain(start(versionId), small)).at(-1)).toBe("succeeded");
 
     expect(await suggestionsOf(project.table_id)).toEqual([
-      { row_index: 0, question: "sentiment", agent: "m", value: "positive", score: 0.3 },
+      { row_index: 0, question: "sentiment", agent: "m", value: "negative", score: 0.4 },
       { row_index: 1, question: "sentiment", agent: "m", value: "negative", score: null },
+      { row_index: 2, question: "sentiment", agent: "m", value: "negative", score: 0.2 },
+      { row_index: 3, question: "sentiment", agent: "m", value: "positive", score: 0.5 },
     ]);
     expect(await reportOf(versionId)).toEqual({
-      imported: 3,
-      invalid: 4,
+      imported: 5,
+      invalid: 6,
       errors: [
         { line: 3, message: expect.stringContaining("model") },
-        { line: 4, message: expect.stringMatching(/^score: /) },
         { line: 6, message: expect.stringContaining("expected one of the options") },
         { line: 7, message: expect.stringMatching(/^row_index: /) },
+        { line: 8, message: expect.stringMatching(/^score: /) },
+        { line: 10, message: "value: a suggestion needs a value (null answers nothing)" },
+        { line: 11, message: "value: a suggestion needs a value (null answers nothing)" },
       ],
     });
+  });
+
+  it("reads a null or missing value as an invalid line on a table without a label schema too", async () => {
+    const project = await staffedJob({ rows: 3 });
+    const lines = [
+      { row_index: 0, question: "anything", value: { free: "json" }, agent: "m" },
+      { row_index: 1, question: "anything", value: null, agent: "m" },
+      { row_index: 2, question: "anything", agent: "m" },
+    ].map((line) => JSON.stringify(line));
+    const versionId = await llmOutputVersion(project, project.table_id, lines);
+    expect((await drain(start(versionId), small)).at(-1)).toBe("succeeded");
+    expect(await suggestionsOf(project.table_id)).toEqual([{ row_index: 0, question: "anything", agent: "m", value: { free: "json" }, score: null }]);
+    expect(await reportOf(versionId)).toMatchObject({ imported: 1, invalid: 2 });
+  });
+
+  it("imports a second file over stored suggestions within one message: the chunks that meet them become upserts", async () => {
+    const project = await schemaTable();
+    const answers = (value: string, score: number, rows: number[]) =>
+      rows.map((row_index) => JSON.stringify({ row_index, question: "sentiment", value, score, agent: "m" }));
+    const first = await llmOutputVersion(project, project.table_id, answers("positive", 0.1, [0, 1, 2, 3, 4, 5, 6, 7]));
+    expect((await drain(start(first), small)).at(-1)).toBe("succeeded");
+
+    const second = await llmOutputVersion(project, project.table_id, answers("negative", 0.9, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]));
+    expect(await drain(start(second), { ...small, sliceMs: 60_000 })).toEqual(["succeeded"]);
+    const stored = await suggestionsOf(project.table_id);
+    expect(stored).toHaveLength(10);
+    expect(stored.every((row) => row.value === "negative" && row.score === 0.9)).toBe(true);
+    expect(await reportOf(second)).toEqual({ imported: 10, invalid: 0, errors: [] });
   });
 
   it("imports every line exactly once under duplicate delivery and a crash after any chunk", async () => {

@@ -12,8 +12,10 @@
  *
  * The checks: each line's shape and its answer against the table's label schemas in
  * TypeScript as it is read (the schemas read once per message, `loadImportTarget`), and
- * in the statement the row within the table and each span within its cell. Within a
- * chunk a later line for the same (row, question, agent) wins, as it does across chunks.
+ * in the statement the row within the table and each span within its cell. A later valid
+ * line for the same (row, question, agent) wins, within a chunk as across chunks; within a
+ * chunk, one the statement then rejects (its row beyond the table, a span beyond its cell)
+ * has already displaced the earlier line, so neither is written.
  */
 import { sql, type SQL } from "drizzle-orm";
 import { z } from "@hono/zod-openapi";
@@ -85,15 +87,16 @@ const UPSERT = sql`on conflict (table_id, row_index, question, agent) do update 
  * model's first answers for a table meets no suggestion already stored. So each import
  * inserts, and a chunk that meets a stored suggestion (the statement fails whole, a
  * unique violation of the key, nothing written) is sent again as an upsert, as is every
- * chunk after it in the same message.
+ * chunk built after it in the same message (the one built while it was in flight may
+ * still try the INSERT first).
  */
 export class ImportWrites {
   private conflicted = false;
 
-  /** The chunk's statement to send first, and the one to send instead if it meets a stored suggestion. */
   /** The key a plain INSERT may meet (db/schema/suggestions.ts). */
   readonly key = "suggestion_pk";
 
+  /** The chunk's statement to send first, and the one to send instead if it meets a stored suggestion. */
   statements(chunk: ImportChunk, versionId: number, claimed: SQL): { first: SQL; ifConflict: SQL | null } {
     if (this.conflicted) return { first: chunk.statement(versionId, claimed, "upsert"), ifConflict: null };
     return { first: chunk.statement(versionId, claimed, "insert"), ifConflict: chunk.statement(versionId, claimed, "upsert") };
@@ -133,8 +136,8 @@ export class ImportChunk {
   private readonly target: ImportTarget;
   private readonly check: SuggestionChecker;
   private readonly problems: FieldError[] = [];
-  /** The kept rows as the statement's parameter, serialised once for both of its forms. */
-  private items: string | undefined;
+  /** The statement's parameters, serialised once for both of its forms. */
+  private parameters: { items: string; spans: string; errors: string; invalid: number } | undefined;
 
   constructor(target: ImportTarget) {
     this.target = target;
@@ -156,6 +159,11 @@ export class ImportChunk {
     const shape = plainLine(data) ?? this.parsedLine(line, data);
     if (!shape) return;
     const { row_index, question, agent, value, score } = shape;
+    if (value === null || value === undefined) {
+      // As for the API's suggestions, with or without a schema: null answers nothing.
+      this.errors.push({ line, message: "value: a suggestion needs a value (null answers nothing)" });
+      return;
+    }
     const at = String(line);
     const spansBefore = this.spans.length;
     this.problems.length = 0;
@@ -207,15 +215,21 @@ export class ImportChunk {
    * suggestion already stored (see ImportWrites); `upsert`: INSERT … ON CONFLICT.
    */
   statement(versionId: number, claimed: SQL, how: "insert" | "upsert"): SQL {
-    this.items ??= JSON.stringify(this.superseded === 0 ? this.rows : this.rows.filter((row) => row !== null));
-    const { items } = this;
+    // Only the first lines in error can be listed (MAX_REPORTED_LINES), and the rest are counted.
+    this.parameters ??= {
+      items: JSON.stringify(this.superseded === 0 ? this.rows : this.rows.filter((row) => row !== null)),
+      spans: JSON.stringify(this.keptSpans()),
+      errors: JSON.stringify(this.errors.slice(0, MAX_REPORTED_LINES)),
+      invalid: this.errors.length,
+    };
+    const { items, spans, errors, invalid } = this.parameters;
     return sql`import_target as (
         select t.table_id, t.row_count from file_table t where t.table_id = ${this.target.table_id}::integer and exists (select 1 from ${claimed})
       ), import_input as (
         select (s ->> 0)::integer as line, (s ->> 1)::integer as row_index, s ->> 2 as question, s ->> 3 as agent, s -> 4 as value, (s ->> 5)::double precision as score
         from jsonb_array_elements(${items}::jsonb) as s
       ), import_span_misses as (
-        select distinct d.at::integer as line from jsonb_to_recordset(${JSON.stringify(this.keptSpans())}::jsonb) as d(at text, row_index integer, field text, "end" integer)
+        select distinct d.at::integer as line from jsonb_to_recordset(${spans}::jsonb) as d(at text, row_index integer, field text, "end" integer)
         cross join import_target
         left join lateral (
           select case when jsonb_typeof(r.data -> d.field) = 'string' then ${utf16LengthSql(sql`(r.data ->> d.field)`)} end as length
@@ -228,7 +242,7 @@ export class ImportChunk {
             else 'value: a span ends beyond the end of its column''s text' end as message
         from import_input s cross join import_target
         where s.row_index >= import_target.row_count or s.line in (select line from import_span_misses)
-      ), import_upserted as (
+      ), import_written as (
         insert into suggestion (table_id, row_index, question, agent, value, score)
         select import_target.table_id, s.row_index, s.question, s.agent, s.value, s.score
         from import_input s cross join import_target
@@ -236,12 +250,12 @@ export class ImportChunk {
         ${how === "upsert" ? UPSERT : sql``}
         returning 1
       ), import_problems as (
-        select line, message from jsonb_to_recordset(${JSON.stringify(this.errors)}::jsonb) as e(line integer, message text)
+        select line, message from jsonb_to_recordset(${errors}::jsonb) as e(line integer, message text)
         union all select line, message from import_rejected
       ), import_reported as (
         update suggestion_import i set
-          imported = i.imported + (select count(*)::integer from import_upserted),
-          invalid = i.invalid + (select count(*)::integer from import_problems),
+          imported = i.imported + (select count(*)::integer from import_written),
+          invalid = i.invalid + ${invalid}::integer + (select count(*)::integer from import_rejected),
           errors = i.errors || coalesce((
             select jsonb_agg(jsonb_build_object('line', p.line, 'message', p.message) order by p.line)
             from (select line, message, row_number() over (order by line) as n from import_problems) p

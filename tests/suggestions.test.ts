@@ -91,6 +91,16 @@ describe("POST /file-tables/{table_id}/suggestions", () => {
     expect(await stored(table_id)).toEqual([{ row_index: 1, question: "anything", agent: "free", value: { nested: [1, 2] }, score: null }]);
   });
 
+  it("answers 422 for a null value while no project using the table has a schema, and writes nothing", async () => {
+    const { pm, table_id } = await annotationProject({ rows: 2 });
+    const response = await suggest(pm, table_id, { agent: "free", suggestions: [{ row_index: 0, question: "anything", value: 1 }, { row_index: 1, question: "anything", value: null }] });
+    expect(response.status, JSON.stringify(response.body)).toBe(422);
+    expect((response.body as { errors: { path: string; message: string }[] }).errors).toEqual([
+      { path: "body.suggestions.1.value", message: "a suggestion needs a value (null answers nothing)" },
+    ]);
+    expect(await stored(table_id)).toEqual([]);
+  });
+
   it("answers 422 with the path of every invalid suggestion and writes nothing", async () => {
     const { pm, table_id } = await schemaProject(3);
     const response = await suggest(pm, table_id, {

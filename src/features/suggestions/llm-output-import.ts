@@ -159,11 +159,6 @@ export class ImportChunk {
     const shape = plainLine(data) ?? this.parsedLine(line, data);
     if (!shape) return;
     const { row_index, question, agent, value, score } = shape;
-    if (value === null || value === undefined) {
-      // As for the API's suggestions, with or without a schema: null answers nothing.
-      this.errors.push({ line, message: "value: a suggestion needs a value (null answers nothing)" });
-      return;
-    }
     const at = String(line);
     const spansBefore = this.spans.length;
     this.problems.length = 0;

@@ -12,7 +12,7 @@
  * A suggestion's question must be a question of at least one of those schemas (a table
  * shared by two projects may carry suggestions for either's questions), and its value
  * must answer every schema that has the question. Without any schema, any question and
- * any JSON value are accepted, as annotations are free JSON then.
+ * any JSON value but null are accepted, as annotations are free JSON then.
  */
 import { sql, type SQL } from "drizzle-orm";
 import type { FieldError } from "../../lib/errors.ts";
@@ -58,14 +58,15 @@ export function suggestionChecker(schemas: readonly ProjectSchema[]): Suggestion
       defining.set(question.name, list);
     }
   }
-  if (defining.size === 0) return () => {};
   const known = [...defining.keys()].map((name) => JSON.stringify(name)).join(", ");
   const demands: SpanDemand[] = [];
   return (item, errors, spans) => {
+    // With or without a schema: a suggestion's value is never null (the column is NOT NULL).
     if (item.value === null || item.value === undefined) {
       errors.push({ path: `${item.at}.value`, message: "a suggestion needs a value (null answers nothing)" });
       return;
     }
+    if (defining.size === 0) return;
     const definitions = defining.get(item.question);
     if (!definitions) {
       errors.push({ path: `${item.at}.question`, message: `unknown question; the label schemas of the projects using the table have ${known}` });

@@ -717,7 +717,7 @@ export interface paths {
         put?: never;
         /**
          * Suggest answers for the table's rows (pre-annotations)
-         * @description Up to 5,000 suggestions of one `agent`, each `{row_index, question, value, score?}`; a suggestion for a (row, question) the agent already suggested replaces it. Each value is validated against the label schema of every project using the table (the project of the table's file and those of the jobs over it): the question must be in at least one of them and the value must answer every one that has it (422 at `body.suggestions.<i>.value`); without any schema any JSON is accepted. All or nothing. Job items carry the suggestions of their rows. By whoever may update the file (file:update).
+         * @description Up to 5,000 suggestions of one `agent`, each `{row_index, question, value, score?}`; a suggestion for a (row, question) the agent already suggested replaces it. Each value is validated against the label schema of every project using the table (the project of the table's file and those of the jobs over it): the question must be in at least one of them and the value must answer every one that has it (422 at `body.suggestions.<i>.value`); without any schema any JSON but null is accepted. All or nothing. Job items carry the suggestions of their rows. By whoever may update the file (file:update).
          */
         post: operations["upsertSuggestions"];
         delete?: never;

@@ -11,33 +11,40 @@ import { readdirSync, readFileSync } from "node:fs";
 /** Linux reports CPU time in clock ticks; 100 per second on every mainstream kernel. */
 const TICKS_PER_SECOND = 100;
 
-export function cpuSecondsOf(pid: number): number | null {
+/** A process's command, parent and CPU seconds (its own and its reaped children's), from one read of /proc/<pid>/stat. */
+function statOf(pid: number): { comm: string; ppid: number; cpuSeconds: number } | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    // After the command: state(0) … utime(11) stime(12) cutime(13) cstime(14).
-    return (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / TICKS_PER_SECOND;
+    return {
+      comm: stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")),
+      // After the command: state(0) ppid(1) … utime(11) stime(12) cutime(13) cstime(14).
+      ppid: Number(fields[1]),
+      cpuSeconds: (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / TICKS_PER_SECOND,
+    };
   } catch {
+    // The process ended while we looked.
     return null;
   }
 }
 
-function statOf(pid: number): { ppid: number; comm: string } | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
-    return { comm, ppid: Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) };
-  } catch {
-    return null;
+export function cpuSecondsOf(pid: number): number | null {
+  return statOf(pid)?.cpuSeconds ?? null;
+}
+
+/** Every process running now, with its stat. */
+function* processes(): Generator<{ pid: number; comm: string; ppid: number; cpuSeconds: number }> {
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = statOf(Number(entry));
+    if (stat) yield { pid: Number(entry), ...stat };
   }
 }
 
 /** The postmaster of a PostgreSQL server running on this machine (the `postgres` process whose parent is not one), or null. */
 export function localPostmaster(): number | null {
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    const stat = statOf(Number(entry));
-    if (stat?.comm === "postgres" && statOf(stat.ppid)?.comm !== "postgres") return Number(entry);
+  for (const running of processes()) {
+    if (running.comm === "postgres" && statOf(running.ppid)?.comm !== "postgres") return running.pid;
   }
   return null;
 }
@@ -50,10 +57,7 @@ function serverCpuSecondsOf(postmaster: number): number | null {
   const own = cpuSecondsOf(postmaster);
   if (own === null) return null;
   let total = own;
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry) || statOf(Number(entry))?.ppid !== postmaster) continue;
-    total += cpuSecondsOf(Number(entry)) ?? 0;
-  }
+  for (const running of processes()) if (running.ppid === postmaster) total += running.cpuSeconds;
   return total;
 }
 

@@ -33,7 +33,7 @@ export function cpuSecondsOf(pid: number): number | null {
 }
 
 /** Every process running now, with its stat. */
-function* processes(): Generator<{ pid: number; comm: string; ppid: number; cpuSeconds: number }> {
+export function* processes(): Generator<{ pid: number; comm: string; ppid: number; cpuSeconds: number }> {
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     const stat = statOf(Number(entry));

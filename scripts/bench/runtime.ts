@@ -12,11 +12,12 @@
  *   and the bench can reach R2 and Queues (getR2Bucket, getQueueProducer), workerd's
  *   pid (peak RSS) and the V8 inspector (isolate heap) directly.
  */
-import { readFileSync, readdirSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { convertV4MiniflareOptions, Miniflare, type V4WorkerOptions } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
 import type { BuiltBundle } from "./bundle.ts";
+import { processes } from "./cpu.ts";
 
 const WRANGLER_CONFIGS = {
   api: resolve(import.meta.dirname, "../../wrangler.toml"),
@@ -162,16 +163,7 @@ export type Runtime = {
 
 function workerdChildren(): Set<number> {
   const pids = new Set<number>();
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const parent = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      if (parent === process.pid && readFileSync(`/proc/${entry}/comm`, "utf8").trim() === "workerd") pids.add(Number(entry));
-    } catch {
-      // The process ended while we looked.
-    }
-  }
+  for (const running of processes()) if (running.ppid === process.pid && running.comm === "workerd") pids.add(running.pid);
   return pids;
 }
 

@@ -3,7 +3,7 @@ import { createExecutionContext, createMessageBatch, env, getQueueResult } from 
 import { sql } from "drizzle-orm";
 import { describe, expect, it, vi } from "vitest";
 import { loadConfig } from "../src/env.ts";
-import { DEFAULT_PARSE_OPTIONS, runParseMessage, type ParseOptions, type ParseOutcome } from "../src/features/parsing/parse-run.ts";
+import { DEFAULT_PARSE_OPTIONS, runParseMessage, type ChunkFaults, type ParseOptions, type ParseOutcome } from "../src/features/parsing/parse-run.ts";
 import { createLogger } from "../src/lib/logger.ts";
 import { consumeParseBatch, DEAD_LETTER_PARSE_ERROR } from "../src/queues/parse.ts";
 import type { ParseMessage } from "../src/queues/messages.ts";
@@ -59,6 +59,13 @@ function batchOf(queue: string, bodies: ParseMessage[], attempts = 1) {
     queue,
     bodies.map((body, index) => ({ id: `message-${index}`, timestamp: new Date(), attempts, body })),
   );
+}
+
+/** A promise to resolve from outside: the tests' hold on a commit until another has been answered. */
+function deferred() {
+  let resolve!: () => void;
+  const promise = new Promise<void>((done) => (resolve = done));
+  return { promise, resolve };
 }
 
 const small: ParseOptions = { chunkRows: 7, chunkPayloadBytes: DEFAULT_PARSE_OPTIONS.chunkPayloadBytes };
@@ -180,7 +187,10 @@ describe("time slices: one message, many chunks", () => {
     const crashing: ParseOptions = { ...sliced, faults: { afterCommit: (chunk) => { if (chunk === 3) throw new Error("isolate killed"); } } };
 
     await expect(runParseMessage(start(target.version_id), deps, crashing)).rejects.toThrow("isolate killed");
-    expect((await allRowsOf(target.version_id)).map((row) => row.row_index)).toEqual([...Array(21).keys()]);
+    // Chunk 4's commit was already in flight (PARSE_LIMITS.commitsInFlight): it landed, or
+    // it reached the database before chunk 3's and claimed nothing.
+    const written = (await allRowsOf(target.version_id)).map((row) => row.row_index);
+    expect([[...Array(21).keys()], [...Array(28).keys()]]).toContainEqual(written);
     expect(sent).toEqual([]);
 
     expect(await runParseMessage(start(target.version_id), deps, sliced)).toBe("handed-off");
@@ -218,6 +228,84 @@ describe("time slices: one message, many chunks", () => {
     for (const handedOff of sent.splice(0)) expect(await runParseMessage(handedOff, deps, sliced)).toBe("finished");
     expect(await parseSnapshot(target.version_id)).toEqual(await cleanRun(bytes));
     expect(await allRowsOf(target.version_id)).toHaveLength(40);
+  });
+
+  it("a commit that reaches the database before its predecessor has landed claims nothing, and is sent again once it has", async () => {
+    const { bytes, target, sent, deps } = await sampleTarget();
+    const claims: string[] = [];
+    const committed: number[] = [];
+    const thirdAnswered = deferred();
+    const faults: ChunkFaults = {
+      afterCommit: (chunk) => void committed.push(chunk),
+      async sendCommit(chunk, send) {
+        // Chunk 2's commit is held back until chunk 3's has been answered.
+        if (chunk === 2) await thirdAnswered.promise;
+        const claimed = await send();
+        claims.push(`${chunk}:${claimed}`);
+        if (chunk === 3) thirdAnswered.resolve();
+        return claimed;
+      },
+    };
+    expect(await runParseMessage(start(target.version_id), deps, { ...sliced, faults })).toBe("succeeded");
+    const claimsOf = (chunk: number) => claims.filter((claim) => claim.startsWith(`${chunk}:`));
+    expect(claims.slice(0, 3)).toEqual(["1:true", "3:false", "2:true"]);
+    expect(claimsOf(3)).toEqual(["3:false", "3:true"]);
+    // Chunk 4 went out while chunk 3 waited to be sent again: it landed after it, at once or
+    // sent again. Whatever followed was sent once the commits in flight had all settled.
+    expect([["4:true"], ["4:false", "4:true"]]).toContainEqual(claimsOf(4));
+    expect([...claimsOf(5), ...claimsOf(6)]).toEqual(["5:true", "6:true"]);
+    expect(committed).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(sent).toEqual([]);
+    expect(await parseSnapshot(target.version_id)).toEqual(await cleanRun(bytes));
+    expect((await allRowsOf(target.version_id)).map((row) => row.row_index)).toEqual([...Array(40).keys()]);
+  });
+
+  it("two deliveries overtaking each other: one whose chunk the other claimed carries on if its next commit in flight claimed the next chunk", async () => {
+    const { bytes, target, sent, deps } = await sampleTarget();
+    expect(await runParseMessage(start(target.version_id), deps, { ...small, sliceMs: 0 })).toBe("chunk-committed");
+    const message = sent.shift()!;
+    const landed = { first: [] as number[], second: [] as number[] };
+    const claimsOfFirst: string[] = [];
+    const firstReachedChunk2 = deferred();
+    const secondAnsweredChunk2 = deferred();
+    const firstFinished = deferred();
+
+    // The second delivery claims chunk 2, then holds its later commits until the first is done.
+    const second = runParseMessage(message, deps, {
+      ...sliced,
+      faults: {
+        afterCommit: (chunk) => void landed.second.push(chunk),
+        async sendCommit(chunk, send) {
+          await (chunk === 2 ? firstReachedChunk2.promise : firstFinished.promise);
+          const claimed = await send();
+          if (chunk === 2) secondAnsweredChunk2.resolve();
+          return claimed;
+        },
+      },
+    });
+    // The first sends its commits of chunks 2 and 3 only once the second's chunk 2 has landed.
+    const first = runParseMessage(message, deps, {
+      ...sliced,
+      faults: {
+        afterCommit: (chunk) => void landed.first.push(chunk),
+        async sendCommit(chunk, send) {
+          if (chunk === 2) firstReachedChunk2.resolve();
+          if (chunk <= 3) await secondAnsweredChunk2.promise;
+          const claimed = await send();
+          claimsOfFirst.push(`${chunk}:${claimed}`);
+          return claimed;
+        },
+      },
+    }).finally(() => firstFinished.resolve());
+
+    expect(await Promise.all([first, second])).toEqual(["succeeded", "duplicate"]);
+    // Its commits of chunks 2 and 3 were answered in either order; chunk 2 was sent again.
+    expect(claimsOfFirst.slice(0, 3).sort()).toEqual(["2:false", "2:false", "3:true"]);
+    expect(claimsOfFirst.slice(3)).toEqual(["4:true", "5:true", "6:true"]);
+    expect(landed).toEqual({ first: [3, 4, 5, 6], second: [2] });
+    expect(sent).toEqual([]);
+    expect(await parseSnapshot(target.version_id)).toEqual(await cleanRun(bytes));
+    expect((await allRowsOf(target.version_id)).map((row) => row.row_index)).toEqual([...Array(40).keys()]);
   });
 
   it("bad data found while a chunk commits fails the version and drops every row written", async () => {

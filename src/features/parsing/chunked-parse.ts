@@ -2,13 +2,16 @@
  * Streamed formats (CSV and kin, JSON array, JSON Lines, text, Markdown), in chunks of
  * `chunkRows` rows or `chunkPayloadBytes` of them. Each chunk commits its rows and the
  * advanced cursor in one statement. One message keeps reading and committing chunks for
- * `sliceMs`, reading the next chunk and building its statement while the previous one
- * commits (the parser's CPU and the database's work overlap; the statement is sent once
- * the previous commit has landed), then sends a message for the rest of the file. Exactly
- * once follows:
- * - a commit takes effect only if the saved cursor is at the chunk's start offset, and
- *   a chunk is committed only after its predecessor's commit landed, so of two
- *   deliveries working on the same file one writes each chunk and the other stops;
+ * `sliceMs`, then sends a message for the rest of the file. It reads the next chunk and
+ * builds its statement while earlier ones commit, with up to `commitsInFlight` commits
+ * sent and not yet settled: the parser's CPU, the request's travel and the database's
+ * work overlap. Exactly once follows:
+ * - a commit takes effect only if the saved cursor is at the chunk's start offset (its
+ *   claim), so of two commits for one chunk, from one delivery or two, one writes it;
+ * - commits settle in the order they were sent. One that claimed nothing may have reached
+ *   the database before its predecessor landed, so it is sent again once that has landed;
+ *   if it loses again, another delivery claimed the chunk, and this one carries on only if
+ *   a later commit of its own claimed the chunk after (it then holds the cursor), else stops;
  * - a crash after a commit but before the next message was sent leaves the cursor
  *   ahead of the message and `handed_off` false: the retried message sends it then;
  * - rows are keyed (table_id, row_index) and inserted ON CONFLICT DO NOTHING.
@@ -27,6 +30,7 @@ import { TableStats } from "./table-stats.ts";
 import { tableNameOf } from "./table-name.ts";
 import { ImportChunk, ImportWrites, loadImportTarget, type ImportTarget } from "../suggestions/llm-output-import.ts";
 import { ParseError } from "./parse-error.ts";
+import { PARSE_LIMITS } from "./limits.ts";
 
 async function handOff(run: ParseRun, offset: number): Promise<void> {
   const { job, generation } = run;
@@ -38,10 +42,10 @@ function sourceOf(run: ParseRun, text: { encoding: ParseCursor["encoding"]; tota
   return textSource(run.deps.bucket, run.job.r2_key, run.job.size_bytes, text.encoding, text.total);
 }
 
-/** A chunk's commit, built: the cursor it saves, its rows' size, and what sends it. */
+/** A chunk's commit, built: the cursor it saves, its rows' size, and what sends it (again, if need be). */
 type PreparedCommit = { next: ParseCursor; bytes: number; send(): Promise<boolean> };
-/** A chunk's commit in flight: the cursor it saves, and whether this delivery's claim won. */
-type Commit = { next: ParseCursor; claimed: Promise<boolean> };
+/** A chunk's commit in flight: whether this delivery's claim won. */
+type Commit = { prepared: PreparedCommit; claimed: Promise<boolean> };
 
 /**
  * workerd writes a request's body to its socket only while the isolate waits on I/O, a
@@ -54,13 +58,6 @@ const STATEMENT_BYTES_PER_WAIT = 128 * 1024;
 
 async function letStatementOut(bytes: number): Promise<void> {
   for (let sent = 0; sent < bytes; sent += STATEMENT_BYTES_PER_WAIT) await new Promise((resolve) => setTimeout(resolve, 1));
-}
-
-async function landed(run: ParseRun, commit: Commit | null): Promise<boolean> {
-  if (!commit) return true;
-  if (!(await commit.claimed)) return false;
-  run.options.faults?.afterCommit?.(commit.next.chunk);
-  return true;
 }
 
 async function runChunks(run: ParseRun, cursor: ParseCursor, source: ByteSource): Promise<ParseOutcome> {
@@ -82,10 +79,12 @@ async function runChunks(run: ParseRun, cursor: ParseCursor, source: ByteSource)
   let from = cursor;
   /** Where it ends so far. */
   const position = { offset: cursor.offset, row_index: cursor.row_index, line: cursor.line, header: cursor.header, reader_state: cursor.reader_state };
-  /** The previous chunk's commit, in flight while this chunk is read. */
-  let previous: Commit | null = null;
+  /** Commits sent and not yet settled, oldest first. */
+  const inFlight: Commit[] = [];
+  /** The cursor of this delivery's latest commit that landed. */
+  const landed: { at: ParseCursor | null } = { at: null };
 
-  /** The chunk read so far as a commit, built while the previous chunk's commit may still be in flight. */
+  /** The chunk read so far as a commit, built while earlier commits may still be in flight. */
   const prepare = (done: boolean): PreparedCommit => {
     const next: ParseCursor = { ...from, ...position, chunk: from.chunk + 1, columns: stats.snapshot(), profile: profile?.snapshot() ?? null, handed_off: false };
     const columns = toTableColumns(next.columns, next.row_index);
@@ -106,13 +105,35 @@ async function runChunks(run: ParseRun, cursor: ParseCursor, source: ByteSource)
     from = next;
     return { next, bytes, send: () => built.send() };
   };
-  /** Sends a built commit; only once the previous one has landed, so the claims land in order. */
   const send = (prepared: PreparedCommit): Commit => {
     options.faults?.beforeCommit?.(prepared.next.chunk);
-    const claimed = prepared.send();
-    // Awaited before anything else is committed, or in the finally below; never left unhandled meanwhile.
+    const claimed = options.faults?.sendCommit ? options.faults.sendCommit(prepared.next.chunk, prepared.send) : prepared.send();
+    // Awaited when it settles, or in the finally below; never left unhandled meanwhile.
     claimed.catch(() => {});
-    return { next: prepared.next, claimed };
+    return { prepared, claimed };
+  };
+  /**
+   * Settles the oldest commit in flight (see the header): one that claimed nothing is
+   * sent again, as its predecessor has now landed. The commits sent after it went out
+   * before it landed, so they are settled too (and sent again if need be) before anything
+   * new is sent. True: this delivery's latest settled commit landed, and it carries on.
+   */
+  const settle = async (): Promise<boolean> => {
+    let carriesOn = false;
+    for (let commit = inFlight.shift(); commit; commit = inFlight.shift()) {
+      const first = await commit.claimed;
+      carriesOn = first || (await send(commit.prepared).claimed);
+      if (carriesOn) {
+        landed.at = commit.prepared.next;
+        options.faults?.afterCommit?.(landed.at.chunk);
+      }
+      if (first) break;
+    }
+    return carriesOn;
+  };
+  const settleAll = async (): Promise<boolean> => {
+    while (inFlight.length > 0) if (!(await settle())) return false;
+    return true;
   };
 
   const reader = openReader(cursor, source, {
@@ -131,14 +152,12 @@ async function runChunks(run: ParseRun, cursor: ParseCursor, source: ByteSource)
       for (const row of batch.rows) {
         if (imported ? imported.isFull(options) : rows.isFull(options)) {
           const prepared = prepare(false);
-          if (!(await landed(run, previous))) return "duplicate";
-          previous = send(prepared);
+          if (inFlight.length >= PARSE_LIMITS.commitsInFlight && !(await settle())) return "duplicate";
+          inFlight.push(send(prepared));
           await letStatementOut(prepared.bytes);
           if (Date.now() >= sliceEnds) {
-            const current = previous;
-            previous = null;
-            if (!(await landed(run, current))) return "duplicate";
-            await handOff(run, current.next.offset);
+            if (!(await settleAll()) || !landed.at) return "duplicate";
+            await handOff(run, landed.at.offset);
             return "chunk-committed";
           }
         }
@@ -156,12 +175,13 @@ async function runChunks(run: ParseRun, cursor: ParseCursor, source: ByteSource)
       }
     }
     const last = prepare(true);
-    if (!(await landed(run, previous))) return "duplicate";
-    previous = null;
-    return (await landed(run, send(last))) ? "succeeded" : "duplicate";
+    // The last commit finishes the parse: sent alone, once every other has landed.
+    if (!(await settleAll())) return "duplicate";
+    inFlight.push(send(last));
+    return (await settle()) ? "succeeded" : "duplicate";
   } finally {
-    // A parse error or a failed commit while another commit is in flight: let it settle first.
-    if (previous) await previous.claimed.catch(() => {});
+    // A parse error or a failed commit while others are in flight: let them settle first.
+    await Promise.all(inFlight.map((commit) => commit.claimed.catch(() => {})));
   }
 }
 

@@ -144,17 +144,20 @@ export function chunkCommit(
     const [claimed] = chunk.finish ? await db.batch([claim, db.execute(chunk.finish)]) : [await claim];
     return (claimed.rows[0] as { claimed: number }).claimed === 1;
   };
-  const first = statement(chunk.also);
+  let current = statement(chunk.also);
   return {
+    // Awaiting a built statement again runs it again: a commit that lost its claim is
+    // sent again as it is, or in its conflict form once the first form met a stored row.
     async send() {
       try {
-        return await run(first);
+        return await run(current);
       } catch (error) {
         const { ifConflict } = chunk;
         const violated = postgresErrorOf(error);
         if (!ifConflict || violated?.code !== UNIQUE_VIOLATION || violated.constraint !== ifConflict.constraint) throw error;
         ifConflict.noted();
-        return run(statement(ifConflict.also));
+        current = statement(ifConflict.also);
+        return run(current);
       }
     },
   };

@@ -17,8 +17,15 @@ import { parseWholeFile } from "./whole-file-parse.ts";
 
 export type ParseDependencies = { db: Database; bucket: R2Bucket; queue: Queue<ParseMessage>; logger: Logger };
 
-/** Test seams: make a chunk fail right before or right after its commit. Production passes none. */
-export type ChunkFaults = { beforeCommit?(chunk: number): void; afterCommit?(chunk: number): void };
+/**
+ * Test seams: make a chunk fail right before or right after its commit, or send its commit
+ * yourself (to hold it back, or see its claim). Production passes none.
+ */
+export type ChunkFaults = {
+  beforeCommit?(chunk: number): void;
+  afterCommit?(chunk: number): void;
+  sendCommit?(chunk: number, send: () => Promise<boolean>): Promise<boolean>;
+};
 
 export type ParseOptions = {
   chunkRows: number;

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { DEFAULT_PARSE_OPTIONS, runParseMessage, type ParseOptions } from "../src/features/parsing/parse-run.ts";
+import { DEFAULT_PARSE_OPTIONS, runParseMessage, type ParseOptions, type ParseOutcome } from "../src/features/parsing/parse-run.ts";
 import type { ParseMessage } from "../src/queues/messages.ts";
 import { annotationProject, staffedJob } from "./helpers/annotation.ts";
 import { sql, testDb } from "./helpers/db.ts";
@@ -220,6 +220,29 @@ describe("llm_output import", () => {
         message = sent.shift();
       }
       expect(crashed).toBe(true);
+      expect(await suggestionsOf(project.table_id)).toEqual(expected.suggestions);
+      expect(await reportOf(versionId)).toEqual(expected.report);
+    }
+  });
+
+  it("imports every line exactly once with commits in flight: a crash after any chunk of a slice, every message delivered twice at once", async () => {
+    const sliced: ParseOptions = { ...small, sliceMs: 60_000 };
+    const clean = await schemaTable();
+    await drain(start(await llmOutputVersion(clean, clean.table_id, sampleLines())), small);
+    const expected = { suggestions: await suggestionsOf(clean.table_id), report: await reportOf((await db.execute(sql`select version_id from suggestion_import where target_table_id = ${clean.table_id}`)).rows[0]!.version_id as number) };
+
+    for (const crashAfter of [1, 2, 3]) {
+      const project = await schemaTable();
+      const versionId = await llmOutputVersion(project, project.table_id, sampleLines());
+      const { queue, sent } = recordingQueue();
+      const deps = parseDependencies(queue);
+      const crashing: ParseOptions = { ...sliced, faults: { afterCommit: (chunk) => { if (chunk === crashAfter) throw new Error("isolate killed"); } } };
+      await expect(runParseMessage(start(versionId), deps, crashing)).rejects.toThrow("isolate killed");
+      const outcomes: ParseOutcome[] = [];
+      for (let message: ParseMessage | undefined = start(versionId); message; message = sent.shift()) {
+        outcomes.push(...(await Promise.all([runParseMessage(message, deps, sliced), runParseMessage(message, deps, sliced)])));
+      }
+      expect(outcomes).toContain("succeeded");
       expect(await suggestionsOf(project.table_id)).toEqual(expected.suggestions);
       expect(await reportOf(versionId)).toEqual(expected.report);
     }

@@ -7,11 +7,13 @@
  * sent and not yet settled: the parser's CPU, the request's travel and the database's
  * work overlap. Exactly once follows:
  * - a commit takes effect only if the saved cursor is at the chunk's start offset (its
- *   claim), so of two commits for one chunk, from one delivery or two, one writes it;
- * - commits settle in the order they were sent. One that claimed nothing may have reached
- *   the database before its predecessor landed, so it is sent again once that has landed;
- *   if it loses again, another delivery claimed the chunk, and this one carries on only if
- *   a later commit of its own claimed the chunk after (it then holds the cursor), else stops;
+ *   claim) and, but for a delivery's first commit, was saved by the same delivery
+ *   (`claimed_by`): of two commits for one chunk, from one delivery or two, one writes
+ *   it, and a delivery whose commit lost to another's writes nothing more;
+ * - commits settle in the order they were sent. One sent while its predecessor was in
+ *   flight may have reached the database first and claimed nothing: it is sent again once
+ *   that has landed (and the commits after it settle too before anything new is sent). A
+ *   commit that loses otherwise lost to another delivery, and this one stops;
  * - a crash after a commit but before the next message was sent leaves the cursor
  *   ahead of the message and `handed_off` false: the retried message sends it then;
  * - rows are keyed (table_id, row_index) and inserted ON CONFLICT DO NOTHING.
@@ -44,8 +46,8 @@ function sourceOf(run: ParseRun, text: { encoding: ParseCursor["encoding"]; tota
 
 /** A chunk's commit, built: the cursor it saves, its rows' size, and what sends it (again, if need be). */
 type PreparedCommit = { next: ParseCursor; bytes: number; send(): Promise<boolean> };
-/** A chunk's commit in flight: whether this delivery's claim won. */
-type Commit = { prepared: PreparedCommit; claimed: Promise<boolean> };
+/** A chunk's commit in flight: whether this delivery's claim won, and whether it went out while an earlier one was in flight. */
+type Commit = { prepared: PreparedCommit; claimed: Promise<boolean>; sentEarly: boolean };
 
 /**
  * workerd writes a request's body to its socket only while the isolate waits on I/O, a
@@ -83,10 +85,14 @@ async function runChunks(run: ParseRun, cursor: ParseCursor, source: ByteSource)
   const inFlight: Commit[] = [];
   /** The cursor of this delivery's latest commit that landed. */
   const landed: { at: ParseCursor | null } = { at: null };
+  /** This delivery, as ParseCursor.claimed_by. */
+  const delivery = crypto.randomUUID();
 
   /** The chunk read so far as a commit, built while earlier commits may still be in flight. */
   const prepare = (done: boolean): PreparedCommit => {
-    const next: ParseCursor = { ...from, ...position, chunk: from.chunk + 1, columns: stats.snapshot(), profile: profile?.snapshot() ?? null, handed_off: false };
+    const next: ParseCursor = {
+      ...from, ...position, chunk: from.chunk + 1, columns: stats.snapshot(), profile: profile?.snapshot() ?? null, handed_off: false, claimed_by: delivery,
+    };
     const columns = toTableColumns(next.columns, next.row_index);
     const finish = done
       ? finishStatement(job, generation, run.actor, {
@@ -100,7 +106,7 @@ async function runChunks(run: ParseRun, cursor: ParseCursor, source: ByteSource)
     const ifConflict = statements?.ifConflict && writes ? { also: statements.ifConflict, constraint: writes.key, noted: () => writes.conflict() } : null;
     if (importTarget) imported = new ImportChunk(importTarget);
     const built = chunkCommit(run.deps.db, job, generation, {
-      fromOffset: from.offset, next, tableId: table.table_id, rows: rows.take(), finish, also: statements?.first ?? null, ifConflict,
+      fromOffset: from.offset, heldBy: from === cursor ? null : delivery, next, tableId: table.table_id, rows: rows.take(), finish, also: statements?.first ?? null, ifConflict,
     });
     from = next;
     return { next, bytes, send: () => built.send() };
@@ -110,26 +116,22 @@ async function runChunks(run: ParseRun, cursor: ParseCursor, source: ByteSource)
     const claimed = options.faults?.sendCommit ? options.faults.sendCommit(prepared.next.chunk, prepared.send) : prepared.send();
     // Awaited when it settles, or in the finally below; never left unhandled meanwhile.
     claimed.catch(() => {});
-    return { prepared, claimed };
+    return { prepared, claimed, sentEarly: inFlight.length > 0 };
   };
   /**
-   * Settles the oldest commit in flight (see the header): one that claimed nothing is
-   * sent again, as its predecessor has now landed. The commits sent after it went out
-   * before it landed, so they are settled too (and sent again if need be) before anything
-   * new is sent. True: this delivery's latest settled commit landed, and it carries on.
+   * Settles the oldest commit in flight (see the header); one sent early that claimed
+   * nothing is sent again, as its predecessor has now landed, and then the commits after
+   * it settle too. True: the latest settled commit landed and this delivery carries on.
    */
   const settle = async (): Promise<boolean> => {
-    let carriesOn = false;
     for (let commit = inFlight.shift(); commit; commit = inFlight.shift()) {
       const first = await commit.claimed;
-      carriesOn = first || (await send(commit.prepared).claimed);
-      if (carriesOn) {
-        landed.at = commit.prepared.next;
-        options.faults?.afterCommit?.(landed.at.chunk);
-      }
-      if (first) break;
+      if (!first && !(commit.sentEarly && (await send(commit.prepared).claimed))) return false;
+      landed.at = commit.prepared.next;
+      options.faults?.afterCommit?.(landed.at.chunk);
+      if (first) return true;
     }
-    return carriesOn;
+    return true;
   };
   const settleAll = async (): Promise<boolean> => {
     while (inFlight.length > 0) if (!(await settle())) return false;

@@ -37,6 +37,12 @@ export type ParseCursor = {
   profile?: ProfileState | null;
   /** Whether the message for the chunk at `offset` has been sent. */
   handed_off: boolean;
+  /**
+   * The delivery that saved it (an id per message handled; absent on a first cursor). Its
+   * next commits may claim only while it is still theirs: once another delivery has taken
+   * over, commits already in flight claim nothing (parsing/chunked-parse.ts).
+   */
+  claimed_by?: string;
 };
 
 /**

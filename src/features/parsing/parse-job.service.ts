@@ -112,28 +112,40 @@ function insertRows(tableId: number, rows: RowsPayload, guard: SQL): SQL {
 
 /**
  * One chunk: its rows and the advanced cursor, in one statement that only takes effect
- * if the saved cursor is still at `fromOffset` (the row lock on file_version orders
- * concurrent duplicates; the later one finds the cursor moved and writes nothing). The
+ * if the saved cursor is still at `fromOffset`, and still `heldBy`'s (the row lock on
+ * file_version orders concurrent duplicates; the later one finds the cursor moved and
+ * writes nothing). The
  * last chunk carries the swap in the same batch. `also`: more CTEs of the same statement
  * (an llm_output import's, features/suggestions/llm-output-import.ts), guarded by `claimed`;
  * `ifConflict`: their second form, for when the first meets a unique violation.
  *
  * The statement is built here, at once (for a chunk of suggestions, most of the work of
  * the commit on this side); `send` runs it, and answers whether this call did the work.
- * Building while the previous chunk's commit is still in flight is what lets the
- * consumer's work overlap the database's (features/parsing/chunked-parse.ts).
+ * Building while earlier commits are still in flight is what lets the consumer's work
+ * overlap the database's (features/parsing/chunked-parse.ts).
  */
 export function chunkCommit(
   db: Database,
   job: ParseJob,
   generation: number,
-  chunk: { fromOffset: number; next: ParseCursor; tableId: number; rows: RowsPayload; finish: SQL | null; also?: SQL | null; ifConflict?: IfConflict | null },
+  chunk: {
+    fromOffset: number;
+    /** The delivery that must hold the cursor, for all but a delivery's first commit (ParseCursor.claimed_by). */
+    heldBy: string | null;
+    next: ParseCursor;
+    tableId: number;
+    rows: RowsPayload;
+    finish: SQL | null;
+    also?: SQL | null;
+    ifConflict?: IfConflict | null;
+  },
 ): { send(): Promise<boolean> } {
+  const held = chunk.heldBy === null ? sql`` : sql`and parse_cursor->>'claimed_by' = ${chunk.heldBy}`;
   const statement = (also: SQL | null | undefined) => db.execute(sql`
     with claimed as (
       update file_version set parse_cursor = ${json(chunk.next)}, parse_progress_done = ${chunk.next.offset}, updated_at = now()
       where version_id = ${job.version_id} and parse_generation = ${generation} and parse_status = 'running'
-        and (parse_cursor->>'offset')::bigint = ${chunk.fromOffset}
+        and (parse_cursor->>'offset')::bigint = ${chunk.fromOffset} ${held}
       returning version_id
     ), inserted as (
       ${insertRows(chunk.tableId, chunk.rows, sql`claimed`)}

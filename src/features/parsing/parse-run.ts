@@ -22,6 +22,7 @@ export type ParseDependencies = { db: Database; bucket: R2Bucket; queue: Queue<P
  * yourself (to hold it back, or see its claim). Production passes none.
  */
 export type ChunkFaults = {
+  /** Each time a chunk's commit is sent (again, if it claimed nothing for being early). */
   beforeCommit?(chunk: number): void;
   afterCommit?(chunk: number): void;
   sendCommit?(chunk: number, send: () => Promise<boolean>): Promise<boolean>;
@@ -51,7 +52,7 @@ export type ParseOutcome =
   | "superseded"
   /** The parse already succeeded or failed. */
   | "finished"
-  /** Another delivery did (or is doing) this work; nothing was written. */
+  /** Another delivery did (or is doing) this work: this one stopped at the first chunk another claimed. */
   | "duplicate"
   /** The chunk was already committed but its successor's message may not have been sent: sent now. */
   | "handed-off"

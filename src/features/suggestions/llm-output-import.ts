@@ -87,8 +87,8 @@ const UPSERT = sql`on conflict (table_id, row_index, question, agent) do update 
  * model's first answers for a table meets no suggestion already stored. So each import
  * inserts, and a chunk that meets a stored suggestion (the statement fails whole, a
  * unique violation of the key, nothing written) is sent again as an upsert, as is every
- * chunk built after it in the same message (the one built while it was in flight may
- * still try the INSERT first).
+ * chunk built after it in the same message (those built while it was in flight may still
+ * try the INSERT first, and meet the same fate).
  */
 export class ImportWrites {
   private conflicted = false;

@@ -263,6 +263,49 @@ describe("time slices: one message, many chunks", () => {
     expect((await allRowsOf(target.version_id)).map((row) => row.row_index)).toEqual([...Array(40).keys()]);
   });
 
+  // Needs a server: the embedded PGlite runs one statement at a time, in the order they arrive.
+  it("a commit sent while its predecessor's waits on the cursor's row lock claims once that has committed, without being sent again", async (context) => {
+    const db = testDb();
+    const { version } = (await db.execute(sql`select version()`)).rows[0] as { version: string };
+    if (version.includes("PGlite")) return context.skip();
+    const { bytes, target, sent, deps } = await sampleTarget();
+    const waiting = async (pattern: string, waitEventType: string) => {
+      for (let polls = 0; ; polls++) {
+        expect(polls, `nothing like ${pattern} ever waited on ${waitEventType}`).toBeLessThan(300);
+        const found = await db.execute(sql`select count(*)::int as n from pg_stat_activity where query like ${pattern} and wait_event_type = ${waitEventType}`);
+        if ((found.rows[0] as { n: number }).n > 0) return;
+      }
+    };
+    const marker = `cursor lock holder ${target.version_id}`;
+    let holder: Promise<unknown> = Promise.resolve();
+    const events: string[] = [];
+    const faults: ChunkFaults = {
+      async sendCommit(chunk, send) {
+        if (chunk === 2) {
+          // Another transaction holds the cursor's row, so chunk 2's commit waits for it…
+          holder = db.batch([
+            db.execute(sql`select version_id from file_version where version_id = ${target.version_id} for update`),
+            db.execute(sql.raw(`select pg_sleep(1) /* ${marker} */`)),
+          ]);
+          await waiting(`%${marker}%`, "Timeout");
+        }
+        // … and chunk 3's is sent while chunk 2's is still waiting.
+        if (chunk === 3) await waiting("%claim_attempt%", "Lock");
+        events.push(`send ${chunk}`);
+        const claimed = await send();
+        events.push(`${chunk}:${claimed}`);
+        return claimed;
+      },
+    };
+    expect(await runParseMessage(start(target.version_id), deps, { ...sliced, faults })).toBe("succeeded");
+    await holder;
+    expect(events.indexOf("send 3")).toBeLessThan(events.indexOf("2:true"));
+    expect(events.filter((event) => event.startsWith("3:"))).toEqual(["3:true"]);
+    expect(sent).toEqual([]);
+    expect(await parseSnapshot(target.version_id)).toEqual(await cleanRun(bytes));
+    expect((await allRowsOf(target.version_id)).map((row) => row.row_index)).toEqual([...Array(40).keys()]);
+  });
+
   it("two deliveries at once: one whose chunk the other claimed stops, though its next commit was in flight and found the cursor where it ends", async () => {
     const { bytes, target, sent, deps } = await sampleTarget();
     expect(await runParseMessage(start(target.version_id), deps, { ...small, sliceMs: 0 })).toBe("chunk-committed");

@@ -10,9 +10,11 @@
  *   claim) and, but for a delivery's first commit, was saved by the same delivery
  *   (`claimed_by`): of two commits for one chunk, from one delivery or two, one writes
  *   it, and a delivery whose commit lost to another's writes nothing more;
- * - commits settle in the order they were sent. One sent while its predecessor was in
- *   flight may have reached the database first and claimed nothing: it is sent again once
- *   that has landed (and the commits after it settle too before anything new is sent). A
+ * - a commit sent while its predecessor is in flight waits at the database for the
+ *   predecessor's row lock and claims once that has committed (chunkCommit's `follows`);
+ *   if it got there before the predecessor's statement did, it claims nothing, and is
+ *   sent again once the predecessor has landed (commits settle in the order they were
+ *   sent, and the ones after a commit sent again settle before anything new is sent). A
  *   commit that loses otherwise lost to another delivery, and this one stops;
  * - a crash after a commit but before the next message was sent leaves the cursor
  *   ahead of the message and `handed_off` false: the retried message sends it then;
@@ -79,6 +81,8 @@ async function runChunks(run: ParseRun, cursor: ParseCursor, source: ByteSource)
   const rows = new RowBuffer();
   /** Where the chunk being read starts: the cursor its commit is conditional on. */
   let from = cursor;
+  /** Where this delivery's previous chunk starts (null before its first commit). */
+  let predecessorOffset: number | null = null;
   /** Where it ends so far. */
   const position = { offset: cursor.offset, row_index: cursor.row_index, line: cursor.line, header: cursor.header, reader_state: cursor.reader_state };
   /** Commits sent and not yet settled, oldest first. */
@@ -106,8 +110,9 @@ async function runChunks(run: ParseRun, cursor: ParseCursor, source: ByteSource)
     const ifConflict = statements?.ifConflict && writes ? { also: statements.ifConflict, constraint: writes.key, noted: () => writes.conflict() } : null;
     if (importTarget) imported = new ImportChunk(importTarget);
     const built = chunkCommit(run.deps.db, job, generation, {
-      fromOffset: from.offset, heldBy: from === cursor ? null : delivery, next, tableId: table.table_id, rows: rows.take(), finish, also: statements?.first ?? null, ifConflict,
+      fromOffset: from.offset, follows: predecessorOffset === null ? null : { delivery, predecessorOffset }, next, tableId: table.table_id, rows: rows.take(), finish, also: statements?.first ?? null, ifConflict,
     });
+    predecessorOffset = from.offset;
     from = next;
     return { next, bytes, send: () => built.send() };
   };
@@ -126,6 +131,7 @@ async function runChunks(run: ParseRun, cursor: ParseCursor, source: ByteSource)
   const settle = async (): Promise<boolean> => {
     for (let commit = inFlight.shift(); commit; commit = inFlight.shift()) {
       const first = await commit.claimed;
+      if (!first && commit.sentEarly) run.deps.logger.info("parse commit sent again", { version_id: job.version_id, chunk: commit.prepared.next.chunk });
       if (!first && !(commit.sentEarly && (await send(commit.prepared).claimed))) return false;
       landed.at = commit.prepared.next;
       options.faults?.afterCommit?.(landed.at.chunk);

@@ -112,12 +112,21 @@ function insertRows(tableId: number, rows: RowsPayload, guard: SQL): SQL {
 
 /**
  * One chunk: its rows and the advanced cursor, in one statement that only takes effect
- * if the saved cursor is still at `fromOffset`, and still `heldBy`'s (the row lock on
- * file_version orders concurrent duplicates; the later one finds the cursor moved and
- * writes nothing). The
- * last chunk carries the swap in the same batch. `also`: more CTEs of the same statement
- * (an llm_output import's, features/suggestions/llm-output-import.ts), guarded by `claimed`;
- * `ifConflict`: their second form, for when the first meets a unique violation.
+ * if the saved cursor is still at `fromOffset` (the later of two concurrent duplicates
+ * finds the cursor moved and writes nothing). The last chunk carries the swap in the same
+ * batch. `also`: more CTEs of the same statement (an llm_output import's,
+ * features/suggestions/llm-output-import.ts), guarded by `claimed`; `ifConflict`: their
+ * second form, for when the first meets a unique violation.
+ *
+ * `follows`: for all but a delivery's first commit, the delivery (the cursor must still
+ * be its own, ParseCursor.claimed_by) and where its previous chunk starts. That chunk's
+ * commit may still be in flight, and a statement sees the cursor as it was when it
+ * began: if it asked only for the cursor at `fromOffset`, it would skip the row rather
+ * than wait for the commit holding it. So it also matches the cursor at the predecessor's
+ * start, which makes it wait for that row's lock and then look again at the row as
+ * committed, and advances the cursor only if it is then at `fromOffset` (a row matched
+ * while the predecessor has not yet reached it is left as it was: this commit claims
+ * nothing and is sent again, chunked-parse.ts).
  *
  * The statement is built here, at once (for a chunk of suggestions, most of the work of
  * the commit on this side); `send` runs it, and answers whether this call did the work.
@@ -130,8 +139,7 @@ export function chunkCommit(
   generation: number,
   chunk: {
     fromOffset: number;
-    /** The delivery that must hold the cursor, for all but a delivery's first commit (ParseCursor.claimed_by). */
-    heldBy: string | null;
+    follows: { delivery: string; predecessorOffset: number } | null;
     next: ParseCursor;
     tableId: number;
     rows: RowsPayload;
@@ -140,13 +148,19 @@ export function chunkCommit(
     ifConflict?: IfConflict | null;
   },
 ): { send(): Promise<boolean> } {
-  const held = chunk.heldBy === null ? sql`` : sql`and parse_cursor->>'claimed_by' = ${chunk.heldBy}`;
+  const { follows } = chunk;
+  const atStart = sql`(parse_cursor->>'offset')::bigint = ${chunk.fromOffset}${follows ? sql` and parse_cursor->>'claimed_by' = ${follows.delivery}` : sql``}`;
   const statement = (also: SQL | null | undefined) => db.execute(sql`
-    with claimed as (
-      update file_version set parse_cursor = ${json(chunk.next)}, parse_progress_done = ${chunk.next.offset}, updated_at = now()
+    with claim_attempt as (
+      update file_version set
+        parse_cursor = case when ${atStart} then ${json(chunk.next)} else parse_cursor end,
+        parse_progress_done = case when ${atStart} then ${chunk.next.offset} else parse_progress_done end,
+        updated_at = now()
       where version_id = ${job.version_id} and parse_generation = ${generation} and parse_status = 'running'
-        and (parse_cursor->>'offset')::bigint = ${chunk.fromOffset} ${held}
-      returning version_id
+        and (${atStart}${follows ? sql` or (parse_cursor->>'offset')::bigint = ${follows.predecessorOffset}` : sql``})
+      returning version_id, (parse_cursor->>'offset')::bigint = ${chunk.next.offset} as advanced
+    ), claimed as (
+      select version_id from claim_attempt where advanced
     ), inserted as (
       ${insertRows(chunk.tableId, chunk.rows, sql`claimed`)}
       returning 1

@@ -131,8 +131,12 @@ async function runChunks(run: ParseRun, cursor: ParseCursor, source: ByteSource)
   const settle = async (): Promise<boolean> => {
     for (let commit = inFlight.shift(); commit; commit = inFlight.shift()) {
       const first = await commit.claimed;
-      if (!first && commit.sentEarly) run.deps.logger.info("parse commit sent again", { version_id: job.version_id, chunk: commit.prepared.next.chunk });
-      if (!first && !(commit.sentEarly && (await send(commit.prepared).claimed))) return false;
+      if (!first) {
+        // Only a commit sent early can have lost to its own predecessor; any other lost to another delivery.
+        if (!commit.sentEarly) return false;
+        run.deps.logger.info("parse commit sent again", { version_id: job.version_id, chunk: commit.prepared.next.chunk });
+        if (!(await send(commit.prepared).claimed)) return false;
+      }
       landed.at = commit.prepared.next;
       options.faults?.afterCommit?.(landed.at.chunk);
       if (first) return true;

@@ -12,10 +12,11 @@
  *   it, and a delivery whose commit lost to another's writes nothing more;
  * - a commit sent while its predecessor is in flight waits at the database for the
  *   predecessor's row lock and claims once that has committed (chunkCommit's `follows`);
- *   if it got there before the predecessor's statement did, it claims nothing, and is
+ *   if it got there before the predecessor's statement did, or the predecessor's rolled
+ *   back (an import's plain INSERT meeting a stored suggestion), it claims nothing and is
  *   sent again once the predecessor has landed (commits settle in the order they were
- *   sent, and the ones after a commit sent again settle before anything new is sent). A
- *   commit that loses otherwise lost to another delivery, and this one stops;
+ *   sent; see `settle`). A commit that loses otherwise lost to another delivery, or the
+ *   parse ended (failed, or superseded by a reparse), and this delivery stops;
  * - a crash after a commit but before the next message was sent leaves the cursor
  *   ahead of the message and `handed_off` false: the retried message sends it then;
  * - rows are keyed (table_id, row_index) and inserted ON CONFLICT DO NOTHING.
@@ -48,8 +49,11 @@ function sourceOf(run: ParseRun, text: { encoding: ParseCursor["encoding"]; tota
 
 /** A chunk's commit, built: the cursor it saves, its rows' size, and what sends it (again, if need be). */
 type PreparedCommit = { next: ParseCursor; bytes: number; send(): Promise<boolean> };
-/** A chunk's commit in flight: whether this delivery's claim won, and whether it went out while an earlier one was in flight. */
-type Commit = { prepared: PreparedCommit; claimed: Promise<boolean>; sentEarly: boolean };
+/**
+ * A chunk's commit in flight: whether this delivery's claim won (`answer` once known), and
+ * whether it went out while an earlier one was in flight.
+ */
+type Commit = { prepared: PreparedCommit; claimed: Promise<boolean>; answer?: boolean; sentEarly: boolean };
 
 /**
  * workerd writes a request's body to its socket only while the isolate waits on I/O, a
@@ -119,14 +123,17 @@ async function runChunks(run: ParseRun, cursor: ParseCursor, source: ByteSource)
   const send = (prepared: PreparedCommit): Commit => {
     options.faults?.beforeCommit?.(prepared.next.chunk);
     const claimed = options.faults?.sendCommit ? options.faults.sendCommit(prepared.next.chunk, prepared.send) : prepared.send();
+    const commit: Commit = { prepared, claimed, sentEarly: inFlight.length > 0 };
     // Awaited when it settles, or in the finally below; never left unhandled meanwhile.
-    claimed.catch(() => {});
-    return { prepared, claimed, sentEarly: inFlight.length > 0 };
+    claimed.then((answer) => (commit.answer = answer), () => {});
+    return commit;
   };
   /**
    * Settles the oldest commit in flight (see the header); one sent early that claimed
-   * nothing is sent again, as its predecessor has now landed, and then the commits after
-   * it settle too. True: the latest settled commit landed and this delivery carries on.
+   * nothing is sent again, as its predecessor has now landed. The commits after it settle
+   * too while they are known to have claimed nothing or followed one sent again: a new
+   * commit sent behind them would only find the cursor short of its predecessor's start.
+   * True: the latest settled commit landed and this delivery carries on.
    */
   const settle = async (): Promise<boolean> => {
     for (let commit = inFlight.shift(); commit; commit = inFlight.shift()) {
@@ -139,7 +146,7 @@ async function runChunks(run: ParseRun, cursor: ParseCursor, source: ByteSource)
       }
       landed.at = commit.prepared.next;
       options.faults?.afterCommit?.(landed.at.chunk);
-      if (first) return true;
+      if (first && inFlight[0]?.answer !== false) return true;
     }
     return true;
   };

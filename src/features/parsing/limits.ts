@@ -17,7 +17,9 @@ export const PARSE_LIMITS = {
    * Chunk commits one message has sent and not yet settled (parsing/chunked-parse.ts). A
    * second one in flight keeps the database busy while the previous commit's answer travels
    * back and the next request arrives: one round trip of each chunk, 50–150 ms from an
-   * edge location, is no longer waited out in turn.
+   * edge location, is no longer waited out in turn. A commit waits at the database for its
+   * immediate predecessor only (chunkCommit's `follows`): with more in flight, a third
+   * would find the cursor two chunks short and be sent again rather than wait.
    */
   commitsInFlight: 2,
   /** Serialised JSON of a chunk's rows: one INSERT parameter, well under Neon's request size. */

@@ -52,7 +52,10 @@ export type ParseOutcome =
   | "superseded"
   /** The parse already succeeded or failed. */
   | "finished"
-  /** Another delivery did (or is doing) this work: this one stopped at the first chunk another claimed. */
+  /**
+   * Another delivery did (or is doing) this work, or the parse has ended: this one began
+   * nothing, or stopped at the first chunk whose claim it lost.
+   */
   | "duplicate"
   /** The chunk was already committed but its successor's message may not have been sent: sent now. */
   | "handed-off"

@@ -91,8 +91,6 @@ async function runChunks(run: ParseRun, cursor: ParseCursor, source: ByteSource)
   const position = { offset: cursor.offset, row_index: cursor.row_index, line: cursor.line, header: cursor.header, reader_state: cursor.reader_state };
   /** Commits sent and not yet settled, oldest first. */
   const inFlight: Commit[] = [];
-  /** The cursor of this delivery's latest commit that landed. */
-  const landed: { at: ParseCursor | null } = { at: null };
   /** This delivery, as ParseCursor.claimed_by. */
   const delivery = crypto.randomUUID();
 
@@ -144,8 +142,7 @@ async function runChunks(run: ParseRun, cursor: ParseCursor, source: ByteSource)
         run.deps.logger.info("parse commit sent again", { version_id: job.version_id, chunk: commit.prepared.next.chunk });
         if (!(await send(commit.prepared).claimed)) return false;
       }
-      landed.at = commit.prepared.next;
-      options.faults?.afterCommit?.(landed.at.chunk);
+      options.faults?.afterCommit?.(commit.prepared.next.chunk);
       if (first && inFlight[0]?.answer !== false) return true;
     }
     return true;
@@ -175,8 +172,9 @@ async function runChunks(run: ParseRun, cursor: ParseCursor, source: ByteSource)
           inFlight.push(send(prepared));
           await letStatementOut(prepared.bytes);
           if (Date.now() >= sliceEnds) {
-            if (!(await settleAll()) || !landed.at) return "duplicate";
-            await handOff(run, landed.at.offset);
+            // Every commit settled and the last one settled (this one) landed.
+            if (!(await settleAll())) return "duplicate";
+            await handOff(run, prepared.next.offset);
             return "chunk-committed";
           }
         }

@@ -20,12 +20,7 @@ import { watchMemory } from "./memory.ts";
 import { configuredBatchWindowSeconds, r2LoaderWorker, startRuntime, BACKGROUND_WORKER, type BenchBindings } from "./runtime.ts";
 import type { BenchDatabase } from "./services.ts";
 import { gatewayQueries, type Queryable } from "./gateway-queries.ts";
-import { consumerWired, emptyReport, flagMemory, keepWorkerLog, pollDatabase, putFile, R2_LOADER, startConsumerRuntime, throughput, type QueueBenchReport } from "./queue-bench.ts";
-
-/** What the parse consumer logs once per message it handled (src/queues/parse.ts). */
-const HANDLED = "parse message handled";
-/** The consumer's line for a chunk commit sent again (it reached the database before the previous one). */
-const COMMIT_SENT_AGAIN = "parse commit sent again";
+import { consumerWired, emptyReport, PARSE_COMMIT_SENT_AGAIN, PARSE_MESSAGE_HANDLED, flagMemory, keepWorkerLog, pollDatabase, putFile, R2_LOADER, startConsumerRuntime, throughput, type QueueBenchReport } from "./queue-bench.ts";
 
 type ParseState = { parse_status: string | null; done: number; total: number | null; chunks: number | null; rows: number | null; parse_error: string | null };
 
@@ -109,7 +104,7 @@ export async function runParseBench(options: {
   const { csv } = input;
   const description = `a generated ${(csv.bytes / 1e6).toFixed(0)} MB CSV (${csv.rows} rows) through the parse queue consumer, beside COPY`;
   const target = await createVersion(database.url, dataset, csv.bytes, input.r2_key);
-  const runtime = await startConsumerRuntime(bundle, bindings, input.persistDir, [HANDLED, COMMIT_SENT_AGAIN]);
+  const runtime = await startConsumerRuntime(bundle, bindings, input.persistDir, [PARSE_MESSAGE_HANDLED, PARSE_COMMIT_SENT_AGAIN]);
   const report = emptyReport(description, "measured", null);
   report.input = { bytes: csv.bytes, rows: csv.rows };
   report.setup_seconds = input.seconds;
@@ -142,11 +137,11 @@ export async function runParseBench(options: {
         : `failed: ${state.parse_error}`;
     // The chunk that finished the parse is one more than the last cursor seen (at least).
     const chunks = state.parse_status === "succeeded" ? chunksSeen + 1 : chunksSeen;
-    const messages = runtime.logLineCounts.get(HANDLED) ?? 0;
+    const messages = runtime.logLineCounts.get(PARSE_MESSAGE_HANDLED) ?? 0;
     report.consumer = { ...throughput(seconds, doneBytes, timedOut ? Math.round((state.done / csv.bytes) * csv.rows) : rows), outcome, messages, cpu_seconds: cpuSeconds };
     if (state.parse_status !== "succeeded" && !timedOut) report.status = "failed";
     const batchWindow = configuredBatchWindowSeconds("parse");
-    const sentAgain = runtime.logLineCounts.get(COMMIT_SENT_AGAIN) ?? 0;
+    const sentAgain = runtime.logLineCounts.get(PARSE_COMMIT_SENT_AGAIN) ?? 0;
     report.notes.push(`${chunks} chunks committed by ${messages} queue message${messages === 1 ? "" : "s"} (time slices); ${sentAgain} commit${sentAgain === 1 ? "" : "s"} sent again for reaching the database before the previous one`);
     if (messages > 1 && batchWindow) {
       report.notes.push(

@@ -16,6 +16,11 @@ import { apiWorker, backgroundWorker, startRuntime, type BenchBindings, type Run
 /** The name of the helper Worker that streams files into R2 (runtime.ts r2LoaderWorker). */
 export const R2_LOADER = "r2-loader";
 
+/** What the parse consumer logs once per message it handled (src/queues/parse.ts). */
+export const PARSE_MESSAGE_HANDLED = "parse message handled";
+/** What it logs for a chunk commit sent again, having reached the database before the previous one (parsing/chunked-parse.ts). */
+export const PARSE_COMMIT_SENT_AGAIN = "parse commit sent again";
+
 export type Throughput = { seconds: number; bytes: number; rows: number; mb_per_s: number; rows_per_s: number };
 
 export type QueueBenchReport = {

@@ -24,7 +24,7 @@ import { countCpu, type StackProcesses } from "./cpu.ts";
 import { startBulkLoad, type Dataset } from "./dataset.ts";
 import { gatewayQueries, type Queryable } from "./gateway-queries.ts";
 import { watchMemory, type MemoryReport } from "./memory.ts";
-import { consumerWired, emptyReport, flagMemory, keepWorkerLog, pollDatabase, putFile, R2_LOADER, startConsumerRuntime, throughput, type QueueBenchReport } from "./queue-bench.ts";
+import { consumerWired, emptyReport, PARSE_COMMIT_SENT_AGAIN, PARSE_MESSAGE_HANDLED, flagMemory, keepWorkerLog, pollDatabase, putFile, R2_LOADER, startConsumerRuntime, throughput, type QueueBenchReport } from "./queue-bench.ts";
 import { r2LoaderWorker, startRuntime, BACKGROUND_WORKER, type BenchBindings } from "./runtime.ts";
 import { PROFILE_DIR, profileWhile, type ProfileSummary } from "./profile.ts";
 import type { BenchDatabase } from "./services.ts";
@@ -39,9 +39,6 @@ const QUESTIONS = [
 const AGENT = "bench-model-v1";
 /** Short enough for several snapshots of the tenth's run (about 2 s on PostgreSQL 15). */
 const MEMORY_SNAPSHOT_MS = 250;
-const HANDLED = "parse message handled";
-/** The consumer's line for a chunk commit sent again (it reached the database before the previous one). */
-const COMMIT_SENT_AGAIN = "parse commit sent again";
 
 /** Line `i` of the file: row i/4, the (i mod 4)-th question, a valid value and a score. */
 function suggestionAt(i: number) {
@@ -224,7 +221,7 @@ async function importFile(options: {
   } finally {
     await client.end();
   }
-  const runtime = await startConsumerRuntime(bundle, bindings, input.persistDir, [HANDLED, COMMIT_SENT_AGAIN]);
+  const runtime = await startConsumerRuntime(bundle, bindings, input.persistDir, [PARSE_MESSAGE_HANDLED, PARSE_COMMIT_SENT_AGAIN]);
   try {
     const memory = watch && "memoryEveryMs" in watch ? await watchMemory(runtime, BACKGROUND_WORKER, watch.memoryEveryMs) : null;
     const cpu = countCpu({ workerd: runtime.pid, ...processes });
@@ -253,7 +250,7 @@ async function importFile(options: {
       : null;
     const { value: state, timedOut } = polled ?? (await run());
     const seconds = (performance.now() - started) / 1000;
-    return { seconds, state, timedOut, memory: (await memory?.stop()) ?? null, cpu: cpu.stop(), messages: runtime.logLineCounts.get(HANDLED) ?? 0, sentAgain: runtime.logLineCounts.get(COMMIT_SENT_AGAIN) ?? 0, problems: runtime.problems, profile };
+    return { seconds, state, timedOut, memory: (await memory?.stop()) ?? null, cpu: cpu.stop(), messages: runtime.logLineCounts.get(PARSE_MESSAGE_HANDLED) ?? 0, sentAgain: runtime.logLineCounts.get(PARSE_COMMIT_SENT_AGAIN) ?? 0, problems: runtime.problems, profile };
   } finally {
     await runtime.dispose();
   }

@@ -308,6 +308,31 @@ describe("several annotators per row", () => {
     expect(await storedConsensus(job.job_id)).toEqual(await recomputedConsensus(job.job_id));
   });
 
+  it("stores a lone response's consensus as its own, and a reviewer's decision over it when its annotator saves again", async () => {
+    // A save of a row with no other response and no decision stores the response's own
+    // consensus as the row's (migration 0026); with a decision it computes the row's.
+    const [annotator] = annotators;
+    const job = await createJob(project.pm, project.project_id, { table_id: project.table_id, annotations_per_row: 3 });
+    await assign(project.pm, job.job_id, annotator!, "annotator");
+    await assign(project.pm, job.job_id, reviewer, "reviewer");
+    const save = (row: number, data: Record<string, unknown>) =>
+      request("PUT", rowPath(job.job_id, row, "annotation"), { token: annotator!.token, body: { data } });
+
+    expect((await save(0, { sentiment: "pos", tags: ["b", "a"], stars: 4 })).status).toBe(201);
+    const alone = await request("GET", rowPath(job.job_id, 0, "responses"), { token: reviewer.token });
+    expect(alone.body).toMatchObject({ responses_count: 1, final: { sentiment: "pos", tags: ["a", "b"], stars: 4 }, agreed: true, decision: null });
+
+    expect((await save(1, { sentiment: "neg" })).status).toBe(201);
+    const decided = await request("PUT", rowPath(job.job_id, 1, "final"), { token: reviewer.token, body: { data: { note: "decided" } } });
+    expect(decided.status, JSON.stringify(decided.body)).toBe(201);
+    const again = await save(1, { sentiment: "neu", stars: 2 });
+    expect(again.status).toBe(200);
+    expect(again.roundTrips).toBe(1);
+    const read = await request("GET", rowPath(job.job_id, 1, "responses"), { token: reviewer.token });
+    expect(read.body).toMatchObject({ responses_count: 1, final: { sentiment: "neu", stars: 2, note: "decided" }, agreed: true });
+    expect(await storedConsensus(job.job_id)).toEqual(await recomputedConsensus(job.job_id));
+  });
+
   it("plans the consensus once per connection: annotation_consensus keeps a generic plan (migration 0025)", async () => {
     // Without it PostgreSQL planned the function's query again on every call (a plan for
     // the call's own jsonb arguments always looked cheaper), twice in every save.

@@ -12,7 +12,7 @@ import { projectFollowsStart, transitionAudit } from "../annotation-jobs/job-eff
 import { capacity, checksCte, firstFailure, idAfter, jobNotFound, jobScope, jobScopedRows, type Check, type JobScopeRow, type JobScopedRows } from "../annotation-jobs/job-scope.ts";
 import type { JobStatus } from "../annotation-jobs/job-status.ts";
 import { knownStarted, noteJobStatus } from "../annotation-jobs/job-started.ts";
-import { consensusOf, lockJobFirst, questionsOf, rowDecision, rowResponses, storeConsensus } from "../responses/consensus.ts";
+import { consensusOf, lockJobFirst, questionsOf, rowConsensusAfterSave } from "../responses/consensus.ts";
 import { responseVisible, shownResponseOrder } from "../responses/response-access.ts";
 import { rowOpenForWork } from "../row-reviews/row-rules.ts";
 import { answerChecks, answerColumns, labelSchemaJoin, learnFromSave, withCurrentSchema, type AnswerColumns, type AnswerPlan } from "../label-schema/answer-guard.ts";
@@ -235,12 +235,7 @@ async function saveAnswers(
     sql`with ${jobScope(ctx, jobId, { lock: true, progress: false })},
       ${checksCte(checks, { columns: answerColumns(plan, rowIndex), from: labelSchemaJoin })},
       saved as (${write}),
-      consensus as (
-        ${storeConsensus(sql`select saved.job_id, saved.row_index,
-            ${rowResponses(sql`saved.job_id`, sql`saved.row_index`, sql`saved.annotator_id`)} || jsonb_build_array(saved.data) as responses,
-            ${questionsOf(sql`checks.project_id`)} as questions, ${rowDecision(sql`saved.job_id`, sql`saved.row_index`)} as decision
-          from saved cross join checks`)}
-      ),
+      consensus as (select ${rowConsensusAfterSave()} as stored from saved cross join checks),
       revision as (
         insert into annotation_revision (job_id, row_index, annotator_id, version, data, lead_time_ms, created_by)
         select saved.job_id, saved.row_index, saved.annotator_id, saved.version, saved.data, ${leadTimeMs}::integer, saved.updated_by from saved
@@ -256,7 +251,7 @@ async function saveAnswers(
           after: sql`jsonb_build_object('job_id', revision.job_id, 'row_index', revision.row_index, 'annotator_id', revision.annotator_id, 'version', revision.version)`,
         }, sql`revision cross join checks`)}
       )${mayStart ? sql`, ${startChain(ctx)}` : sql``}
-      select checks.*, (select row_to_json(s) from (
+      select checks.*, (select count(*) from consensus) as consensus_stored, (select row_to_json(s) from (
           select saved.job_id, saved.row_index, saved.annotator_id, saved.data, saved.version, saved.updated_by,
             saved.created_at::text as created_at, saved.updated_at::text as updated_at from saved) s) as saved
       from checks`,

@@ -16,7 +16,9 @@
  *   annotator, who never sees another response, reads.
  * Who writes them, each in its own single statement:
  * - a save (annotations.service.ts): its response's own columns, and the row's consensus
- *   over the committed responses with the saved one in place of the caller's;
+ *   over the committed responses with the saved one in place of the caller's, through
+ *   `row_consensus_after_save` (drizzle/0026_row_consensus_after_save.sql: the row's
+ *   consensus is the response's own while it has no other response and no decision);
  * - a reviewer's `PUT …/final` (responses.service.ts): the row's consensus with the new
  *   decision;
  * - a label schema change (label-schema.service.ts): every row and response of the
@@ -56,6 +58,16 @@ export function rowResponses(jobId: SQL, rowIndex: SQL, except?: SQL): SQL {
 /** The reviewer's decision of a row (row_final.data), null without one. */
 export function rowDecision(jobId: SQL, rowIndex: SQL): SQL {
   return sql`(select rf.data from row_final rf where rf.job_id = ${jobId} and rf.row_index = ${rowIndex})`;
+}
+
+/**
+ * Over a save's `saved` CTE joined to `checks`: stores the saved response's row consensus
+ * (the database function, see its migration), as a column to select from a CTE the
+ * statement's final SELECT refers to (a SELECT in WITH runs only when read).
+ */
+export function rowConsensusAfterSave(): SQL {
+  return sql`row_consensus_after_save(saved.job_id, saved.row_index, saved.annotator_id, saved.data, saved.own_final, saved.own_agreed,
+    ${questionsOf(sql`checks.project_id`)})`;
 }
 
 /**

@@ -36,12 +36,22 @@ function holdsAssignment(principal: Principal, jobAlias: string, roles: readonly
       and scope_assignment.role in (${list}))`;
 }
 
-/** Booleans: is the caller this job's manager, its annotator, its reviewer (reviewer or qc), its qc? Admins are all four. */
-export function capacityColumns(principal: Principal, jobAlias: string, projectAlias: string): SQL {
-  return sql`${managesProject(principal, projectAlias)} as caller_manages,
-    ${holdsAssignment(principal, jobAlias, ["annotator"])} as caller_annotates,
-    ${holdsAssignment(principal, jobAlias, ["reviewer", "qc"])} as caller_reviews,
-    ${holdsAssignment(principal, jobAlias, ["qc"])} as caller_qcs`;
+const ALL_ACTORS: readonly JobActor[] = ["manager", "annotator", "reviewer", "qc"];
+
+/**
+ * Booleans: is the caller this job's manager, its annotator, its reviewer (reviewer or
+ * qc), its qc? Admins are all four. `actors` limits the columns to those a statement
+ * reads (`capacity` names the column of each).
+ */
+export function capacityColumns(principal: Principal, jobAlias: string, projectAlias: string, actors: readonly JobActor[] = ALL_ACTORS): SQL {
+  const columns: Record<JobActor, SQL> = {
+    manager: sql`${managesProject(principal, projectAlias)} as caller_manages`,
+    annotator: sql`${holdsAssignment(principal, jobAlias, ["annotator"])} as caller_annotates`,
+    reviewer: sql`${holdsAssignment(principal, jobAlias, ["reviewer", "qc"])} as caller_reviews`,
+    qc: sql`${holdsAssignment(principal, jobAlias, ["qc"])} as caller_qcs`,
+  };
+  return sql.join(actors.map((actor) => columns[actor]), sql`,
+    `);
 }
 
 export type JobScopeRow = {
@@ -57,6 +67,7 @@ export type JobScopeRow = {
   project_status: string;
   /** null when the scope was built with `progress: false`. */
   annotated: number | null;
+  /** Absent when the scope was built with `capacities` that leave them out. */
   caller_manages: boolean;
   caller_annotates: boolean;
   caller_reviews: boolean;
@@ -94,12 +105,13 @@ export function visibleJob(ctx: AuthenticatedContext, jobId: number, options: { 
  * that depends on the job's status (saves, submit, reviews, PATCH) takes it, so they
  * serialise per job and each sees the status the previous one left. `materialized`
  * computes `scope` once for a statement that refers to it from every row of a page (see
- * jobScopedRows).
+ * jobScopedRows). `capacities` limits the caller's capacities to those the statement
+ * reads: each is a sub-select of assignment to plan and run (a save reads one of four).
  */
 export function jobScope(
   ctx: AuthenticatedContext,
   jobId: number,
-  options: { lock?: boolean; deleted?: "hidden" | "included"; progress?: boolean; materialized?: boolean } = {},
+  options: { lock?: boolean; deleted?: "hidden" | "included"; progress?: boolean; materialized?: boolean; capacities?: readonly JobActor[] } = {},
 ): SQL {
   const { principal } = ctx;
   return sql`scope as ${options.materialized ? sql`materialized ` : sql``}(
@@ -107,7 +119,7 @@ export function jobScope(
         ${options.progress === false
           ? sql`null::int as annotated`
           : sql`(select count(distinct scope_annotation.row_index)::int from annotation scope_annotation where scope_annotation.job_id = j.job_id) as annotated`},
-        ${capacityColumns(principal, "j", "p")}
+        ${capacityColumns(principal, "j", "p", options.capacities)}
       ${visibleJobFrom(ctx, jobId, options)}
     )`;
 }

@@ -232,7 +232,7 @@ async function saveAnswers(
   const mayStart = !knownStarted(jobId);
   const [, rows = []] = await runWrite(ctx, [
     lockJobFirst(ctx, jobId),
-    sql`with ${jobScope(ctx, jobId, { lock: true, progress: false })},
+    sql`with ${jobScope(ctx, jobId, { lock: true, progress: false, capacities: ["annotator"] })},
       ${checksCte(checks, { columns: answerColumns(plan, rowIndex), from: labelSchemaJoin })},
       saved as (${write}),
       consensus as (select ${rowConsensusAfterSave()} as stored from saved cross join checks),

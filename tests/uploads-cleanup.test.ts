@@ -8,9 +8,12 @@ import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { loadConfig } from "../src/env.ts";
 import { sweepUploads } from "../src/features/uploads/uploads.cleanup.ts";
 import worker from "../src/background.ts";
+import { runParseMessage, type ParseOptions, type ParseOutcome } from "../src/features/parsing/parse-run.ts";
 import { createLogger } from "../src/lib/logger.ts";
+import type { ParseMessage } from "../src/queues/messages.ts";
 import { sql, testDb } from "./helpers/db.ts";
 import { registerClient, type Account } from "./helpers/factories.ts";
+import { allRowsOf, createParseTarget, parseDependencies, recordingQueue } from "./helpers/parse.ts";
 import { eventsOf, insertFile, insertProject, insertVersion, type ProjectFixture } from "./helpers/projects.ts";
 import { completeUpload, csvBytes, objectKeyOf, putObject, startUpload, uploadFile, type MultipartUpload } from "./helpers/uploads.ts";
 
@@ -38,10 +41,27 @@ async function runScheduled() {
   await worker.scheduled(createScheduledController({ scheduledTime: new Date(), cron: "*/15 * * * *" }), env);
 }
 
-/** The same sweep over this file's organization only, so it never reaches other files' rows. */
-async function sweepOwn() {
+/** The same sweep over this file's organization (or `orgId`'s) only, so it never reaches other files' rows. */
+async function sweepOwn(orgId = client.org_id) {
   const config = loadConfig(env);
-  await sweepUploads({ db: testDb(), config, logger: createLogger({ test: "uploads-cleanup" }, "error"), requestId: "cron:test", orgId: client.org_id });
+  await sweepUploads({ db: testDb(), config, logger: createLogger({ test: "uploads-cleanup" }, "error"), requestId: "cron:test", orgId });
+}
+
+/** The parse messages a sweep sends, kept rather than delivered: no parse runs in the background after a test. */
+async function parseMessagesOfSweep(orgId?: number): Promise<ParseMessage[]> {
+  const queue = vi.spyOn(env.PARSE_QUEUE, "sendBatch").mockResolvedValue(undefined as never);
+  await sweepOwn(orgId);
+  const sent = queue.mock.calls.flatMap(([messages]) => [...messages].map((message) => message.body as ParseMessage));
+  queue.mockRestore();
+  return sent;
+}
+
+/** Delivers `first`, then every message the parse sends, until none is left. */
+async function drainParse(first: ParseMessage, options: ParseOptions): Promise<ParseOutcome[]> {
+  const { queue, sent } = recordingQueue();
+  const outcomes: ParseOutcome[] = [];
+  for (let next: ParseMessage | undefined = first; next; next = sent.shift()) outcomes.push(await runParseMessage(next, parseDependencies(queue), options));
+  return outcomes;
 }
 
 /** Moves an upload's life back so that it expired `ago` (a Postgres interval) ago. */
@@ -137,16 +157,44 @@ describe("the scheduled sweep", () => {
         parse_progress_total = null, updated_at = now() - interval '1 hour'
       where version_id = ${versionId} returning r2_key`);
     await env.FILES.put((stored.rows[0] as { r2_key: string }).r2_key, csvBytes());
-    // Kept, not delivered: no parse runs in the background after this test.
-    const queue = vi.spyOn(env.PARSE_QUEUE, "sendBatch").mockResolvedValue(undefined as never);
 
-    await sweepOwn();
-    const sent = queue.mock.calls.flatMap(([messages]) => [...messages].map((message) => message.body));
-    expect(sent).toContainEqual({ kind: "parse", version_id: versionId });
+    expect(await parseMessagesOfSweep()).toContainEqual({ kind: "parse", version_id: versionId });
+    expect(await parseMessagesOfSweep()).not.toContainEqual({ kind: "parse", version_id: versionId });
+  });
 
-    queue.mockClear();
-    await sweepOwn();
-    const again = queue.mock.calls.flatMap(([messages]) => [...messages].map((message) => message.body));
-    expect(again).not.toContainEqual({ kind: "parse", version_id: versionId });
+  it("re-sends a reparse's message with its generation, which the consumer would otherwise take for a stale one", async () => {
+    const target = await createParseTarget({ filename: "reparse.csv", contentType: "text/csv", bytes: csvOfRows(3) });
+    await db.execute(sql`update file_version set parse_generation = 2, updated_at = now() - interval '1 hour' where version_id = ${target.version_id}`);
+    expect(await parseMessagesOfSweep(target.org_id)).toEqual([{ kind: "parse", version_id: target.version_id, generation: 2 }]);
+  });
+
+  it("re-sends the message of a parse running with nothing committed for 30 minutes, and the parse ends with every row once", async () => {
+    const target = await createParseTarget({ filename: "stalled.csv", contentType: "text/csv", bytes: csvOfRows(40) });
+    const options: ParseOptions = { chunkRows: 7, chunkPayloadBytes: 1_000_000, sliceMs: 60_000 };
+    // The delivery is killed after its third chunk and its message is lost with it.
+    const killed = { ...options, faults: { afterCommit: (chunk: number) => { if (chunk === 3) throw new Error("isolate killed"); } } };
+    await expect(runParseMessage({ kind: "parse", version_id: target.version_id }, parseDependencies(recordingQueue().queue), killed)).rejects.toThrow("isolate killed");
+    const stalled = await db.execute(sql`select parse_status, parse_cursor is not null as has_cursor from file_version where version_id = ${target.version_id}`);
+    expect(stalled.rows[0]).toEqual({ parse_status: "running", has_cursor: true });
+
+    // Still within the longest retry delay and a slice: its message may yet come.
+    await db.execute(sql`update file_version set updated_at = now() - interval '20 minutes' where version_id = ${target.version_id}`);
+    expect(await parseMessagesOfSweep(target.org_id)).toEqual([]);
+
+    await db.execute(sql`update file_version set updated_at = now() - interval '31 minutes' where version_id = ${target.version_id}`);
+    const resent = await parseMessagesOfSweep(target.org_id);
+    expect(resent).toEqual([{ kind: "parse", version_id: target.version_id }]);
+    expect(await parseMessagesOfSweep(target.org_id)).toEqual([]);
+
+    expect((await drainParse(resent[0]!, options)).at(-1)).toBe("succeeded");
+    const rows = await allRowsOf(target.version_id);
+    expect(rows.map((row) => row.row_index)).toEqual([...Array(40).keys()]);
+    expect(rows.map((row) => row.data)).toEqual([...Array(40).keys()].map((i) => ({ id: String(i), label: `row ${i}` })));
   });
 });
+
+/** A CSV of `rows` rows `id,label`. */
+function csvOfRows(rows: number): Uint8Array {
+  const lines = ["id,label", ...Array.from({ length: rows }, (_, i) => `${i},row ${i}`)];
+  return new TextEncoder().encode(`${lines.join("\n")}\n`);
+}

@@ -119,7 +119,7 @@ export async function runHostileBench(options: {
       const before = processMemory(pid);
       const cpuBefore = cpuSecondsOf(pid);
       const started = performance.now();
-      await sendParseMessages(producer, [version_id]);
+      await sendParseMessages(producer, [{ version_id, generation: 0 }]);
       const { value: state, timedOut } = await pollDatabase(queries, timeoutSeconds, async (client) => {
         const result = await client.query("select parse_status, parse_error from file_version where version_id = $1", [version_id]);
         const row = result.rows[0] as { parse_status: string | null; parse_error: string | null };

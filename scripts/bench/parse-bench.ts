@@ -112,7 +112,7 @@ export async function runParseBench(options: {
     const memory = await watchMemory(runtime, BACKGROUND_WORKER);
     const cpu = countCpu({ workerd: runtime.pid, ...processes });
     const started = performance.now();
-    await sendParseMessages(await runtime.mf.getQueueProducer("PARSE_QUEUE", "api"), [target.version_id]);
+    await sendParseMessages(await runtime.mf.getQueueProducer("PARSE_QUEUE", "api"), [{ version_id: target.version_id, generation: 0 }]);
     // The cursor (and its chunk count) is cleared when the parse ends: keep the last one seen.
     let chunksSeen = 0;
     const { value: state, timedOut } = await pollDatabase(

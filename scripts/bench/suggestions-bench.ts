@@ -227,7 +227,7 @@ async function importFile(options: {
     const cpu = countCpu({ workerd: runtime.pid, ...processes });
     const started = performance.now();
     const run = async () => {
-      await sendParseMessages(await runtime.mf.getQueueProducer("PARSE_QUEUE", "api"), [versionId]);
+      await sendParseMessages(await runtime.mf.getQueueProducer("PARSE_QUEUE", "api"), [{ version_id: versionId, generation: 0 }]);
       return pollDatabase(
         gatewayQueries(bindings.NEON_GATEWAY_URL!, database.url),
         timeoutSeconds,

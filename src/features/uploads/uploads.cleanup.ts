@@ -5,9 +5,16 @@
  *   and their pending versions (and files that never got a version) are deleted with an
  *   audit row each. The hour of grace keeps the sweep clear of a `complete` that started
  *   just before the expiry and is still verifying.
- * - Versions left `queued` for 15 minutes without the parser starting get their parse
- *   message again (the send after `complete` can fail after the commit; the consumer is
- *   idempotent, so a duplicate is harmless).
+ * - Parses that stopped get their parse message again, for their current generation
+ *   (the consumer is idempotent, so a duplicate is harmless): versions left `queued` for
+ *   15 minutes without the parser starting (the send after `complete` or a reparse can
+ *   fail after the commit), and parses `running` that moved nothing for 30 minutes.
+ *   Every chunk a parse commits touches `updated_at`, and a running parse commits at
+ *   least once per queue message (a time slice is 60 s), so only a parse whose message
+ *   is gone sits that long: longer than the longest retry delay (900 s) and a slice.
+ *   A message is gone when, say, a killed delivery's last commit lands after its
+ *   redelivery read the cursor: the redelivery's first commit then claims nothing and
+ *   it stops (parsing/chunked-parse.ts), with no message left to carry the parse on.
  * R2 is cleaned before the rows go, so a failure leaves rows that the next run retries,
  * never storage that no row points at.
  */
@@ -33,6 +40,7 @@ export type SweepResult = { expired_uploads: number; deleted_files: number; requ
 
 const EXPIRY_GRACE = sql`interval '1 hour'`;
 const QUEUED_TOO_LONG = sql`interval '15 minutes'`;
+const RUNNING_STILL_TOO_LONG = sql`interval '30 minutes'`;
 const BATCH = 200;
 // Queues take at most 100 messages per sendBatch.
 const REQUEUE_BATCH = 100;
@@ -125,21 +133,23 @@ async function sweepExpiredUploads(ctx: SweepContext): Promise<{ versions: numbe
   return deleteExpiredRows(ctx, released);
 }
 
-/** Re-sends the parse message of versions queued too long; touching updated_at spaces the re-sends out. */
+/** Re-sends the parse message of stalled parses (above); touching updated_at spaces the re-sends out. */
 async function requeueStalledParses(ctx: SweepContext): Promise<number> {
   const result = await ctx.db.execute(sql`
     with stalled as (
       select version_id from file_version
-      where status = 'ready' and parse_status = 'queued' and parse_cursor is null and updated_at < now() - ${QUEUED_TOO_LONG}
+      where status = 'ready'
+        and ((parse_status = 'queued' and parse_cursor is null and updated_at < now() - ${QUEUED_TOO_LONG})
+          or (parse_status = 'running' and updated_at < now() - ${RUNNING_STILL_TOO_LONG}))
         ${inOrganization(ctx, sql`(select f.org_id from file f where f.file_id = file_version.file_id)`)}
       order by updated_at limit ${REQUEUE_BATCH}
       for update skip locked
     )
     update file_version fv set updated_at = now() from stalled where fv.version_id = stalled.version_id
-    returning fv.version_id`);
-  const versionIds = (result.rows as { version_id: number }[]).map((row) => row.version_id);
-  await sendParseMessages(ctx.config.PARSE_QUEUE, versionIds);
-  return versionIds.length;
+    returning fv.version_id, fv.parse_generation as generation`);
+  const versions = result.rows as { version_id: number; generation: number }[];
+  await sendParseMessages(ctx.config.PARSE_QUEUE, versions);
+  return versions.length;
 }
 
 export async function sweepUploads(ctx: SweepContext): Promise<SweepResult> {

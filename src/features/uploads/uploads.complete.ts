@@ -273,7 +273,7 @@ export async function completeUpload(ctx: AuthenticatedContext, uploadId: number
   if (!row) throw new ApiError("not_found", `Upload ${uploadId} does not exist.`);
   if (transitioned.length > 0) {
     try {
-      await sendParseMessages(ctx.config.PARSE_QUEUE, [row.version_id]);
+      await sendParseMessages(ctx.config.PARSE_QUEUE, [{ version_id: row.version_id, generation: 0 }]);
     } catch (error) {
       // The version is ready either way; the scheduled sweep re-sends parse messages of
       // versions left queued (uploads.cleanup.ts), and the consumer is idempotent.

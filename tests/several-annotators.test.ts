@@ -339,6 +339,9 @@ describe("several annotators per row", () => {
     const config = await db.execute(sql`select p.proconfig from pg_proc p
       where p.oid = 'annotation_consensus(jsonb, jsonb, jsonb)'::regprocedure`);
     expect(config.rows[0]?.proconfig).toEqual(["plan_cache_mode=force_generic_plan"]);
+    // The same for the function a save stores its row's consensus with (migration 0026).
+    const afterSave = await db.execute(sql`select p.proconfig from pg_proc p where p.proname = 'row_consensus_after_save'`);
+    expect(afterSave.rows.map((row) => row.proconfig)).toEqual([["plan_cache_mode=force_generic_plan"]]);
   });
 });
 

@@ -183,13 +183,30 @@ describe("the scheduled sweep", () => {
 
     await db.execute(sql`update file_version set updated_at = now() - interval '31 minutes' where version_id = ${target.version_id}`);
     const resent = await parseMessagesOfSweep(target.org_id);
-    expect(resent).toEqual([{ kind: "parse", version_id: target.version_id }]);
+    expect(resent).toEqual([{ kind: "parse", version_id: target.version_id, offset: await cursorOffset(target.version_id) }]);
     expect(await parseMessagesOfSweep(target.org_id)).toEqual([]);
 
     expect((await drainParse(resent[0]!, options)).at(-1)).toBe("succeeded");
-    const rows = await allRowsOf(target.version_id);
-    expect(rows.map((row) => row.row_index)).toEqual([...Array(40).keys()]);
-    expect(rows.map((row) => row.data)).toEqual([...Array(40).keys()].map((i) => ({ id: String(i), label: `row ${i}` })));
+    await expectEveryRowOnce(target.version_id, 40);
+  });
+
+  it("carries a parse on from its cursor when the hand-off message the cursor records as sent was lost", async () => {
+    const target = await createParseTarget({ filename: "lost-hand-off.csv", contentType: "text/csv", bytes: csvOfRows(40) });
+    const options: ParseOptions = { chunkRows: 7, chunkPayloadBytes: 1_000_000, sliceMs: 0 };
+    // A slice of 0 ms commits one chunk and hands the rest to a new message, which is lost.
+    const { queue, sent } = recordingQueue();
+    expect(await runParseMessage({ kind: "parse", version_id: target.version_id }, parseDependencies(queue), options)).toBe("chunk-committed");
+    expect(sent).toHaveLength(1);
+    const handedOff = await db.execute(sql`select (parse_cursor ->> 'handed_off')::boolean as handed_off from file_version where version_id = ${target.version_id}`);
+    expect(handedOff.rows[0]).toEqual({ handed_off: true });
+    // Without the offset the consumer would take the message for a duplicate of the lost one.
+    expect(await runParseMessage({ kind: "parse", version_id: target.version_id }, parseDependencies(recordingQueue().queue), options)).toBe("duplicate");
+
+    await db.execute(sql`update file_version set updated_at = now() - interval '31 minutes' where version_id = ${target.version_id}`);
+    const resent = await parseMessagesOfSweep(target.org_id);
+    expect(resent).toEqual([{ kind: "parse", version_id: target.version_id, offset: sent[0]!.offset }]);
+    expect((await drainParse(resent[0]!, options)).at(-1)).toBe("succeeded");
+    await expectEveryRowOnce(target.version_id, 40);
   });
 });
 
@@ -197,4 +214,16 @@ describe("the scheduled sweep", () => {
 function csvOfRows(rows: number): Uint8Array {
   const lines = ["id,label", ...Array.from({ length: rows }, (_, i) => `${i},row ${i}`)];
   return new TextEncoder().encode(`${lines.join("\n")}\n`);
+}
+
+async function cursorOffset(versionId: number): Promise<number> {
+  const result = await db.execute(sql`select (parse_cursor ->> 'offset')::int as offset from file_version where version_id = ${versionId}`);
+  return (result.rows[0] as { offset: number }).offset;
+}
+
+/** The version's rows are the CSV's `rows` rows (csvOfRows), each once, in order. */
+async function expectEveryRowOnce(versionId: number, rows: number) {
+  const written = await allRowsOf(versionId);
+  expect(written.map((row) => row.row_index)).toEqual([...Array(rows).keys()]);
+  expect(written.map((row) => row.data)).toEqual([...Array(rows).keys()].map((i) => ({ id: String(i), label: `row ${i}` })));
 }

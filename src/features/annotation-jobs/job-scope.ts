@@ -44,6 +44,7 @@ const ALL_ACTORS: readonly JobActor[] = ["manager", "annotator", "reviewer", "qc
  * reads (`capacity` names the column of each).
  */
 export function capacityColumns(principal: Principal, jobAlias: string, projectAlias: string, actors: readonly JobActor[] = ALL_ACTORS): SQL {
+  if (actors.length === 0) throw new Error("capacityColumns: name at least one capacity (the scope's SELECT list follows it)");
   const columns: Record<JobActor, SQL> = {
     manager: sql`${managesProject(principal, projectAlias)} as caller_manages`,
     annotator: sql`${holdsAssignment(principal, jobAlias, ["annotator"])} as caller_annotates`,
@@ -67,11 +68,11 @@ export type JobScopeRow = {
   project_status: string;
   /** null when the scope was built with `progress: false`. */
   annotated: number | null;
-  /** Absent when the scope was built with `capacities` that leave them out. */
-  caller_manages: boolean;
-  caller_annotates: boolean;
-  caller_reviews: boolean;
-  caller_qcs: boolean;
+  /** Each absent when the scope was built with `capacities` that leave it out. */
+  caller_manages?: boolean;
+  caller_annotates?: boolean;
+  caller_reviews?: boolean;
+  caller_qcs?: boolean;
 };
 
 /**

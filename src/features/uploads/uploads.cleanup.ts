@@ -8,13 +8,17 @@
  * - Parses that stopped get their parse message again, for their current generation
  *   (the consumer is idempotent, so a duplicate is harmless): versions left `queued` for
  *   15 minutes without the parser starting (the send after `complete` or a reparse can
- *   fail after the commit), and parses `running` that moved nothing for 30 minutes.
- *   Every chunk a parse commits touches `updated_at`, and a running parse commits at
- *   least once per queue message (a time slice is 60 s), so only a parse whose message
- *   is gone sits that long: longer than the longest retry delay (900 s) and a slice.
- *   A message is gone when, say, a killed delivery's last commit lands after its
- *   redelivery read the cursor: the redelivery's first commit then claims nothing and
- *   it stops (parsing/chunked-parse.ts), with no message left to carry the parse on.
+ *   fail after the commit), and parses `running` that committed nothing for 30 minutes,
+ *   with the saved cursor's offset, so the consumer carries on from there even when the
+ *   cursor says the message for it was already sent. Every chunk a parse commits
+ *   touches `updated_at`, and a running parse commits at least once per queue message
+ *   (a time slice is 60 s) and waits at most 900 s for a retry (queues/consume.ts), so a
+ *   parse that sits that long has, as a rule, lost its message: a killed delivery's last
+ *   commit landed after its redelivery read the cursor (the redelivery's first commit
+ *   then claims nothing and it stops, parsing/chunked-parse.ts), or a hand-off message
+ *   used up its retries and its dead letter could not fail the version. A message only
+ *   waiting in a long queue backlog gets a duplicate: of a chunked parse, whichever
+ *   delivery loses the cursor stops; a workbook or PDF is parsed again, idempotently.
  * R2 is cleaned before the rows go, so a failure leaves rows that the next run retries,
  * never storage that no row points at.
  */
@@ -146,8 +150,10 @@ async function requeueStalledParses(ctx: SweepContext): Promise<number> {
       for update skip locked
     )
     update file_version fv set updated_at = now() from stalled where fv.version_id = stalled.version_id
-    returning fv.version_id, fv.parse_generation as generation`);
-  const versions = result.rows as { version_id: number; generation: number }[];
+    returning fv.version_id, fv.parse_generation as generation,
+      case when fv.parse_status = 'running' then (fv.parse_cursor ->> 'offset')::bigint end as offset`);
+  const versions = (result.rows as { version_id: number; generation: number; offset: number | string | null }[])
+    .map((row) => ({ ...row, offset: row.offset === null ? null : Number(row.offset) }));
   await sendParseMessages(ctx.config.PARSE_QUEUE, versions);
   return versions.length;
 }

@@ -54,10 +54,11 @@ async function objectSha(key: string) {
 }
 
 /**
- * The stored object is the one `sha256` names. The writer records the hash of the object
- * as read back from storage (sha256OfObject), which "a clean run" holds to the bytes
- * themselves; the other tests compare that record and the object's size, so each 12 MB
- * export is read back once, not twice.
+ * The stored object is the one `sha256` names. A writer that produced the whole file
+ * records the hash of the bytes it wrote, which "a clean run" holds to the stored bytes
+ * themselves; one that resumed records the hash of the object read back from storage
+ * (sha256OfObject). The other tests compare that record with the clean run's and the
+ * object's size, so each 12 MB export is read back at most once.
  */
 async function expectStoredObject(stored: { r2_key: string; sha256: string | null; size_bytes: number }, sha256: string) {
   expect(stored.sha256).toBe(sha256);

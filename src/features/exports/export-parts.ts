@@ -60,7 +60,8 @@ export class PartAssembler {
 /**
  * SHA-256 of a stored object, read back in ranges: a running hash cannot be saved
  * between two invocations (neither WebCrypto nor node:crypto can serialise its state), so
- * the finished object is hashed once, `rangeBytes` at a time, in constant memory. Ranged
+ * an export written over several deliveries is hashed once finished, `rangeBytes` at a
+ * time, in constant memory (one written in a single delivery is hashed as it is written). Ranged
  * reads rather than one stream: each is a short request (a slow reader never holds one
  * connection for a whole gigabyte), and R2 hands a range over as one buffer instead of
  * many small stream chunks. node:crypto rather than crypto.DigestStream so the same code

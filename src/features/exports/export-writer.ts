@@ -16,6 +16,7 @@
  * settled, so an `approved` export reads a stable set; an `all` export of a project still
  * being annotated gets each row as it was when its chunk was read.
  */
+import { createHash } from "node:crypto";
 import type { Database } from "../../db/client.ts";
 import type { UploadedPart } from "../../db/schema/exports.ts";
 import { errorFields, type Logger } from "../../lib/logger.ts";
@@ -140,15 +141,16 @@ async function writeClaimed(deps: ExportDeps, record: ExportRecord, settings: Se
     parts = record.uploaded_parts;
     logger.info("resuming export", { parts: parts.length, rows: state.rows });
   }
+  let sha256: string | null = null;
   if (!isFinished(state)) {
     const written = await writeParts(deps, record, key, uploadId, state, parts, settings, started);
     if (written === "sliced") {
       await releaseClaim(deps.db, record.export_id, settings.owner);
       return "continue";
     }
-    ({ state, parts } = written);
+    ({ state, parts, sha256 } = written);
   }
-  await finishExport(deps, record, key, uploadId, state, parts, settings);
+  await finishExport(deps, record, key, uploadId, { state, parts, sha256 }, settings);
   return "succeeded";
 }
 
@@ -220,7 +222,8 @@ function nextChunkRows(rows: ExportRow[], settings: Settings): number {
   return Math.max(1, Math.min(settings.chunkRows, Math.floor(settings.chunkBytes / perRow)));
 }
 
-type Written = { state: ResumeState; parts: UploadedPart[] } | "sliced";
+/** `sha256`: of the whole file, when this delivery produced it from its first byte; else null. */
+type Written = { state: ResumeState; parts: UploadedPart[]; sha256: string | null } | "sliced";
 
 async function writeParts(
   deps: ExportDeps,
@@ -246,6 +249,10 @@ async function writeParts(
   const versions = { ...saved.versions };
   let boundary: Pick<ResumeState, "after" | "offset" | "rows"> = { after: saved.after, offset: saved.offset, rows: saved.rows };
   let inFlight: Promise<void> = Promise.resolve();
+  // A delivery that produces the file from its first byte hashes it as it goes (the bytes
+  // of parts an earlier attempt uploaded are produced again, identical, and skipped, but
+  // hashed); one that resumes cannot, since a running hash cannot be saved (finishExport).
+  const hash = saved.offset === 0 ? createHash("sha256") : null;
 
   // Uploads the assembled part and then saves it with `state`, while the next part fills.
   const flush = async (state: ResumeState) => {
@@ -269,6 +276,7 @@ async function writeParts(
 
   for await (const piece of piecesAfter(deps, record, saved, settings)) {
     let bytes = encoder.encode(piece.text);
+    hash?.update(bytes);
     offset += bytes.length;
     const versionKey = piece.row ? String(piece.row.version_id) : null;
     if (versionKey) {
@@ -306,7 +314,7 @@ async function writeParts(
     await step("saving the export's progress", () =>
       savePart(deps.db, record.export_id, settings.owner, { part: null, partsBefore: parts.length, state: end, uploadedBytes: uploaded, leaseSeconds: settings.leaseSeconds }));
   }
-  return { state: end, parts };
+  return { state: end, parts, sha256: hash ? hash.digest("hex") : null };
 }
 
 /** The per-version counts before the current piece (which is not part of the boundary). */
@@ -322,17 +330,17 @@ function withoutPiece(versions: Record<string, number>, versionKey: string | nul
 
 /**
  * Completes the upload (unless an earlier attempt already did: the object is there with
- * the final size), hashes the object and records the verdict. An empty file (a JSONL
- * export of no rows) has no parts, which a multipart upload cannot complete: it is put
- * as an empty object instead.
+ * the final size), checks its size and records the verdict with its SHA-256: the one
+ * computed while writing, or, for a file written over several deliveries, the stored
+ * object's, read back. An empty file (a JSONL export of no rows) has no parts, which a
+ * multipart upload cannot complete: it is put as an empty object instead.
  */
 async function finishExport(
   deps: ExportDeps,
   record: ExportRecord,
   key: string,
   uploadId: string,
-  state: ResumeState,
-  parts: UploadedPart[],
+  { state, parts, sha256: written }: { state: ResumeState; parts: UploadedPart[]; sha256: string | null },
   settings: Settings,
 ) {
   const upload = deps.bucket.resumeMultipartUpload(key, uploadId);
@@ -348,6 +356,6 @@ async function finishExport(
   }
   const stored = await step("checking the stored export", () => deps.bucket.head(key));
   if (stored?.size !== state.offset) throw new ExportError(`The stored export has ${stored?.size ?? 0} bytes where ${state.offset} were written.`);
-  const sha256 = await step("hashing the stored export", () => sha256OfObject(deps.bucket, key, state.offset, settings.partSize));
+  const sha256 = written ?? await step("hashing the stored export", () => sha256OfObject(deps.bucket, key, state.offset, settings.partSize));
   await step("recording the finished export", () => saveSuccess(deps.db, record.export_id, settings.owner, { sha256, size: state.offset, state }));
 }

@@ -90,9 +90,13 @@ export async function planExport(db: Database, selection: ExportSelection, forma
 /**
  * Up to `limit` rows strictly after `after` (null: from the first row), each with its
  * text already rendered (rowLineSql). One query per chunk: the jobs in order, and for
- * each the next rows of its range through the table's primary key, so the database
- * touches only the rows it returns (PostgreSQL 15 on a million rows: an incremental
- * sort per job, about 100 ms for 5,000 rows).
+ * each the next row numbers of its range through the table's primary key (an index-only
+ * scan); of those, the first `limit` in order; and only for these the row's data, its
+ * responses and its text. Rendering inside the first step would render every remaining
+ * job's next `limit` rows whenever the planner sorts them whole rather than job by job,
+ * which it does when it expects a job to have few rows: 23 jobs × 5,000 rows rendered
+ * and sorted on disk for a chunk of 5,000, about 1 s a chunk on PostgreSQL 15
+ * (BENCHMARKS.md, "Export on PostgreSQL 15").
  */
 export async function readChunk(
   db: Database,
@@ -106,16 +110,21 @@ export async function readChunk(
     : sql`j.row_start`;
   const result = await db.execute(sql`
     select j.job_id, r.row_index, t.version_id, ${line} as line
-    from (${jobsInScope(selection, after?.job_id ?? null)}) j
+    from (
+      select j.*, kept.row_index as kept_row
+      from (${jobsInScope(selection, after?.job_id ?? null)}) j
+      cross join lateral (
+        select kr.row_index from file_table_row kr
+        where kr.table_id = j.table_id and kr.row_index >= ${firstRow} and kr.row_index <= j.row_end
+        order by kr.row_index limit ${limit}
+      ) kept
+      order by j.job_id, kept.row_index
+      limit ${limit}
+    ) j
     join file_table t on t.table_id = j.table_id
     join file_version v on v.version_id = t.version_id
-    cross join lateral (
-      select r.row_index, r.data from file_table_row r
-      where r.table_id = j.table_id and r.row_index >= ${firstRow} and r.row_index <= j.row_end
-      order by r.row_index limit ${limit}
-    ) r
+    join file_table_row r on r.table_id = j.table_id and r.row_index = j.kept_row
     cross join lateral (${exportResponsesLateral()}) a
-    order by j.job_id, r.row_index
-    limit ${limit}`);
+    order by j.job_id, r.row_index`);
   return result.rows as ExportRow[];
 }

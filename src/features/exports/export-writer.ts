@@ -249,10 +249,12 @@ async function writeParts(
   const versions = { ...saved.versions };
   let boundary: Pick<ResumeState, "after" | "offset" | "rows"> = { after: saved.after, offset: saved.offset, rows: saved.rows };
   let inFlight: Promise<void> = Promise.resolve();
-  // A delivery that produces the file from its first byte hashes it as it goes (the bytes
-  // of parts an earlier attempt uploaded are produced again, identical, and skipped, but
-  // hashed); one that resumes cannot, since a running hash cannot be saved (finishExport).
-  const hash = saved.offset === 0 ? createHash("sha256") : null;
+  // A delivery that writes every byte of the file itself hashes it as it goes. One that
+  // resumes cannot (a running hash cannot be saved, finishExport reads the object back),
+  // nor one that starts at the first byte but skips parts an earlier attempt uploaded:
+  // the rows it renders again may have changed since (an `all` export of live jobs), and
+  // the stored parts hold the earlier bytes.
+  const hash = saved.offset === 0 && savedParts.length === 0 ? createHash("sha256") : null;
 
   // Uploads the assembled part and then saves it with `state`, while the next part fills.
   const flush = async (state: ResumeState) => {

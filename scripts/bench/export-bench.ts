@@ -10,6 +10,7 @@
  * own workerd until export_log says succeeded.
  */
 import { resolve } from "node:path";
+import { PgDialect } from "drizzle-orm/pg-core";
 import pg from "pg";
 import type { Bundle } from "./bundle.ts";
 import { seedingStep, startBulkLoad, type Dataset } from "./dataset.ts";
@@ -20,6 +21,7 @@ import { callApi, signIn } from "./session.ts";
 import { gatewayQueries, type Queryable } from "./gateway-queries.ts";
 import { consumerWired, emptyReport, flagMemory, keepWorkerLog, pollDatabase, startConsumerRuntime, throughput, type QueueBenchReport } from "./queue-bench.ts";
 import { BACKGROUND_WORKER, type BenchBindings } from "./runtime.ts";
+import { exportResponsesLateral } from "../../src/features/responses/export-responses.ts";
 
 const ROWS_PER_JOB = 10_000;
 
@@ -107,23 +109,19 @@ export async function seedExportProject(databaseUrl: string, dataset: Dataset, r
 
 /**
  * The same rows the export writes, with the same columns, as PostgreSQL produces them
- * itself. Each row's responses are sought by the primary key, as the export's chunk
- * query does (features/responses/export-responses.ts): a plain join on (job_id,
- * row_index) let the planner scan a job's every response for each row through the
- * (job_id, annotator_id) index (BENCHMARKS.md, "Export on PostgreSQL 15").
+ * itself: each row's responses through the export's own lateral
+ * (features/responses/export-responses.ts), which seeks them by the primary key. A plain
+ * join on (job_id, row_index) let the planner scan a job's every response for each row
+ * through the (job_id, annotator_id) index (BENCHMARKS.md, "Export on PostgreSQL 15").
  */
 function copySelect(projectId: number): string {
+  const responses = new PgDialect().sqlToQuery(exportResponsesLateral());
+  if (responses.params.length > 0) throw new Error("the export's responses lateral takes parameters; COPY cannot carry them");
   return `select j.job_id, j.table_id, r.row_index, r.data, a.data as annotation, j.status, a.updated_by, a.updated_at,
-      rv.reviewer_id, rv.created_at as reviewed_at, resp.list as responses, rc.final, coalesce(rc.agreed, false) as agreed
+      rv.reviewer_id, rv.created_at as reviewed_at, a.responses, a.final, a.agreed
     from annotation_job j
     join file_table_row r on r.table_id = j.table_id and r.row_index between j.row_start and j.row_end
-    left join lateral (select y.data, y.updated_by, y.updated_at from annotation y
-      where y.job_id = j.job_id and y.row_index = r.row_index order by y.updated_at desc, y.annotator_id limit 1) a on true
-    cross join lateral (select coalesce(jsonb_agg(jsonb_build_object('annotator_id', x.annotator_id, 'data', x.data,
-        'submitted_at', js.submitted_at) order by x.annotator_id), '[]'::jsonb) as list
-      from annotation x left join job_submission js on js.job_id = x.job_id and js.annotator_id = x.annotator_id
-      where x.job_id = j.job_id and x.row_index = r.row_index) resp
-    left join row_consensus rc on rc.job_id = j.job_id and rc.row_index = r.row_index
+    cross join lateral (${responses.sql}) a
     left join review rv on rv.job_id = j.job_id and rv.status = 'approved'
     where j.project_id = ${projectId} and j.deleted_at is null
     order by j.job_id, r.row_index`;

@@ -137,7 +137,7 @@ try {
   }
   if (options.steps.has("export") && dataset) {
     log("export bench");
-    exported = await runExportBench({ bundle, bindings, database, processes, dataset, input: exportInput, workDir, rows: options.exportRows, timeoutSeconds: options.queueTimeoutSeconds, log });
+    exported = await runExportBench({ bundle, bindings, database, processes, dataset, input: exportInput, workDir, rows: options.exportRows, timeoutSeconds: options.queueTimeoutSeconds, profile: options.profile, log });
   }
   if (options.steps.has("suggestions") && dataset) {
     log("suggestions bench");

@@ -9,12 +9,13 @@
  * organization's client_admin, exactly as a client would, and the consumer runs in its
  * own workerd until export_log says succeeded.
  */
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { PgDialect } from "drizzle-orm/pg-core";
 import pg from "pg";
 import type { Bundle } from "./bundle.ts";
 import { seedingStep, startBulkLoad, type Dataset } from "./dataset.ts";
 import { countCpu, type StackProcesses } from "./cpu.ts";
+import { PROFILE_DIR, profileWhile } from "./profile.ts";
 import { watchMemory } from "./memory.ts";
 import type { BenchDatabase } from "./services.ts";
 import { callApi, signIn } from "./session.ts";
@@ -135,6 +136,54 @@ async function exportState(client: Queryable, exportId: number): Promise<ExportS
   return { ...row, done: Number(row.done), total: row.total === null ? null : Number(row.total), row_count: Number(row.row_count), size_bytes: Number(row.size_bytes) };
 }
 
+type ExportRun = { exportId: number | null; state: ExportState | null; timedOut: boolean; refused: string | null };
+
+/** One export requested through the API (as a client would) and followed in export_log until it settles. */
+async function exportThroughApi(options: {
+  api: URL;
+  token: string;
+  projectId: number;
+  filters: { job_ids?: number[] };
+  bindings: BenchBindings;
+  database: BenchDatabase;
+  timeoutSeconds: number;
+  log: (line: string) => void;
+}): Promise<ExportRun> {
+  const { api, token, projectId, filters, bindings, database, timeoutSeconds, log } = options;
+  const started = performance.now();
+  const created = await callApi(api, "POST", `/api/v1/projects/${projectId}/exports`, { token, body: { format: "jsonl", scope: "approved", ...filters } });
+  if (created.status !== 201 && created.status !== 202) {
+    return { exportId: null, state: null, timedOut: false, refused: `POST /projects/${projectId}/exports answered ${created.status}: ${JSON.stringify(created.body).slice(0, 300)}` };
+  }
+  const exportId = Number(created.body.export_id);
+  const { value: state, timedOut } = await pollDatabase(
+    gatewayQueries(bindings.NEON_GATEWAY_URL!, database.url),
+    timeoutSeconds,
+    async (client) => {
+      const value = await exportState(client, exportId);
+      return { done: value.status === "succeeded" || value.status === "failed", value };
+    },
+    (value) => log(`  … ${value.done} of ${value.total ?? "?"} after ${((performance.now() - started) / 1000).toFixed(0)} s`),
+  );
+  return { exportId, state, timedOut, refused: null };
+}
+
+/** The project's first tenth of jobs (at least one), for the profiled export. */
+async function firstTenthOfJobs(databaseUrl: string, projectId: number): Promise<number[]> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query(
+      `select job_id from annotation_job where project_id = $1 order by job_id
+        limit greatest(1, (select count(*) / 10 from annotation_job where project_id = $1))`,
+      [projectId],
+    );
+    return rows.map((row: { job_id: number }) => row.job_id);
+  } finally {
+    await client.end();
+  }
+}
+
 export async function runExportBench(options: {
   bundle: Bundle;
   bindings: BenchBindings;
@@ -146,9 +195,11 @@ export async function runExportBench(options: {
   workDir: string;
   rows: number;
   timeoutSeconds: number;
+  /** A CPU profile of the consumer exporting a tenth of the rows, after the measured run. */
+  profile: boolean;
   log: (line: string) => void;
 }): Promise<QueueBenchReport> {
-  const { bundle, bindings, database, processes, dataset, input, workDir, rows, timeoutSeconds, log } = options;
+  const { bundle, bindings, database, processes, dataset, input, workDir, rows, timeoutSeconds, profile, log } = options;
   const description = `${rows} annotated, approved rows exported as JSON Lines by the export queue consumer, beside COPY (SELECT …) TO STDOUT`;
   if (!consumerWired("export") || !input) {
     return emptyReport(description, "not available", "src/queues/index.ts does not wire src/queues/export.ts yet");
@@ -161,32 +212,22 @@ export async function runExportBench(options: {
     const api = await runtime.url("api");
     const token = await signIn(api, dataset.reader.email);
     report.setup_seconds = input.seconds;
+    const exportOnce = (filters: { job_ids?: number[] }) =>
+      exportThroughApi({ api, token, projectId, filters, bindings, database, timeoutSeconds, log });
 
     const memory = await watchMemory(runtime, BACKGROUND_WORKER);
     const cpu = countCpu({ workerd: runtime.pid, ...processes });
     const started = performance.now();
-    const created = await callApi(api, "POST", `/api/v1/projects/${projectId}/exports`, { token, body: { format: "jsonl", scope: "approved" } });
-    if (created.status !== 201 && created.status !== 202) {
-      await memory.stop();
-      return { ...report, status: "failed", reason: `POST /projects/${projectId}/exports answered ${created.status}: ${JSON.stringify(created.body).slice(0, 300)}` };
-    }
-    const exportId = Number(created.body.export_id);
-    const { value: state, timedOut } = await pollDatabase(
-      gatewayQueries(bindings.NEON_GATEWAY_URL!, database.url),
-      timeoutSeconds,
-      async (client) => {
-        const value = await exportState(client, exportId);
-        return { done: value.status === "succeeded" || value.status === "failed", value };
-      },
-      (value) => log(`  … ${value.done} of ${value.total ?? "?"} after ${((performance.now() - started) / 1000).toFixed(0)} s`),
-    );
+    const run = await exportOnce({});
     const seconds = (performance.now() - started) / 1000;
     report.memory = await memory.stop();
     const cpuSeconds = cpu.stop();
+    const state = run.state;
+    if (!state) return { ...report, status: "failed", reason: run.refused };
 
     let stored: number | null = null;
     if (state.r2_key && state.status === "succeeded") stored = (await (await runtime.mf.getR2Bucket("FILES", "api")).head(state.r2_key))?.size ?? null;
-    const outcome = timedOut
+    const outcome = run.timedOut
       ? `unfinished after ${timeoutSeconds} s (BENCH_QUEUE_TIMEOUT) at ${state.done} of ${state.total} rows; rates are of the part done`
       : state.status === "succeeded"
         ? `succeeded: ${state.row_count} rows, ${state.size_bytes} bytes in R2${stored === state.size_bytes ? "" : ` — the object holds ${stored} bytes`}`
@@ -194,9 +235,19 @@ export async function runExportBench(options: {
     const doneRows = state.status === "succeeded" ? state.row_count : state.done;
     report.consumer = { ...throughput(seconds, state.size_bytes, doneRows), outcome, messages: null, cpu_seconds: cpuSeconds };
     report.input = { bytes: state.size_bytes, rows };
-    if (state.status !== "succeeded" && !timedOut) report.status = "failed";
+    if (state.status !== "succeeded" && !run.timedOut) report.status = "failed";
     log(`  consumer: ${outcome} in ${seconds.toFixed(1)} s`);
     flagMemory(report);
+
+    if (profile && state.status === "succeeded") {
+      const jobIds = await firstTenthOfJobs(database.url, projectId);
+      log(`  a CPU profile of the consumer exporting ${jobIds.length} jobs`);
+      const profiled = await profileWhile(
+        { inspectorUrl: await runtime.mf.getInspectorURL(), workerName: BACKGROUND_WORKER, bundleDir: bundle.background.dir, main: bundle.background.main, saveTo: join(PROFILE_DIR, "export.cpuprofile") },
+        async () => (await exportOnce({ job_ids: jobIds })).state?.row_count ?? 0,
+      );
+      report.consumer_profile = { ...profiled, unit: "row" };
+    }
     keepWorkerLog(report, runtime.problems);
   } finally {
     await runtime.dispose();

@@ -19,8 +19,8 @@
  * It runs in an isolate of its own after the measured runs: a profiler slows what it
  * samples, so none of the load figures come from a profiled isolate.
  */
-import { readFileSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { SourceMapConsumer, type RawSourceMap } from "source-map-js";
 import { openInspector } from "./inspector.ts";
 
@@ -95,6 +95,7 @@ export async function profileWhile(
     const requests = await work();
     const { profile } = (await session.call("Profiler.stop")).result as { profile: CpuProfile };
     await session.call("Profiler.disable");
+    mkdirSync(dirname(options.saveTo), { recursive: true });
     writeFileSync(options.saveTo, JSON.stringify(profile));
 
     const place = placer(options.bundleDir, options.main);

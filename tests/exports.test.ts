@@ -9,10 +9,11 @@ import { parse as parseCsv } from "csv-parse/sync";
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../src/env.ts";
 import { createExport } from "../src/features/exports/exports.service.ts";
+import { writeExport } from "../src/features/exports/export-writer.ts";
 import type { Principal } from "../src/features/auth/principal.ts";
 import { createLogger } from "../src/lib/logger.ts";
 import { sql, testDb } from "./helpers/db.ts";
-import { exportedFiles, exportEvents, createExportFixture, sha256Hex, storedExport, type ExportFixture } from "./helpers/exports.ts";
+import { exportedFiles, exportEvents, createExportFixture, insertExport, sha256Hex, storedExport, type ExportFixture } from "./helpers/exports.ts";
 import { createUser, registerClient, type Account } from "./helpers/factories.ts";
 import { request } from "./helpers/http.ts";
 
@@ -98,7 +99,7 @@ function singleFinal(annotation: unknown): Record<string, unknown> {
 }
 
 /** What the export must contain, from the fixture's own inputs and the database's timestamps. */
-async function expectedRows(jobIds: number[]): Promise<ExportedObject[]> {
+async function expectedRows(jobIds: number[], from: ExportFixture = fixture): Promise<ExportedObject[]> {
   const times = await db.execute(sql`
     select a.job_id, a.row_index, a.updated_at, null as reviewed_at from annotation a where a.job_id in (${sql.join(jobIds.map((id) => sql`${id}`), sql`, `)})
     union all
@@ -111,8 +112,8 @@ async function expectedRows(jobIds: number[]): Promise<ExportedObject[]> {
     else reviewedAt.set(row.job_id, new Date(row.reviewed_at!).toISOString());
   }
   const rows: ExportedObject[] = [];
-  for (const job of [...fixture.jobs].filter((job) => jobIds.includes(job.job_id)).sort((a, b) => a.job_id - b.job_id)) {
-    const table = fixture.tables[job.table]!;
+  for (const job of [...from.jobs].filter((job) => jobIds.includes(job.job_id)).sort((a, b) => a.job_id - b.job_id)) {
+    const table = from.tables[job.table]!;
     const approved = job.reviews?.at(-1) === "approved";
     for (let index = job.row_start; index <= job.row_end && index < table.rows.length; index += 1) {
       const annotation = job.annotations?.[index];
@@ -125,11 +126,11 @@ async function expectedRows(jobIds: number[]): Promise<ExportedObject[]> {
         data: table.rows[index]!,
         annotation: annotation ?? null,
         status: job.status,
-        annotator_id: annotation === undefined ? null : fixture.annotator_id,
+        annotator_id: annotation === undefined ? null : from.annotator_id,
         annotated_at: annotatedAt.get(`${job.job_id}:${index}`) ?? null,
-        reviewer_id: approved ? fixture.reviewer_id : null,
+        reviewer_id: approved ? from.reviewer_id : null,
         reviewed_at: approved ? reviewedAt.get(job.job_id)! : null,
-        responses: annotation === undefined ? [] : [{ annotator_id: fixture.annotator_id, data: annotation, submitted_at: null }],
+        responses: annotation === undefined ? [] : [{ annotator_id: from.annotator_id, data: annotation, submitted_at: null }],
         final: annotation === undefined ? null : singleFinal(annotation),
         agreed: annotation !== undefined,
       });
@@ -256,6 +257,35 @@ function expectCell(cell: string | null | undefined, value: unknown) {
   else if (typeof value === "string" && /^[-=+@\t\r]/.test(value)) expect(cell).toBe(`'${value}`);
   else expect(cell).toBe(String(value));
 }
+
+describe("chunks", () => {
+  // Ranges past a table's last row (a job of rows 0..5 of a 2-row table), a job with no
+  // row at all, jobs of two tables interleaved: every chunk size must give the same rows.
+  it("every chunk size writes every row once, in order, across jobs whose ranges have gaps", async () => {
+    const gappy = await createExportFixture({
+      org_id: client.org_id,
+      tables: [TABLE_0, TABLE_1],
+      jobs: [
+        { table: 1, row_start: 0, row_end: 5, status: "in_progress", annotations: { 1: { label: "b" } } },
+        { table: 1, row_start: 3, row_end: 6, status: "in_progress" },
+        { table: 0, row_start: 0, row_end: 2, status: "reviewed", reviews: ["approved"], annotations: { 0: { label: "a" } } },
+        { table: 1, row_start: 4, row_end: 9, status: "not_started" },
+        { table: 0, row_start: 2, row_end: 4, status: "submitted" },
+      ],
+    });
+    const expected = await expectedRows(gappy.jobs.map((job) => job.job_id), gappy);
+    expect(expected).toHaveLength(2 + 0 + 3 + 0 + 3);
+    const deps = { db, bucket: env.FILES, logger: createLogger({ test: "exports" }, "error") };
+    for (const chunkRows of [1, 2, 3, 50]) {
+      const exportId = await insertExport(gappy, { format: "jsonl", scope: "all" });
+      expect(await writeExport(deps, exportId, { delivery: { id: crypto.randomUUID(), attempt: 1 }, chunkRows })).toBe("succeeded");
+      const stored = await storedExport(exportId);
+      const text = await (await env.FILES.get(stored.r2_key))!.text();
+      expect(text.trimEnd().split("\n").map((line) => JSON.parse(line)), `chunkRows ${chunkRows}`).toEqual(expected);
+      expect(stored.row_count).toBe(expected.length);
+    }
+  });
+});
 
 describe("filters", () => {
   it("job_ids and file_ids narrow the rows", async () => {

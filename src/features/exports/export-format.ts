@@ -58,8 +58,8 @@ export function httpMetadataOf(file: { export_id: number; project_id: number; fo
 
 /**
  * The columns the row text is made of, as SQL over the chunk query's aliases: `j` (the
- * job, with `reviewer_id` and `reviewed_at` of its approving review), `t` (file_table),
- * `v` (file_version), `r` (file_table_row), `a` (the row's responses: responses/export-responses.ts;
+ * job, with `reviewer_id` and `reviewed_at` of its approving review, and `version_id` and
+ * `file_id` of its table), `r` (file_table_row), `a` (the row's responses: responses/export-responses.ts;
  * `annotation`, `annotator_id` and `annotated_at` are its most recently saved response).
  */
 const utcIso = (column: SQL) => sql`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
@@ -74,8 +74,8 @@ const jsonStringOrNull = (text: SQL) => sql`coalesce('"' || ${text} || '"', 'nul
  * `": "` and `", "`). The strings spliced in unescaped (status, timestamps) never hold a
  * character JSON would escape.
  */
-const JSON_OBJECT = sql`'{"job_id":' || j.job_id || ',"table_id":' || j.table_id || ',"file_id":' || v.file_id
-  || ',"version_id":' || t.version_id || ',"row_index":' || r.row_index || ',"data":' || r.data::text
+const JSON_OBJECT = sql`'{"job_id":' || j.job_id || ',"table_id":' || j.table_id || ',"file_id":' || j.file_id
+  || ',"version_id":' || j.version_id || ',"row_index":' || r.row_index || ',"data":' || r.data::text
   || ',"annotation":' || ${jsonOrNull(sql`a.data::text`)} || ',"status":"' || j.status::text || '"'
   || ',"annotator_id":' || ${jsonOrNull(sql`a.updated_by::text`)} || ',"annotated_at":' || ${jsonStringOrNull(utcIso(sql`a.updated_at`))}
   || ',"reviewer_id":' || ${jsonOrNull(sql`j.reviewer_id::text`)} || ',"reviewed_at":' || ${jsonStringOrNull(utcIso(sql`j.reviewed_at`))}
@@ -119,8 +119,8 @@ function csvRecordSql(columns: CsvColumns): SQL {
   const cells = [
     sql`j.job_id::text`,
     sql`j.table_id::text`,
-    sql`v.file_id::text`,
-    sql`t.version_id::text`,
+    sql`j.file_id::text`,
+    sql`j.version_id::text`,
     sql`r.row_index::text`,
     ...columns.source.map((name) => csvFieldSql(sql`(r.data ->> ${name}::text)`, sql`jsonb_typeof(r.data -> ${name}::text)`)),
     ...columns.annotation.map((key) =>

@@ -87,16 +87,31 @@ export async function planExport(db: Database, selection: ExportSelection, forma
   };
 }
 
+/** A chunk of rows and where the next one starts: short chunks happen where jobs' ranges have no rows. */
+export type ExportChunk = { rows: ExportRow[]; next: RowKey | null };
+
+type ChunkLine = ExportRow & { more: boolean | null };
+
 /**
  * Up to `limit` rows strictly after `after` (null: from the first row), each with its
- * text already rendered (rowLineSql). One query per chunk: the jobs in order, and for
- * each the next row numbers of its range through the table's primary key (an index-only
- * scan); of those, the first `limit` in order; and only for these the row's data, its
- * responses and its text. Rendering inside the first step would render every remaining
- * job's next `limit` rows whenever the planner sorts them whole rather than job by job,
- * which it does when it expects a job to have few rows: 23 jobs × 5,000 rows rendered
- * and sorted on disk for a chunk of 5,000, about 1 s a chunk on PostgreSQL 15
- * (BENCHMARKS.md, "Export on PostgreSQL 15").
+ * text already rendered (rowLineSql), and the position after them (`next`, null when no
+ * row of the export is left). One query per chunk, in three steps:
+ * - `candidates`: the jobs in order, for as long as the rows their ranges can hold (a
+ *   bound from above: every row index of a range in use) fall short of `limit`;
+ * - `picked`: of their rows (the table's primary key per job), the first `limit` in order;
+ * - only for these, the row's responses and its text.
+ * A last line that is no row says where the candidates end and whether jobs follow:
+ * where ranges have gaps the chunk is short, and the next one starts after the last
+ * candidate rather than after the last row.
+ *
+ * Each step is a CTE or a lateral subquery so that the planner cannot choose a join that
+ * reads the table from its first row (it expects few rows of a job and chose a merge join
+ * over the table's whole primary key). Picking among every remaining job's next `limit`
+ * rows read up to 5,000 index entries of each of them per chunk (100 jobs: a million rows
+ * took 4.4× the time of 300,000); rendering while picking rendered them all (23 jobs ×
+ * 5,000 rows for a chunk of 5,000, about 1 s a chunk on PostgreSQL 15); a walk counting
+ * job by job through a CTE is quadratic in jobs (20,000 jobs of 5 rows: 13 s against 3).
+ * BENCHMARKS.md, "Export on PostgreSQL 15".
  */
 export async function readChunk(
   db: Database,
@@ -104,27 +119,47 @@ export async function readChunk(
   line: SQL,
   after: RowKey | null,
   limit: number,
-): Promise<ExportRow[]> {
+): Promise<ExportChunk> {
   const firstRow = after
     ? sql`case when j.job_id = ${after.job_id} then ${after.row_index} + 1 else j.row_start end`
     : sql`j.row_start`;
   const result = await db.execute(sql`
-    select j.job_id, r.row_index, t.version_id, ${line} as line
-    from (
-      select j.*, kept.row_index as kept_row
-      from (${jobsInScope(selection, after?.job_id ?? null)}) j
+    with candidates as materialized (
+      select ranked.*, t.version_id, v.file_id
+      from (
+        select j.*, ${firstRow} as first_row,
+          sum(greatest(0, j.row_end - ${firstRow} + 1)) over (order by j.job_id) - greatest(0, j.row_end - ${firstRow} + 1) as before,
+          count(*) over () - row_number() over (order by j.job_id) as jobs_after
+        from (${jobsInScope(selection, after?.job_id ?? null)}) j
+      ) ranked
+      join file_table t on t.table_id = ranked.table_id
+      join file_version v on v.version_id = t.version_id
+      where ranked.before < ${limit}
+    ),
+    picked as materialized (
+      select j.*, kept.row_index as kept_row, kept.data as kept_data
+      from candidates j
       cross join lateral (
-        select kr.row_index from file_table_row kr
-        where kr.table_id = j.table_id and kr.row_index >= ${firstRow} and kr.row_index <= j.row_end
+        select kr.row_index, kr.data from file_table_row kr
+        where kr.table_id = j.table_id and kr.row_index >= j.first_row and kr.row_index <= j.row_end
         order by kr.row_index limit ${limit}
       ) kept
       order by j.job_id, kept.row_index
       limit ${limit}
-    ) j
-    join file_table t on t.table_id = j.table_id
-    join file_version v on v.version_id = t.version_id
-    join file_table_row r on r.table_id = j.table_id and r.row_index = j.kept_row
-    cross join lateral (${exportResponsesLateral()}) a
-    order by j.job_id, r.row_index`);
-  return result.rows as ExportRow[];
+    )
+    select * from (
+      select j.job_id, r.row_index, j.version_id, ${line} as line, null::boolean as more
+      from picked j
+      cross join lateral (select j.kept_row as row_index, j.kept_data as data) r
+      cross join lateral (${exportResponsesLateral()}) a
+      union all
+      (select job_id, row_end, null, null, jobs_after > 0 from candidates order by job_id desc limit 1)
+    ) chunk
+    order by chunk.more is not null, chunk.job_id, chunk.row_index`);
+  const lines = result.rows as ChunkLine[];
+  const last = lines.at(-1)?.more === null ? undefined : lines.pop();
+  const rows: ExportRow[] = lines;
+  const lastRow = rows.at(-1);
+  if (lastRow && rows.length === limit) return { rows, next: { job_id: lastRow.job_id, row_index: lastRow.row_index } };
+  return { rows, next: last?.more ? { job_id: last.job_id, row_index: last.row_index } : null };
 }

@@ -187,7 +187,7 @@ async function* piecesAfter(deps: ExportDeps, record: ExportRecord, state: Resum
   const line = rowLineSql(record.format, state.columns);
   const load = (after: RowKey | null, limit: number) => step("reading the rows to export", async () => ({
     limit,
-    rows: await readChunk(deps.db, selection, line, after, limit),
+    ...(await readChunk(deps.db, selection, line, after, limit)),
   }));
   if (state.after === "start") yield { text: layout.prefix(), row: null, end: null };
   let rows = state.rows;
@@ -195,10 +195,9 @@ async function* piecesAfter(deps: ExportDeps, record: ExportRecord, state: Resum
   let next = load(state.after === "start" ? null : (state.after as RowKey), Math.min(settings.chunkRows, FIRST_CHUNK_ROWS));
   for (;;) {
     const chunk = await next;
-    const last = chunk.rows.at(-1);
-    const more = chunk.rows.length === chunk.limit && last !== undefined;
-    if (more) {
-      next = load({ job_id: last.job_id, row_index: last.row_index }, nextChunkRows(chunk.rows, settings));
+    if (chunk.next) {
+      // A short chunk (ranges with gaps) says nothing new about the rows' size.
+      next = load(chunk.next, chunk.rows.length > 0 ? nextChunkRows(chunk.rows, settings) : chunk.limit);
       // A prefetch nobody awaits (the writer stopped) must not surface as an unhandled rejection.
       next.catch(() => undefined);
     }
@@ -206,7 +205,7 @@ async function* piecesAfter(deps: ExportDeps, record: ExportRecord, state: Resum
       yield { text: layout.row(row.line, rows === 0), row, end: { job_id: row.job_id, row_index: row.row_index } };
       rows += 1;
     }
-    if (!more) break;
+    if (!chunk.next) break;
   }
   yield { text: layout.suffix(rows), row: null, end: "end" };
 }

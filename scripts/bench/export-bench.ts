@@ -25,6 +25,7 @@ import { BACKGROUND_WORKER, type BenchBindings } from "./runtime.ts";
 import { exportResponsesLateral } from "../../src/features/responses/export-responses.ts";
 
 const ROWS_PER_JOB = 10_000;
+const COPY_RUNS = 3;
 
 type ExportState = { status: string; done: number; total: number | null; row_count: number; size_bytes: number; error: string | null; r2_key: string | null };
 
@@ -253,11 +254,20 @@ export async function runExportBench(options: {
     await runtime.dispose();
   }
 
-  log("  COPY (SELECT …) TO STDOUT of the same rows");
-  const started = performance.now();
-  const copied = await database.copyOut(copySelect(projectId));
-  const seconds = (performance.now() - started) / 1000;
-  report.postgres_copy = { ...throughput(seconds, copied.bytes, copied.rows), method: "COPY (SELECT …) TO STDOUT over the wire protocol (pg client), output discarded" };
+  // The fastest of three: one COPY of the same rows varied by up to 1.4× between runs
+  // on the same server (BENCHMARKS.md, "Export on PostgreSQL 15").
+  log(`  COPY (SELECT …) TO STDOUT of the same rows, ${COPY_RUNS} times`);
+  let fastest: { seconds: number; bytes: number; rows: number } | null = null;
+  for (let run = 0; run < COPY_RUNS; run += 1) {
+    const started = performance.now();
+    const copied = await database.copyOut(copySelect(projectId));
+    const seconds = (performance.now() - started) / 1000;
+    if (!fastest || seconds < fastest.seconds) fastest = { seconds, ...copied };
+  }
+  report.postgres_copy = {
+    ...throughput(fastest!.seconds, fastest!.bytes, fastest!.rows),
+    method: `COPY (SELECT …) TO STDOUT over the wire protocol (pg client), output discarded; the fastest of ${COPY_RUNS} runs`,
+  };
   if (report.consumer && report.postgres_copy) {
     report.ratio = {
       mb_per_s: report.consumer.mb_per_s / report.postgres_copy.mb_per_s,

@@ -200,6 +200,10 @@ async function* piecesAfter(deps: ExportDeps, record: ExportRecord, state: Resum
       next = load(chunk.next, chunk.rows.length > 0 ? nextChunkRows(chunk.rows, settings) : chunk.limit);
       // A prefetch nobody awaits (the writer stopped) must not surface as an unhandled rejection.
       next.catch(() => undefined);
+      // The request leaves only when the isolate returns to its event loop, and writing a
+      // chunk's rows keeps it busy for about 100 ms: without this turn the database waited
+      // for the writer and the writer for the database (BENCHMARKS.md, "Export on PostgreSQL 15").
+      await new Promise((resolve) => setTimeout(resolve, 0));
     }
     for (const row of chunk.rows) {
       yield { text: layout.row(row.line, rows === 0), row, end: { job_id: row.job_id, row_index: row.row_index } };

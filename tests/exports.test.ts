@@ -9,6 +9,9 @@ import { parse as parseCsv } from "csv-parse/sync";
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../src/env.ts";
 import { createExport } from "../src/features/exports/exports.service.ts";
+import { chunksAfter, type ChunkReader } from "../src/features/exports/export-chunks.ts";
+import { rowLineSql, type ExportRow } from "../src/features/exports/export-format.ts";
+import { readChunk, type ExportChunk } from "../src/features/exports/export-rows.ts";
 import { writeExport } from "../src/features/exports/export-writer.ts";
 import type { Principal } from "../src/features/auth/principal.ts";
 import { createLogger } from "../src/lib/logger.ts";
@@ -284,6 +287,45 @@ describe("chunks", () => {
       expect(text.trimEnd().split("\n").map((line) => JSON.parse(line)), `chunkRows ${chunkRows}`).toEqual(expected);
       expect(stored.row_count).toBe(expected.length);
     }
+  });
+  it("a chunk asked for ahead is dropped and asked again when the rows moved under its prediction", async () => {
+    const moving = await createExportFixture({
+      org_id: client.org_id,
+      tables: [TABLE_0],
+      jobs: [0, 1, 2].map(() => ({ table: 0, row_start: 0, row_end: 4, status: "in_progress" as const })),
+    });
+    const [first, second, third] = moving.jobs.map((job) => job.job_id) as [number, number, number];
+    const selection = { project_id: moving.project_id, scope: "all" as const, filters: {} };
+    // The second query (the first chunk's successor) waits until the test lets it go; the
+    // third (the chunk after it, asked for at the same time) runs at once.
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const calls: Promise<ExportChunk>[] = [];
+    const read: ChunkReader = async (after, limit, ahead) => {
+      const call = calls.length + 1;
+      const chunk = (async () => {
+        if (call === 2) await gate;
+        return readChunk(db, selection, rowLineSql("jsonl", null), after, limit, ahead);
+      })();
+      calls.push(chunk);
+      return chunk;
+    };
+    const chunks = chunksAfter(read, null, { chunkRows: 2, chunkBytes: 1_000_000 });
+    const keys = (rows: { job_id: number; row_index: number }[]) => rows.map((row) => [row.job_id, row.row_index]);
+    const firstChunk = await chunks.next();
+    expect(keys(firstChunk.value as ExportRow[])).toEqual([[first, 0], [first, 1]]);
+    expect(calls).toHaveLength(3);
+    // The third chunk was read from the prediction (rows 4 of the first job on) …
+    expect(keys((await calls[2]!).rows)).toEqual([[first, 4], [second, 0]]);
+    // … and then the first job is deleted, so its successor finds other rows.
+    await db.execute(sql`update annotation_job set deleted_at = now() where job_id = ${first}`);
+    release();
+    const rest: number[][] = [];
+    for await (const chunk of chunks) rest.push(...keys(chunk));
+    expect(rest).toEqual([
+      ...[0, 1, 2, 3, 4].map((row) => [second, row]),
+      ...[0, 1, 2, 3, 4].map((row) => [third, row]),
+    ]);
   });
 });
 

@@ -87,22 +87,35 @@ export async function planExport(db: Database, selection: ExportSelection, forma
   };
 }
 
-/** A chunk of rows and where the next one starts: short chunks happen where jobs' ranges have no rows. */
-export type ExportChunk = { rows: ExportRow[]; next: RowKey | null };
+/**
+ * A chunk of rows; `next`: where the chunk after it starts (null: no row is left);
+ * `ahead`: where the chunk after that one starts if it has `ahead` rows (null: nothing
+ * follows it; undefined: unknown, where ranges with gaps make the chunk after it short).
+ */
+export type ExportChunk = { rows: ExportRow[]; next: RowKey | null; ahead: RowKey | null | undefined };
 
-type ChunkLine = ExportRow & { more: boolean | null };
+type ChunkSummary = {
+  found: number;
+  at_limit: RowKey | null;
+  at_total: RowKey | null;
+  last_candidate: { job_id: number; row_end: number; jobs_after: number } | null;
+};
+
+type ChunkLine = ExportRow & { summary: ChunkSummary | null };
 
 /**
  * Up to `limit` rows strictly after `after` (null: from the first row), each with its
- * text already rendered (rowLineSql), and the position after them (`next`, null when no
- * row of the export is left). One query per chunk, in three steps:
+ * text already rendered (rowLineSql), where the next chunk starts, and where the one after
+ * it starts if it holds `ahead` rows, so that the writer can ask for both at once
+ * (export-chunks.ts). One query per chunk:
  * - `candidates`: the jobs in order, for as long as the rows their ranges can hold (a
- *   bound from above: every row index of a range in use) fall short of `limit`;
- * - `picked`: of their rows (the table's primary key per job), the first `limit` in order;
- * - only for these, the row's responses and its text.
- * A last line that is no row says where the candidates end and whether jobs follow:
- * where ranges have gaps the chunk is short, and the next one starts after the last
- * candidate rather than after the last row.
+ *   bound from above: every row index of a range in use) fall short of `limit + ahead`;
+ * - `keys`: of their rows (the table's primary key per job, index only), the first
+ *   `limit + ahead` in order, numbered;
+ * - only for the first `limit`: the row's data, its responses and its text;
+ * - a last line that is no row: how many keys there were, those at `limit` and at
+ *   `limit + ahead`, and where the candidates end and whether jobs follow them. Where
+ *   ranges have gaps the chunk is short, and the next one starts after the last candidate.
  *
  * Each step is a CTE or a lateral subquery so that the planner cannot choose a join that
  * reads the table from its first row (it expects few rows of a job and chose a merge join
@@ -119,10 +132,15 @@ export async function readChunk(
   line: SQL,
   after: RowKey | null,
   limit: number,
+  ahead: number,
 ): Promise<ExportChunk> {
+  if (!(limit >= 1 && ahead >= 1)) throw new Error(`a chunk needs limit and ahead of at least 1 (${limit}, ${ahead})`);
+  const total = limit + ahead;
   const firstRow = after
     ? sql`case when j.job_id = ${after.job_id} then ${after.row_index} + 1 else j.row_start end`
     : sql`j.row_start`;
+  const keyAt = (position: number) =>
+    sql`(select jsonb_build_object('job_id', k.job_id, 'row_index', k.kept_row) from keys k where k.position = ${position})`;
   const result = await db.execute(sql`
     with candidates as materialized (
       select ranked.*, t.version_id, v.file_id
@@ -134,32 +152,47 @@ export async function readChunk(
       ) ranked
       join file_table t on t.table_id = ranked.table_id
       join file_version v on v.version_id = t.version_id
-      where ranked.before < ${limit}
+      where ranked.before < ${total}
     ),
-    picked as materialized (
-      select j.*, kept.row_index as kept_row, kept.data as kept_data
-      from candidates j
-      cross join lateral (
-        select kr.row_index, kr.data from file_table_row kr
-        where kr.table_id = j.table_id and kr.row_index >= j.first_row and kr.row_index <= j.row_end
-        order by kr.row_index limit ${limit}
-      ) kept
-      order by j.job_id, kept.row_index
-      limit ${limit}
+    keys as materialized (
+      select picked.*, row_number() over (order by picked.job_id, picked.kept_row) as position
+      from (
+        select j.*, kept.row_index as kept_row
+        from candidates j
+        cross join lateral (
+          select kr.row_index from file_table_row kr
+          where kr.table_id = j.table_id and kr.row_index >= j.first_row and kr.row_index <= j.row_end
+          order by kr.row_index limit ${total}
+        ) kept
+        order by j.job_id, kept.row_index
+        limit ${total}
+      ) picked
     )
     select * from (
-      select j.job_id, r.row_index, j.version_id, ${line} as line, null::boolean as more
-      from picked j
-      cross join lateral (select j.kept_row as row_index, j.kept_data as data) r
+      select j.job_id, r.row_index, j.version_id, ${line} as line, null::jsonb as summary
+      from keys j
+      cross join lateral (
+        select kr.row_index, kr.data from file_table_row kr where kr.table_id = j.table_id and kr.row_index = j.kept_row limit 1
+      ) r
       cross join lateral (${exportResponsesLateral()}) a
+      where j.position <= ${limit}
       union all
-      (select job_id, row_end, null, null, jobs_after > 0 from candidates order by job_id desc limit 1)
+      select null, null, null, null, jsonb_build_object(
+        'found', (select count(*) from keys),
+        'at_limit', ${keyAt(limit)},
+        'at_total', ${keyAt(total)},
+        'last_candidate', (select jsonb_build_object('job_id', c.job_id, 'row_end', c.row_end, 'jobs_after', c.jobs_after)
+          from candidates c order by c.job_id desc limit 1))
     ) chunk
-    order by chunk.more is not null, chunk.job_id, chunk.row_index`);
+    order by chunk.summary is not null, chunk.job_id, chunk.row_index`);
   const lines = result.rows as ChunkLine[];
-  const last = lines.at(-1)?.more === null ? undefined : lines.pop();
+  const summary = lines.pop()?.summary;
+  if (!summary) throw new Error("the chunk query returned no summary line");
   const rows: ExportRow[] = lines;
-  const lastRow = rows.at(-1);
-  if (lastRow && rows.length === limit) return { rows, next: { job_id: lastRow.job_id, row_index: lastRow.row_index } };
-  return { rows, next: last?.more ? { job_id: last.job_id, row_index: last.row_index } : null };
+  const last = summary.last_candidate;
+  const afterCandidates = last && last.jobs_after > 0 ? { job_id: last.job_id, row_index: last.row_end } : null;
+  const found = Number(summary.found);
+  if (found < limit) return { rows, next: afterCandidates, ahead: afterCandidates ? undefined : null };
+  if (found === total) return { rows, next: summary.at_limit, ahead: summary.at_total };
+  return { rows, next: summary.at_limit, ahead: afterCandidates ? undefined : null };
 }

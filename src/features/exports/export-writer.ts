@@ -32,6 +32,7 @@ import {
   saveSuccess,
   type ExportRecord,
 } from "./export-records.ts";
+import { chunksAfter, type ChunkReader } from "./export-chunks.ts";
 import { planExport, readChunk, type ExportSelection } from "./export-rows.ts";
 import { isFinished, resumeStateSchema, type ResumeState, type RowKey } from "./export-state.ts";
 
@@ -179,50 +180,23 @@ type Piece = { text: string; row: ExportRow | null; end: RowKey | "end" | null }
  * The file from `state.after` on, piece by piece: the prefix (only from the start), one
  * piece per row, the suffix. `end` names the position a piece finishes (null for the
  * prefix, which is never a resume point: resuming inside or right after it restarts it).
- * The next chunk is fetched while the current one is being written.
+ * The next chunks are read while the current one is written (export-chunks.ts).
  */
 async function* piecesAfter(deps: ExportDeps, record: ExportRecord, state: ResumeState, settings: Settings): AsyncGenerator<Piece> {
   const layout = layoutOf(record.format, state.columns);
   const selection = selectionOf(record);
   const line = rowLineSql(record.format, state.columns);
-  const load = (after: RowKey | null, limit: number) => step("reading the rows to export", async () => ({
-    limit,
-    ...(await readChunk(deps.db, selection, line, after, limit)),
-  }));
+  const read: ChunkReader = (after, limit, ahead) =>
+    step("reading the rows to export", () => readChunk(deps.db, selection, line, after, limit, ahead));
   if (state.after === "start") yield { text: layout.prefix(), row: null, end: null };
   let rows = state.rows;
-  // A first, small chunk measures the rows before a full-size one is asked for.
-  let next = load(state.after === "start" ? null : (state.after as RowKey), Math.min(settings.chunkRows, FIRST_CHUNK_ROWS));
-  for (;;) {
-    const chunk = await next;
-    if (chunk.next) {
-      // A short chunk (ranges with gaps) says nothing new about the rows' size.
-      next = load(chunk.next, chunk.rows.length > 0 ? nextChunkRows(chunk.rows, settings) : chunk.limit);
-      // A prefetch nobody awaits (the writer stopped) must not surface as an unhandled rejection.
-      next.catch(() => undefined);
-      // The request leaves only when the isolate returns to its event loop, and writing a
-      // chunk's rows keeps it busy for about 100 ms: without this turn the database waited
-      // for the writer and the writer for the database (BENCHMARKS.md, "Export on PostgreSQL 15").
-      await new Promise((resolve) => setTimeout(resolve, 0));
-    }
-    for (const row of chunk.rows) {
+  for await (const chunk of chunksAfter(read, state.after === "start" ? null : (state.after as RowKey), settings)) {
+    for (const row of chunk) {
       yield { text: layout.row(row.line, rows === 0), row, end: { job_id: row.job_id, row_index: row.row_index } };
       rows += 1;
     }
-    if (!chunk.next) break;
   }
   yield { text: layout.suffix(rows), row: null, end: "end" };
-}
-
-// Small enough that even rows of a few hundred kilobytes stay far below the 10 MB answer limit.
-const FIRST_CHUNK_ROWS = 20;
-
-/** Rows for the next chunk: as many as fit in chunkBytes at the last chunk's average row size. */
-function nextChunkRows(rows: ExportRow[], settings: Settings): number {
-  let characters = 0;
-  for (const row of rows) characters += row.line.length;
-  const perRow = Math.max(1, characters / Math.max(1, rows.length));
-  return Math.max(1, Math.min(settings.chunkRows, Math.floor(settings.chunkBytes / perRow)));
 }
 
 /** `sha256`: of the whole file, when this delivery produced it from its first byte; else null. */

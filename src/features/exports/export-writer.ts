@@ -54,11 +54,16 @@ export const EXPORT_DEFAULTS = {
   /**
    * One invocation writes at most this long or this many bytes, then stops after a part
    * and asks for a fresh message to carry on: well inside a queue consumer's 15 minutes
-   * of wall time and its CPU limit (the CPU goes into encoding, copying and the driver's
-   * JSON parsing, roughly in proportion to the bytes), however large the export.
+   * of wall time and its CPU limit (wrangler.background.toml: 300 s), however large the
+   * export. The CPU goes into encoding, hashing, copying and the driver's JSON parsing,
+   * in proportion to the bytes: 7 ns a byte of the isolate's JavaScript in the bench's
+   * profile, 27 ns with all of workerd's own work, the local R2 included (BENCHMARKS.md,
+   * "Export on PostgreSQL 15"), so 2 GiB is 15 s, at most 60 s. An export that spans
+   * invocations is hashed by reading it back (finishExport): at 512 MiB a slice, the
+   * bench's 603 MiB export did that and took 1.6× as long.
    */
   sliceMs: 5 * 60 * 1000,
-  sliceBytes: 512 * 1024 * 1024,
+  sliceBytes: 2 * 1024 * 1024 * 1024,
 } as const;
 
 /** The queue delivery doing the work: a redelivery of the same message (a higher attempt) may take over its claim. */

@@ -12,6 +12,7 @@ import { createExport } from "../src/features/exports/exports.service.ts";
 import { chunksAfter, type ChunkReader } from "../src/features/exports/export-chunks.ts";
 import { rowLineSql, type ExportRow } from "../src/features/exports/export-format.ts";
 import { readChunk, type ExportChunk } from "../src/features/exports/export-rows.ts";
+import type { RowKey } from "../src/features/exports/export-state.ts";
 import { writeExport } from "../src/features/exports/export-writer.ts";
 import type { Principal } from "../src/features/auth/principal.ts";
 import { createLogger } from "../src/lib/logger.ts";
@@ -288,6 +289,46 @@ describe("chunks", () => {
       expect(stored.row_count).toBe(expected.length);
     }
   });
+  it("rows of changing widths: every chunk asked for ahead is used, two at a time, and each follows the one before", async () => {
+    const widths = Array.from({ length: 60 }, (_, index) => ({ text: "w".repeat(((index * 37) % 11) * 150 + 5), id: `r${index}` }));
+    const uneven = await createExportFixture({
+      org_id: client.org_id,
+      tables: [{ columns: ["text", "id"], rows: widths }],
+      jobs: [
+        { table: 0, row_start: 0, row_end: 24, status: "in_progress" },
+        { table: 0, row_start: 25, row_end: 59, status: "in_progress" },
+      ],
+    });
+    const selection = { project_id: uneven.project_id, scope: "all" as const, filters: {} };
+    const asked: { after: RowKey | null; limit: number }[] = [];
+    let inFlight = 0;
+    let mostInFlight = 0;
+    const read: ChunkReader = async (after, limit, ahead) => {
+      asked.push({ after, limit });
+      inFlight += 1;
+      mostInFlight = Math.max(mostInFlight, inFlight);
+      try {
+        return await readChunk(db, selection, rowLineSql("jsonl", null), after, limit, ahead);
+      } finally {
+        inFlight -= 1;
+      }
+    };
+    const chunks: ExportRow[][] = [];
+    for await (const chunk of chunksAfter(read, null, { chunkRows: 20, chunkBytes: 4_000 })) chunks.push(chunk);
+    const rows = chunks.flat();
+    expect(rows.map((row) => JSON.parse(row.line))).toEqual(await expectedRows(uneven.jobs.map((job) => job.job_id), uneven));
+    // Every query asked for was a chunk the writer got: no prediction was wrong.
+    expect(asked).toHaveLength(chunks.length);
+    expect(new Set(chunks.map((chunk) => chunk.length)).size).toBeGreaterThan(2);
+    expect(mostInFlight).toBe(2);
+    for (const [index, chunk] of chunks.entries()) {
+      expect(chunk.length).toBe(Math.min(asked[index]!.limit, rows.length - chunks.slice(0, index).flat().length));
+      const start = asked[index]!.after;
+      const previous = chunks[index - 1]?.at(-1);
+      expect(start).toEqual(previous ? { job_id: previous.job_id, row_index: previous.row_index } : null);
+    }
+  });
+
   it("a chunk asked for ahead is dropped and asked again when the rows moved under its prediction", async () => {
     const moving = await createExportFixture({
       org_id: client.org_id,

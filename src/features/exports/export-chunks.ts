@@ -58,6 +58,8 @@ export async function* chunksAfter(read: ChunkReader, start: RowKey | null, sizi
     if (asked.length > 0 && !sameKey(asked[0]!.start, chunk.next)) asked.length = 0;
     if (chunk.next) {
       // The successor has `current.ahead` rows: the size `chunk.ahead` was predicted with.
+      // So a chunk's size follows the rows three chunks back rather than one; chunkBytes
+      // leaves room for that under the answer limit (export-writer.ts).
       if (asked.length === 0) ask(chunk.next, current.ahead);
       if (asked.length < IN_FLIGHT && chunk.ahead) ask(chunk.ahead, asked[0]!.ahead);
       // A request leaves only when the isolate returns to its event loop, and writing a

@@ -109,9 +109,13 @@ type ChunkLine = ExportRow & { summary: ChunkSummary | null };
  * it starts if it holds `ahead` rows, so that the writer can ask for both at once
  * (export-chunks.ts). One query per chunk:
  * - `candidates`: the jobs in order, for as long as the rows their ranges can hold (a
- *   bound from above: every row index of a range in use) fall short of `limit + ahead`;
+ *   bound from above: every row index of a range in use) fall short of `limit + ahead + 1`.
+ *   Every range holds at least one index (row_start <= row_end), so these are among the
+ *   first `limit + ahead + 2` jobs, and one more tells whether any job follows them: a
+ *   chunk never reads the jobs after it;
  * - `keys`: of their rows (the table's primary key per job, index only), the first
- *   `limit + ahead` in order, numbered;
+ *   `limit + ahead + 1` in order, numbered (the last says whether rows follow the chunk
+ *   after next);
  * - only for the first `limit`: the row's data, its responses and its text;
  * - a last line that is no row: how many keys there were, those at `limit` and at
  *   `limit + ahead`, and where the candidates end and whether jobs follow them. Where
@@ -136,6 +140,8 @@ export async function readChunk(
 ): Promise<ExportChunk> {
   if (!(limit >= 1 && ahead >= 1)) throw new Error(`a chunk needs limit and ahead of at least 1 (${limit}, ${ahead})`);
   const total = limit + ahead;
+  // One key past the chunk after next tells whether anything follows it.
+  const keysWanted = total + 1;
   const firstRow = after
     ? sql`case when j.job_id = ${after.job_id} then ${after.row_index} + 1 else j.row_start end`
     : sql`j.row_start`;
@@ -148,11 +154,11 @@ export async function readChunk(
         select j.*, ${firstRow} as first_row,
           sum(greatest(0, j.row_end - ${firstRow} + 1)) over (order by j.job_id) - greatest(0, j.row_end - ${firstRow} + 1) as before,
           count(*) over () - row_number() over (order by j.job_id) as jobs_after
-        from (${jobsInScope(selection, after?.job_id ?? null)}) j
+        from (${jobsInScope(selection, after?.job_id ?? null)} limit ${keysWanted + 2}) j
       ) ranked
       join file_table t on t.table_id = ranked.table_id
       join file_version v on v.version_id = t.version_id
-      where ranked.before < ${total}
+      where ranked.before < ${keysWanted}
     ),
     keys as materialized (
       select picked.*, row_number() over (order by picked.job_id, picked.kept_row) as position
@@ -162,10 +168,10 @@ export async function readChunk(
         cross join lateral (
           select kr.row_index from file_table_row kr
           where kr.table_id = j.table_id and kr.row_index >= j.first_row and kr.row_index <= j.row_end
-          order by kr.row_index limit ${total}
+          order by kr.row_index limit ${keysWanted}
         ) kept
         order by j.job_id, kept.row_index
-        limit ${total}
+        limit ${keysWanted}
       ) picked
     )
     select * from (
@@ -193,6 +199,9 @@ export async function readChunk(
   const afterCandidates = last && last.jobs_after > 0 ? { job_id: last.job_id, row_index: last.row_end } : null;
   const found = Number(summary.found);
   if (found < limit) return { rows, next: afterCandidates, ahead: afterCandidates ? undefined : null };
-  if (found === total) return { rows, next: summary.at_limit, ahead: summary.at_total };
-  return { rows, next: summary.at_limit, ahead: afterCandidates ? undefined : null };
+  if (found > total || (found === total && afterCandidates)) return { rows, next: summary.at_limit, ahead: summary.at_total };
+  if (found === total) return { rows, next: summary.at_limit, ahead: null };
+  // Fewer than `limit + ahead` rows: the rest of the export, unless jobs follow the candidates.
+  if (afterCandidates) return { rows, next: summary.at_limit, ahead: undefined };
+  return { rows, next: found > limit ? summary.at_limit : null, ahead: null };
 }

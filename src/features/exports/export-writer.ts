@@ -6,7 +6,8 @@
  * Node (with Miniflare's R2 bucket and the local Neon gateway).
  *
  * Guarantees:
- * - Memory stays constant: one chunk of rows plus two part buffers, whatever the size.
+ * - Memory stays constant: three chunks of rows (one being written, two being read, each
+ *   about 4 MiB of text) plus two part buffers, whatever the size.
  * - A retry (after any failure, at any point) resumes after the last saved part and the
  *   finished file is byte-identical to a clean run's; so is a duplicate delivery, which
  *   finds the export claimed or finished and leaves it alone.
@@ -44,9 +45,9 @@ export const EXPORT_DEFAULTS = {
   /** At most this many rows per keyset query … */
   chunkRows: 5000,
   /**
-   * … and about this many bytes: the next chunk's row count follows the previous chunk's
-   * row size, which keeps memory flat for wide rows and each answer well under the Neon
-   * HTTP endpoint's 10 MB response limit.
+   * … and about this many bytes: a chunk's row count follows the row size of a chunk read
+   * three before it (export-chunks.ts asks two ahead), which keeps memory flat for wide
+   * rows and each answer well under the Neon HTTP endpoint's 10 MB response limit.
    */
   chunkBytes: 4 * 1024 * 1024,
   /** How long a claim holds without a saved part; far above the time one part takes. */

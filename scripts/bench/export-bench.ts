@@ -255,7 +255,7 @@ export async function runExportBench(options: {
   }
 
   // The fastest of three: one COPY of the same rows varied by up to 1.4× between runs
-  // on the same server (BENCHMARKS.md, "Export on PostgreSQL 15").
+  // on the same server (BENCHMARKS.md, "Export at 0.78 of COPY").
   log(`  COPY (SELECT …) TO STDOUT of the same rows, ${COPY_RUNS} times`);
   let fastest: { seconds: number; bytes: number; rows: number } | null = null;
   for (let run = 0; run < COPY_RUNS; run += 1) {

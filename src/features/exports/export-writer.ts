@@ -57,9 +57,9 @@ export const EXPORT_DEFAULTS = {
    * and asks for a fresh message to carry on: well inside a queue consumer's 15 minutes
    * of wall time and its CPU limit (wrangler.background.toml: 300 s), however large the
    * export. The CPU goes into encoding, hashing, copying and the driver's JSON parsing,
-   * in proportion to the bytes: 7 ns a byte of the isolate's JavaScript in the bench's
-   * profile, 27 ns with all of workerd's own work, the local R2 included (BENCHMARKS.md,
-   * "Export on PostgreSQL 15"), so 2 GiB is 15 s, at most 60 s. An export that spans
+   * in proportion to the bytes: 7–13 ns a byte of the isolate's JavaScript in the bench's
+   * profiles, 27–31 ns with all of workerd's own work, the local R2 included (BENCHMARKS.md,
+   * "Export at 0.78 of COPY"), so 2 GiB is 15–28 s, at most 67 s. An export that spans
    * invocations is hashed by reading it back (finishExport): at 512 MiB a slice, the
    * bench's 603 MiB export did that and took 1.6× as long.
    */

@@ -289,6 +289,28 @@ describe("chunks", () => {
       expect(stored.row_count).toBe(expected.length);
     }
   });
+  it("many one-row jobs, a third of them past their table's end: every chunk size writes every row once, in order", async () => {
+    // More jobs than a chunk reads (limit + ahead + 3), so the chunks' own job limit and
+    // their short chunks are both on the path.
+    const single = await createExportFixture({
+      org_id: client.org_id,
+      tables: [TABLE_0, TABLE_1],
+      jobs: Array.from({ length: 18 }, (_, index) => ({
+        table: index % 2, row_start: index % 6, row_end: index % 6, status: "in_progress" as const,
+      })),
+    });
+    const expected = await expectedRows(single.jobs.map((job) => job.job_id), single);
+    expect(expected.length).toBeGreaterThan(6);
+    expect(expected.length).toBeLessThan(18);
+    const selection = { project_id: single.project_id, scope: "all" as const, filters: {} };
+    for (const chunkRows of [1, 2, 3]) {
+      const read: ChunkReader = (after, limit, ahead) => readChunk(db, selection, rowLineSql("jsonl", null), after, limit, ahead);
+      const rows: unknown[] = [];
+      for await (const chunk of chunksAfter(read, null, { chunkRows, chunkBytes: 1_000_000 })) rows.push(...chunk.map((row) => JSON.parse(row.line)));
+      expect(rows, `chunkRows ${chunkRows}`).toEqual(expected);
+    }
+  });
+
   it("rows of changing widths: every chunk asked for ahead is used, two at a time, and each follows the one before", async () => {
     const widths = Array.from({ length: 60 }, (_, index) => ({ text: "w".repeat(((index * 37) % 11) * 150 + 5), id: `r${index}` }));
     const uneven = await createExportFixture({
@@ -319,6 +341,7 @@ describe("chunks", () => {
     expect(rows.map((row) => JSON.parse(row.line))).toEqual(await expectedRows(uneven.jobs.map((job) => job.job_id), uneven));
     // Every query asked for was a chunk the writer got: no prediction was wrong.
     expect(asked).toHaveLength(chunks.length);
+    expect(chunks.every((chunk) => chunk.length > 0)).toBe(true);
     expect(new Set(chunks.map((chunk) => chunk.length)).size).toBeGreaterThan(2);
     expect(mostInFlight).toBe(2);
     for (const [index, chunk] of chunks.entries()) {

@@ -137,7 +137,7 @@ async function exportState(client: Queryable, exportId: number): Promise<ExportS
   return { ...row, done: Number(row.done), total: row.total === null ? null : Number(row.total), row_count: Number(row.row_count), size_bytes: Number(row.size_bytes) };
 }
 
-type ExportRun = { exportId: number | null; state: ExportState | null; timedOut: boolean; refused: string | null };
+type ExportRun = { state: ExportState; timedOut: boolean; refused: null } | { state: null; timedOut: false; refused: string };
 
 /** One export requested through the API (as a client would) and followed in export_log until it settles. */
 async function exportThroughApi(options: {
@@ -154,7 +154,7 @@ async function exportThroughApi(options: {
   const started = performance.now();
   const created = await callApi(api, "POST", `/api/v1/projects/${projectId}/exports`, { token, body: { format: "jsonl", scope: "approved", ...filters } });
   if (created.status !== 201 && created.status !== 202) {
-    return { exportId: null, state: null, timedOut: false, refused: `POST /projects/${projectId}/exports answered ${created.status}: ${JSON.stringify(created.body).slice(0, 300)}` };
+    return { state: null, timedOut: false, refused: `POST /projects/${projectId}/exports answered ${created.status}: ${JSON.stringify(created.body).slice(0, 300)}` };
   }
   const exportId = Number(created.body.export_id);
   const { value: state, timedOut } = await pollDatabase(
@@ -166,7 +166,7 @@ async function exportThroughApi(options: {
     },
     (value) => log(`  … ${value.done} of ${value.total ?? "?"} after ${((performance.now() - started) / 1000).toFixed(0)} s`),
   );
-  return { exportId, state, timedOut, refused: null };
+  return { state, timedOut, refused: null };
 }
 
 /** The project's first tenth of jobs (at least one), for the profiled export. */

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { LOG_LEVELS } from "./lib/logger.ts";
 
 const flag = z.enum(["true", "false"]).transform((value) => value === "true");
 
@@ -56,7 +57,7 @@ const sharedEnvShape = {
   /** Local only: the dev/test Neon gateway. Unset in production, where the driver talks to Neon. */
   NEON_GATEWAY_URL: z.url({ message: "must be an http(s) URL" }).optional(),
   SERVER_TIMING: flag.default(false),
-  LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
   R2_BUCKET_NAME: z.string().min(1),
   DOWNLOAD_URL_TTL_SECONDS: z.coerce.number().int().min(10).max(MAX_PRESIGNED_TTL_SECONDS).default(300),
   /**

@@ -10,9 +10,9 @@ import type { Bindings } from "./env.ts";
 import { rerunOnStalePrincipal } from "./features/api-tokens/stale-principal.ts";
 
 // GET /events/stream's hubs answer the stream this Worker serves: they live here.
-export { EventHub } from "./features/events/event-hub.ts";
+export { EventHub } from "./features/events/event-hub-object.ts";
 
-// Routes, schemas and the OpenAPI document are built on first use (src/app-shell.ts).
+// Only the shell is evaluated at start-up; the app is imported on first use (src/app-shell.ts).
 const fetch = createAppShell();
 
 export default {

@@ -15,10 +15,12 @@
  * median of the repetitions' differences, so a slow stretch of the machine affects both
  * sides of a pair. The acceptance figure (issue 20, ≤ 100 ms) is the CPU one.
  *
- * The routes, their schemas and the OpenAPI metadata are built on the first request that
- * needs them (src/app-shell.ts), not at startup: what that first API request costs on top
- * (GET /api/v1/auth/me without a token, a 401 that touches no database) is measured too,
- * the same way, so the deferred work is in the report rather than hidden by it.
+ * The isolate answers GET /health itself (src/features/health/liveness.ts); the app, with
+ * the framework, zod, drizzle, the driver, the routes and their schemas, is imported on the
+ * first request that needs it (src/app-shell.ts), not at startup: what that first API
+ * request costs on top (GET /api/v1/auth/me without a token, a 401 that touches no
+ * database) is measured too, the same way, so the deferred work is in the report rather
+ * than hidden by it.
  */
 import { readFileSync, readdirSync } from "node:fs";
 import type { V4WorkerOptions } from "miniflare";

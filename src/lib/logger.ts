@@ -1,5 +1,10 @@
-const LEVELS = ["debug", "info", "warn", "error"] as const;
-export type Level = (typeof LEVELS)[number];
+export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
+export type Level = (typeof LOG_LEVELS)[number];
+
+export function isLevel(value: unknown): value is Level {
+  return LOG_LEVELS.includes(value as Level);
+}
+
 export type LogFields = Record<string, unknown>;
 
 export type Logger = {
@@ -9,7 +14,7 @@ export type Logger = {
 /** One JSON object per line, which Workers Logs indexes field by field. */
 export function createLogger(context: LogFields = {}, minimum: Level = "info"): Logger {
   const write = (level: Level) => (message: string, fields: LogFields = {}) => {
-    if (LEVELS.indexOf(level) < LEVELS.indexOf(minimum)) return;
+    if (LOG_LEVELS.indexOf(level) < LOG_LEVELS.indexOf(minimum)) return;
     const line = JSON.stringify({ level, message, ...context, ...fields, time: new Date().toISOString() });
     if (level === "error") console.error(line);
     else if (level === "warn") console.warn(line);

@@ -21,7 +21,6 @@
  *   request guard (src/db/credential-guard.ts): a revoked one (or, for an API token,
  *   one whose roles changed) ends its stream; the client reconnects and is asked again.
  */
-import { DurableObject } from "cloudflare:workers";
 import { sql } from "drizzle-orm";
 import { createDatabase, type Database } from "../../db/client.ts";
 import { CREDENTIAL_REVOKED, credentialGuard, PRINCIPAL_STALE } from "../../db/credential-guard.ts";
@@ -73,7 +72,12 @@ export function sseFrame(fields: { id?: number; event?: string; data?: unknown; 
 const EVENT_COLUMNS = sql`e.event_id, e.org_id, e.project_id, e.actor_id, e.actor_kind, e.action, e.entity_type, e.entity_id,
   e.before, e.after, e.request_id, e.created_at`;
 
-export class EventHub extends DurableObject<Bindings> {
+/**
+ * The hub itself. The Durable Object class wrangler binds (EventHub, event-hub-object.ts)
+ * creates one on its first request, so this module and what it imports are not part of
+ * an API isolate's start-up.
+ */
+export class EventHubCore {
   private readonly subscribers = new Set<Subscriber>();
   private readonly db: Database;
   private readonly logger: Logger;
@@ -89,14 +93,13 @@ export class EventHub extends DurableObject<Bindings> {
   private ticking = false;
   private epoch = 0;
 
-  constructor(ctx: DurableObjectState, env: Bindings) {
-    super(ctx, env);
+  constructor(env: Bindings) {
     const config = loadConfig(env as unknown as Record<string, unknown>);
     this.db = createDatabase(config);
     this.logger = createLogger({ component: "event-hub" }, config.LOG_LEVEL);
   }
 
-  override async fetch(request: Request): Promise<Response> {
+  async fetch(request: Request): Promise<Response> {
     const { principal, after, credentialRecheckMs } = (await request.json()) as SubscribeRequest;
     const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>({}, new ByteLengthQueuingStrategy({ highWaterMark: 64 * 1024 }));
     const now = Date.now();

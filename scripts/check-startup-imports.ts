@@ -5,6 +5,11 @@
  * it (src/app-shell.ts, features/events/event-hub-object.ts). An npm package in this set
  * would be evaluated by every new isolate, so CI fails on one.
  *
+ * It follows `import` statements and `require()` calls, not `import()`: a dynamic import
+ * is what defers a module, as long as it is called on a request and not at the top level
+ * (which this does not see; src/app-shell.ts and event-hub-object.ts call theirs in
+ * `fetch`).
+ *
  * Reads the metafile `wrangler deploy --dry-run --metafile <file>` writes (esbuild's: every
  * input with its imports and their kind).
  *   npm run startup:check -- dist.meta.json
@@ -23,7 +28,7 @@ if (!inputs[ENTRY]) throw new Error(`${metafilePath} has no ${ENTRY}`);
 const evaluated = new Set<string>([ENTRY]);
 for (const path of evaluated) {
   for (const imported of inputs[path]?.imports ?? []) {
-    if (imported.kind === "import-statement" && !imported.external) evaluated.add(imported.path);
+    if ((imported.kind === "import-statement" || imported.kind === "require-call") && !imported.external) evaluated.add(imported.path);
   }
 }
 

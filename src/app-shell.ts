@@ -17,18 +17,16 @@ type Fetch = (request: Request, env: Bindings, ctx: ExecutionContext) => Respons
 
 let fullApp: Promise<Fetch> | undefined;
 
+/**
+ * A failure is kept and repeats on every request: a module whose top level throws would
+ * throw again anyway (esbuild's lazy initialisers remember their first error), and
+ * nothing here depends on the request.
+ */
 function loadFullApp(): Promise<Fetch> {
-  fullApp ??= import("./app.ts").then(
-    ({ createApp }) => {
-      const app = createApp();
-      return (request, env, ctx) => app.fetch(request, env, ctx);
-    },
-    (error: unknown) => {
-      // Not cached: the next request tries again.
-      fullApp = undefined;
-      throw error;
-    },
-  );
+  fullApp ??= import("./app.ts").then(({ createApp }) => {
+    const app = createApp();
+    return (request, env, ctx) => app.fetch(request, env, ctx);
+  });
   return fullApp;
 }
 

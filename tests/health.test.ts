@@ -16,6 +16,8 @@ describe("GET /health", () => {
     const response = await request("GET", "/health");
     expect(response.status).toBe(200);
     expect(response.headers.get("content-type")).toBe("application/json");
+    // Answered differently with an Origin (below): caches must key on it.
+    expect(response.headers.get("vary")).toBe("Origin");
     expect(response.body).toEqual({ status: "ok" });
     expect(response.roundTrips).toBe(0);
   });

@@ -87,7 +87,10 @@ async function start(worker: V4WorkerOptions, name: string): Promise<Start> {
     }
     const answered_ms = performance.now() - started;
     const cpu_ms = processCpuMs(runtime.pid);
-    await (await fetch(new URL("/api/v1/auth/me", base))).arrayBuffer();
+    // A 401: the app is loaded and its configuration valid (a missing setting would be a 500 naming it).
+    const firstApi = await fetch(new URL("/api/v1/auth/me", base));
+    if (firstApi.status !== 401) throw new Error(`GET /api/v1/auth/me without a token answered ${firstApi.status}: ${await firstApi.text()}`);
+    await firstApi.arrayBuffer();
     return { ready_ms, answered_ms, cpu_ms, first_api_cpu_ms: processCpuMs(runtime.pid) - cpu_ms };
   } finally {
     await runtime.dispose();

@@ -12,14 +12,9 @@ export class EventHub extends DurableObject<Bindings> {
   private hub: Promise<EventHubCore> | undefined;
 
   override async fetch(request: Request): Promise<Response> {
-    this.hub ??= import("./event-hub.ts").then(
-      ({ EventHubCore }) => new EventHubCore(this.env),
-      (error: unknown) => {
-        // Not kept: the next request tries again.
-        this.hub = undefined;
-        throw error;
-      },
-    );
+    // A failure (a misconfigured Worker) is kept and repeats on every request, as the
+    // app's does (app-shell.ts): the bindings do not change within a deployment.
+    this.hub ??= import("./event-hub.ts").then(({ EventHubCore }) => new EventHubCore(this.env));
     return (await this.hub).fetch(request);
   }
 }

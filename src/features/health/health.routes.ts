@@ -1,9 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { commonErrors, problem } from "../../lib/openapi-responses.ts";
+import { LIVENESS_PATH } from "./liveness.ts";
 
 export const getHealth = createRoute({
   method: "get",
-  path: "/health",
+  path: LIVENESS_PATH,
   operationId: "getHealth",
   tags: ["Meta"],
   summary: "Liveness: the Worker answers",

@@ -5,11 +5,11 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { createApp } from "../src/app.ts";
+import { createFullApp } from "../src/app.ts";
 import { openAPIDocument } from "../src/features/docs/docs.index.ts";
 
 const root = resolve(import.meta.dirname, "..");
 const target = resolve(root, "dist/openapi.json");
 mkdirSync(resolve(root, "dist"), { recursive: true });
-writeFileSync(target, JSON.stringify(openAPIDocument(createApp()), null, 2));
+writeFileSync(target, JSON.stringify(openAPIDocument(await createFullApp()), null, 2));
 execFileSync(resolve(root, "node_modules/.bin/redocly"), ["lint", target, "--format", "stylish"], { stdio: "inherit" });

@@ -9,7 +9,7 @@ import { routeTable } from "../src/route-table.ts";
 
 const entries = await routeTable();
 const target = resolve(import.meta.dirname, "../src/route-manifest.ts");
-const lines = entries.map((entry) => `  ${JSON.stringify(entry).replaceAll(",", ", ")},`);
+const lines = entries.map((entry) => `  [${entry.map((value) => JSON.stringify(value)).join(", ")}],`);
 writeFileSync(
   target,
   `/**

@@ -4,7 +4,7 @@
  * request; that feature's router is imported and built into an app of its own, once per
  * isolate, and the request goes there. So an isolate builds the routes, zod schemas and
  * OpenAPI metadata of the features its requests use, and the first request pays for one
- * feature, not thirty (README "Two Workers").
+ * feature, not all 29 (README "Two Workers").
  *
  * Every app is createApp's (app.ts): the same middleware, health checks and errors, and
  * the whole table's methods for a 405. A request no route matches (a 404, a 405, a CORS
@@ -19,12 +19,10 @@ import { SmartRouter } from "hono/router/smart-router";
 import { TrieRouter } from "hono/router/trie-router";
 import { getPath } from "hono/utils/url";
 import { allowedMethodsOf, createApp, createFullApp } from "./app.ts";
-import type { Bindings } from "./env.ts";
-import { FEATURE_ROUTERS, type FeatureName, type RouteOwner } from "./feature-routers.ts";
+import type { Fetch } from "./app-shell.ts";
+import { FEATURE_ROUTERS, type RouteOwner } from "./feature-routers.ts";
 import type { AppEnv } from "./lib/types.ts";
 import { ROUTE_MANIFEST } from "./route-manifest.ts";
-
-type Fetch = (request: Request, env: Bindings, ctx: ExecutionContext) => Response | Promise<Response>;
 
 const owners = new SmartRouter<RouteOwner>({ routers: [new RegExpRouter(), new TrieRouter()] });
 for (const [owner, method, path] of ROUTE_MANIFEST) owners.add(method, path, owner);
@@ -33,27 +31,35 @@ const allowedMethods = allowedMethodsOf(() => ROUTE_MANIFEST.map(([, method, pat
 
 /** The health checks, the middleware and the errors only: what answers a request no feature matches. */
 const NO_FEATURE = "none";
+type AppKey = Exclude<RouteOwner, "health"> | typeof NO_FEATURE;
 
-const apps = new Map<RouteOwner | typeof NO_FEATURE, Promise<OpenAPIHono<AppEnv>>>();
+const apps = new Map<AppKey, Promise<OpenAPIHono<AppEnv>>>();
 
-async function build(owner: RouteOwner | typeof NO_FEATURE): Promise<OpenAPIHono<AppEnv>> {
-  if (owner === "docs") return createFullApp();
-  if (owner === "health" || owner === NO_FEATURE) return createApp([], allowedMethods);
-  return createApp([await FEATURE_ROUTERS[owner as FeatureName]()], allowedMethods);
+async function build(key: AppKey): Promise<OpenAPIHono<AppEnv>> {
+  try {
+    if (key === "docs") return await createFullApp();
+    if (key === NO_FEATURE) return createApp([], allowedMethods);
+    return createApp([await FEATURE_ROUTERS[key]()], allowedMethods);
+  } catch (error) {
+    // Answered as any other failure (a logged 500 problem), and kept: esbuild's lazy
+    // initialisers keep a module's first error, so building again would fail again.
+    return createApp([], allowedMethods, { failure: error });
+  }
 }
 
-/** A failure is kept and repeats: esbuild's lazy initialisers keep a module's first error anyway. */
-function appFor(owner: RouteOwner | typeof NO_FEATURE): Promise<OpenAPIHono<AppEnv>> {
-  let app = apps.get(owner);
-  if (!app) apps.set(owner, (app = build(owner)));
+function appFor(key: AppKey): Promise<OpenAPIHono<AppEnv>> {
+  let app = apps.get(key);
+  if (!app) apps.set(key, (app = build(key)));
   return app;
 }
 
-function ownerOf(request: Request): RouteOwner | typeof NO_FEATURE {
+function appKeyOf(request: Request): AppKey {
   // hono answers HEAD with the GET route.
   const method = request.method === "HEAD" ? "GET" : request.method;
   const [matches] = owners.match(method, getPath(request));
-  return matches[0]?.[0] ?? NO_FEATURE;
+  const owner = matches[0]?.[0];
+  // Every app has the health checks.
+  return owner === undefined || owner === "health" ? NO_FEATURE : owner;
 }
 
-export const dispatch: Fetch = async (request, env, ctx) => (await appFor(ownerOf(request))).fetch(request, env, ctx);
+export const dispatch: Fetch = async (request, env, ctx) => (await appFor(appKeyOf(request))).fetch(request, env, ctx);

@@ -14,7 +14,7 @@
 import type { Bindings } from "./env.ts";
 import { answersLiveness, liveness } from "./features/health/liveness.ts";
 
-type Fetch = (request: Request, env: Bindings, ctx: ExecutionContext) => Response | Promise<Response>;
+export type Fetch = (request: Request, env: Bindings, ctx: ExecutionContext) => Response | Promise<Response>;
 
 let app: Promise<Fetch> | undefined;
 

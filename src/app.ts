@@ -14,10 +14,16 @@ import { jsonBody } from "./middleware/json-body.ts";
 export const API_BASE_PATH = "/api/v1";
 const MAX_JSON_BODY_BYTES = 1024 * 1024;
 
+function routePattern(path: string): RegExp {
+  const literal = path.replace(/[.+?^$()|[\]{}\\]/g, "\\$&");
+  return new RegExp(`^${literal.replace(/:[^/]+/g, "[^/]+").replace(/\*/g, ".*")}$`);
+}
+
 /**
  * Which methods the app serves on a path, from a route table: the 405's `Allow`. Paths
  * match exactly as the router does (no trailing slash, no empty segment), so
- * `DELETE /api-tokens/` (an empty token_id) is the 404 it is, not a 405 offering GET.
+ * `DELETE /api-tokens/` (an empty token_id) is the 404 it is, not a 405 offering GET, and
+ * the `.` of `violations.csv` matches only itself.
  */
 export function allowedMethodsOf(table: () => readonly { method: string; path: string }[]) {
   let routes: { pattern: RegExp; method: string }[] | undefined;
@@ -26,7 +32,7 @@ export function allowedMethodsOf(table: () => readonly { method: string; path: s
       .filter((route) => route.method !== "ALL")
       .map((route) => ({
         method: route.method,
-        pattern: new RegExp(`^${route.path.replace(/:[^/]+/g, "[^/]+").replace(/\*/g, ".*")}$`),
+        pattern: routePattern(route.path),
       }));
     return [...new Set(routes.filter((route) => route.pattern.test(path)).map((route) => route.method))];
   };
@@ -40,10 +46,17 @@ type AllowedMethods = (path: string) => string[];
  * app-dispatch.ts builds one of these per feature that requests use; `allowedMethods`
  * is the whole route table's, so a 405 offers the same methods whichever app answers it.
  */
-export function createApp(routers: OpenAPIHono<AppEnv>[], allowedMethods: AllowedMethods, options: { docs?: boolean } = {}) {
+export function createApp(routers: OpenAPIHono<AppEnv>[], allowedMethods: AllowedMethods, options: { docs?: boolean; failure?: unknown } = {}) {
   const app = createRouter();
 
   applyCommonMiddleware(app);
+  // An app that could not be built (app-dispatch.ts) answers through the same errors: a logged 500 problem.
+  if (options.failure !== undefined) {
+    const { failure } = options;
+    app.use("*", () => {
+      throw failure;
+    });
+  }
   app.use(
     `${API_BASE_PATH}/*`,
     bodyLimit({

@@ -16,8 +16,9 @@ import type { AppEnv } from "./lib/types.ts";
 function entriesOf(owner: RouteOwner, router: OpenAPIHono<AppEnv>, base: string): RouteEntry[] {
   const entries = new Map<string, RouteEntry>();
   for (const { method, path } of router.routes) {
-    // A route's own middleware is registered under its method and path too; ALL is middleware only.
-    if (method === "ALL") continue;
+    // In the one app, a feature's `use()` ran for every feature after it; in its own app
+    // (app-dispatch.ts) it would run for that feature only. Middleware belongs in app.ts.
+    if (method === "ALL") throw new Error(`${owner} registers middleware (ALL ${path}): put it in src/app.ts`);
     const fullPath = base ? mergePath(base, path) : path;
     entries.set(`${method} ${fullPath}`, [owner, method, fullPath]);
   }
